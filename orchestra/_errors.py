@@ -1,0 +1,181 @@
+"""Public error classes of the SDK, with Dagster's names and hierarchy."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class DagsterError(Exception):
+    """Base class for every error raised by Orchestra's SDK."""
+
+    @property
+    def is_user_code_error(self) -> bool:
+        return False
+
+
+class DagsterInvalidDefinitionError(DagsterError):
+    """A definition (op, graph, job, asset, resource, ...) was declared incorrectly."""
+
+
+class DagsterInvalidConfigDefinitionError(DagsterError):
+    """A config schema was declared with something that is not a config type."""
+
+    def __init__(self, original_root: Any, current_value: Any, stack: list[str] | None = None, reason: str | None = None):
+        self.original_root = original_root
+        self.current_value = current_value
+        self.stack = stack or []
+        where = ("at path " + ":".join(self.stack) + " ") if self.stack else ""
+        super().__init__(
+            f"Error defining config. Original value passed: {original_root!r}. {where}"
+            f"{current_value!r} cannot be resolved.{' Reason: ' + reason if reason else ''}"
+        )
+
+
+class DagsterInvariantViolationError(DagsterError):
+    """The SDK was used in a way its contract forbids."""
+
+
+class DagsterInvalidInvocationError(DagsterError):
+    """A definition was invoked directly with arguments that do not fit it."""
+
+
+class DagsterInvalidPropertyError(DagsterError):
+    """A context property was read where it is not available."""
+
+
+class DagsterInvalidSubsetError(DagsterError):
+    """An op or asset selection does not name a valid subset of the job."""
+
+
+class DagsterInvalidConfigError(DagsterError):
+    """Config did not validate against its schema; `errors` holds each error with its path."""
+
+    def __init__(self, preamble: str, errors: list[Any], config_value: Any = None, *args: Any):
+        self.errors = list(errors)
+        self.config_value = config_value
+        lines = [f"{preamble}"]
+        if self.errors:
+            lines[0] += f" {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}:"
+            lines += [f"    {getattr(e, 'message', e)}" for e in self.errors]
+        super().__init__("\n".join(lines), *args)
+
+
+class DagsterUnknownResourceError(DagsterError, AttributeError):
+    """Code asked for a resource key that was not provided or not required."""
+
+    def __init__(self, resource_name: str, *args: Any):
+        self.resource_name = resource_name
+        super().__init__(
+            f"Unknown resource `{resource_name}`. Specify `{resource_name}` as a required resource on "
+            "the compute / config function that accessed it.",
+            *args,
+        )
+
+
+class DagsterUnknownPartitionError(DagsterError):
+    """A partition key is not part of its partitions definition."""
+
+
+class DagsterUnmetExecutorRequirementsError(DagsterError):
+    """The chosen executor cannot run this job in this instance."""
+
+
+class DagsterRunNotFoundError(DagsterInvariantViolationError):
+    """No run has the given id."""
+
+    def __init__(self, *args: Any, invalid_run_id: str | None = None, **kwargs: Any):
+        self.invalid_run_id = invalid_run_id
+        super().__init__(*args, **kwargs)
+
+
+class DagsterStepOutputNotFoundError(DagsterError):
+    """A step output was asked for that the step did not produce."""
+
+    def __init__(self, *args: Any, step_key: str | None = None, output_name: str | None = None, **kwargs: Any):
+        self.step_key = step_key
+        self.output_name = output_name
+        super().__init__(*args, **kwargs)
+
+
+class DagsterExecutionInterruptedError(BaseException):
+    """Execution was interrupted (SIGINT/SIGTERM). A BaseException so user `except Exception` does not swallow it."""
+
+
+class DagsterTypeCheckError(DagsterError):
+    """A type check function itself raised."""
+
+
+class DagsterTypeCheckDidNotPass(DagsterError):
+    """A value failed the type check of its input or output."""
+
+    def __init__(self, description: str | None = None, metadata: Any = None, dagster_type: Any = None):
+        self.description = description
+        self.metadata = metadata or {}
+        self.dagster_type = dagster_type
+        super().__init__(description)
+
+
+class DagsterUserCodeExecutionError(DagsterError):
+    """Wraps an exception raised by user code; `user_exception` is the original."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.user_exception = kwargs.pop("user_exception", None)
+        self.original_exc_info = kwargs.pop("original_exc_info", None) or sys.exc_info()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def is_user_code_error(self) -> bool:
+        return True
+
+
+class DagsterExecutionStepExecutionError(DagsterUserCodeExecutionError):
+    """User code in a step raised."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.step_key = kwargs.pop("step_key", None)
+        self.op_name = kwargs.pop("op_name", None)
+        self.op_def_name = kwargs.pop("op_def_name", None)
+        super().__init__(*args, **kwargs)
+
+
+class DagsterResourceFunctionError(DagsterUserCodeExecutionError):
+    """A resource's initialisation function raised."""
+
+
+class DagsterConfigMappingFunctionError(DagsterUserCodeExecutionError):
+    """A config mapping function raised."""
+
+
+class DagsterExecutionLoadInputError(DagsterUserCodeExecutionError):
+    """An IO manager or input manager raised while loading an input."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.step_key = kwargs.pop("step_key", None)
+        self.input_name = kwargs.pop("input_name", None)
+        super().__init__(*args, **kwargs)
+
+
+class DagsterExecutionHandleOutputError(DagsterUserCodeExecutionError):
+    """An IO manager raised while handling an output."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.step_key = kwargs.pop("step_key", None)
+        self.output_name = kwargs.pop("output_name", None)
+        super().__init__(*args, **kwargs)
+
+
+class DagsterSubprocessError(DagsterError):
+    """A child process (step worker) failed."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.subprocess_error_infos = kwargs.pop("subprocess_error_infos", [])
+        super().__init__(*args, **kwargs)
+
+
+class DagsterEventLogInvalidForRun(DagsterError):
+    """An event log does not belong to the run it was read for."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(f"Event logs invalid for run id {run_id}")
