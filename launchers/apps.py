@@ -1,0 +1,7 @@
+"""Run launcher implementations (subprocess, Celery) and run monitoring."""
+
+from django.apps import AppConfig
+
+
+class LaunchersConfig(AppConfig):
+    name = "launchers"

@@ -1,0 +1,122 @@
+"""Reads of runs, events and the asset index, each list in a constant number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from core.exceptions import InvalidInput, NotFound
+from runs.models import AssetIndex, EventLogEntry, Run, RunTag
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Filters of the runs list, with Dagster's `RunsFilter` meaning (all given filters must hold)."""
+
+    run_ids: Sequence[str] | None = None
+    job_name: str | None = None
+    statuses: Sequence[str] | None = None
+    tags: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    location_name: str | None = None
+
+
+def run_get(*, run_id: str) -> Run:
+    run = Run.objects.filter(run_id=run_id).prefetch_related("tags").first()
+    if run is None:
+        raise NotFound("run", run_id)
+    return run
+
+
+def run_tags(run: Run) -> dict[str, str]:
+    """The tags of a run fetched by `run_get`/`run_list` (uses their prefetch: no query)."""
+    return {t.key: t.value for t in run.tags.all()}
+
+
+def _filtered(filters: RunFilter | None) -> QuerySet[Run]:
+    qs = Run.objects.all()
+    if filters is None:
+        return qs
+    if filters.run_ids is not None:
+        qs = qs.filter(run_id__in=list(filters.run_ids))
+    if filters.job_name:
+        qs = qs.filter(job_name=filters.job_name)
+    if filters.location_name:
+        qs = qs.filter(location_name=filters.location_name)
+    if filters.statuses:
+        qs = qs.filter(status__in=[str(s) for s in filters.statuses])
+    if filters.created_before is not None:
+        qs = qs.filter(created_at__lt=filters.created_before)
+    if filters.created_after is not None:
+        qs = qs.filter(created_at__gt=filters.created_after)
+    for key, value in filters.tags.items():
+        # One EXISTS per tag keeps the plan an index probe per candidate run, newest first.
+        tag_q = RunTag.objects.filter(run=OuterRef("pk"), key=key)
+        tag_q = tag_q.filter(value=value) if isinstance(value, str) else tag_q.filter(value__in=list(value))
+        qs = qs.filter(Exists(tag_q))
+    return qs
+
+
+def run_list(*, filters: RunFilter | None = None, cursor: str | None = None, limit: int = 50) -> list[Run]:
+    """Runs matching `filters`, newest first, after the run named by `cursor` (a run id).
+
+    Two queries whatever the page size: the runs, then their tags.
+    """
+    if limit < 1 or limit > MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    qs = _filtered(filters)
+    if cursor:
+        anchor = Run.objects.filter(run_id=cursor).values_list("id", flat=True).first()
+        if anchor is None:
+            raise NotFound("run", cursor)
+        qs = qs.filter(id__lt=anchor)
+    return list(qs.order_by("-id").prefetch_related("tags")[:limit])
+
+
+def run_count(*, filters: RunFilter | None = None) -> int:
+    return _filtered(filters).count()
+
+
+def events_after(
+    *, run_id: str, cursor: int | None = None, limit: int = 1000, event_types: Sequence[str] | None = None
+) -> list[EventLogEntry]:
+    """A run's events in order, after storage id `cursor` (exclusive)."""
+    if limit < 1 or limit > 10_000:
+        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
+    qs = EventLogEntry.objects.filter(run_id=run_id)
+    if cursor is not None:
+        qs = qs.filter(id__gt=cursor)
+    if event_types:
+        qs = qs.filter(event_type__in=list(event_types))
+    return list(qs.order_by("id")[:limit])
+
+
+def asset_materializations(
+    *,
+    asset_key: str,
+    partitions: Sequence[str] | None = None,
+    before_cursor: int | None = None,
+    limit: int = 100,
+) -> list[EventLogEntry]:
+    """Materializations of one asset (optionally of some partitions), newest first."""
+    qs = EventLogEntry.objects.filter(asset_key=asset_key, event_type="ASSET_MATERIALIZATION")
+    if partitions is not None:
+        qs = qs.filter(partition__in=list(partitions))
+    if before_cursor is not None:
+        qs = qs.filter(id__lt=before_cursor)
+    return list(qs.order_by("-id")[:limit])
+
+
+def asset_latest(*, asset_key: str) -> list[AssetIndex]:
+    """The asset index rows of one key (one per partition), with their latest events."""
+    return list(
+        AssetIndex.objects.filter(asset_key=asset_key)
+        .select_related("last_materialization", "last_observation")
+        .order_by("partition")
+    )

@@ -1,0 +1,272 @@
+"""State changes of runs: creation, the single event writer (`event_store`) and deletion.
+
+`event_store` is the only code that inserts event rows. It derives the run's status from run events
+the way Dagster does (`EVENT_TYPE_TO_PIPELINE_RUN_STATUS`), keeps the asset index current, and closes
+a run's event log at its terminal event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import Conflict, InvalidInput, NotFound
+from runs.models import (
+    FINISHED_STATUSES,
+    AssetCheckIndex,
+    AssetIndex,
+    DaemonHeartbeat,
+    EventLogEntry,
+    Run,
+    RunStatus,
+    RunTag,
+    new_run_id,
+)
+
+# Dagster's event-type -> run-status map (dagster/_core/events EVENT_TYPE_TO_PIPELINE_RUN_STATUS).
+RUN_EVENT_STATUS: dict[str, RunStatus] = {
+    "RUN_ENQUEUED": RunStatus.QUEUED,
+    "RUN_STARTING": RunStatus.STARTING,
+    "RUN_START": RunStatus.STARTED,
+    "RUN_RESUMED": RunStatus.STARTED,
+    "RUN_SUSPENDED": RunStatus.SUSPENDED,
+    "RUN_SUCCESS": RunStatus.SUCCESS,
+    "RUN_FAILURE": RunStatus.FAILURE,
+    "RUN_CANCELING": RunStatus.CANCELING,
+    "RUN_CANCELED": RunStatus.CANCELED,
+}
+ASSET_INDEXED_EVENTS = frozenset({"ASSET_MATERIALIZATION", "ASSET_OBSERVATION"})
+TAG_KEY_MAX = 255
+# Tag values are indexed with their key for the runs-list filter; PostgreSQL caps a btree entry at
+# ~2.7 kB, so values are capped at 600 characters (2.4 kB even in 4-byte UTF-8).
+TAG_VALUE_MAX = 600
+
+
+class RunEventLogClosed(Conflict):
+    """Events arrived for a run whose event log closed at its terminal event."""
+
+    def __init__(self, run_id: str, status: str, refused: int):
+        self.run_id = run_id
+        self.refused = refused
+        super().__init__(f"run {run_id} is {status}: its event log is closed; refused {refused} event(s)")
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """An event to append. `event_type` is a DagsterEventType name, or None for a plain log message."""
+
+    event_type: str | None = None
+    message: str = ""
+    level: int = logging.INFO
+    step_key: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
+    asset_key: str | None = None
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    stored: list[EventLogEntry]
+    refused: int
+    status: str
+
+
+def run_create(
+    *,
+    job_name: str,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    run_id: str | None = None,
+    location_name: str = "",
+    repository_name: str = "",
+    op_selection: Sequence[str] | None = None,
+    asset_selection: Sequence[Any] | None = None,
+    asset_check_selection: Sequence[Any] | None = None,
+    step_keys_to_execute: Sequence[str] | None = None,
+    parent_run_id: str | None = None,
+    root_run_id: str | None = None,
+    snapshot_id: str = "",
+    status: str = RunStatus.NOT_STARTED,
+    actor: Any = None,
+) -> Run:
+    """Create a run and its tags in one transaction. Raises InvalidInput for a bad job name or tags."""
+    if not job_name or not isinstance(job_name, str):
+        raise InvalidInput(f"job_name must be a non-empty string, got {job_name!r}")
+    clean_tags = _validate_tags(tags or {})
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.create(
+            run_id=run_id or new_run_id(),
+            job_name=job_name,
+            location_name=location_name,
+            repository_name=repository_name,
+            status=status,
+            run_config=dict(run_config or {}),
+            op_selection=list(op_selection) if op_selection is not None else None,
+            asset_selection=list(asset_selection) if asset_selection is not None else None,
+            asset_check_selection=list(asset_check_selection) if asset_check_selection is not None else None,
+            step_keys_to_execute=list(step_keys_to_execute) if step_keys_to_execute is not None else None,
+            parent_run_id=parent_run_id,
+            root_run_id=root_run_id,
+            snapshot_id=snapshot_id,
+            created_at=now,
+            updated_at=now,
+        )
+        RunTag.objects.bulk_create([RunTag(run=run, key=k, value=v) for k, v in clean_tags.items()])
+    return run
+
+
+def run_tags_add(*, run_id: str, tags: Mapping[str, str], actor: Any = None) -> None:
+    """Add or overwrite tags on an existing run."""
+    clean = _validate_tags(tags)
+    with transaction.atomic():
+        run = Run.objects.only("id").filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        existing = {t.key: t for t in RunTag.objects.filter(run=run, key__in=list(clean))}
+        for key, value in clean.items():
+            if key in existing:
+                existing[key].value = value
+        RunTag.objects.bulk_update(list(existing.values()), ["value"])
+        RunTag.objects.bulk_create([RunTag(run=run, key=k, value=v) for k, v in clean.items() if k not in existing])
+        Run.objects.filter(pk=run.pk).update(updated_at=timezone.now())
+
+
+def run_delete(*, run_id: str, actor: Any = None) -> None:
+    """Delete a run with its tags and events (raw deletes: a run may hold millions of events)."""
+    with transaction.atomic():
+        run = Run.objects.only("id", "run_id").filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
+        RunTag.objects.filter(run_id=run.pk)._raw_delete(RunTag.objects.db)
+        Run.objects.filter(pk=run.pk)._raw_delete(Run.objects.db)
+
+
+def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = True) -> StoreResult:
+    """Append `events` to a run's log in one transaction, in order, and apply their consequences.
+
+    Run events move the run's status (and start/end times). Once the run has a terminal status, the
+    log is closed: later step events and run-status events are refused — with RunEventLogClosed when
+    `strict`, silently counted in the result otherwise. Other events without a step key (engine
+    events, log messages) are still accepted after the end, as Dagster writes "process exited" then.
+    """
+    batch = list(events)
+    with transaction.atomic():
+        # The row lock serialises writers of one run, so a straggling step cannot slip an event in
+        # between another writer's terminal event and its commit.
+        run = Run.objects.select_for_update().only("id", "run_id", "status").filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        status = run.status
+        accepted: list[EventLogEntry] = []
+        refused = 0
+        updates: dict[str, Any] = {}
+        now = timezone.now()
+        for event in batch:
+            if status in FINISHED_STATUSES and (event.step_key or event.event_type in RUN_EVENT_STATUS):
+                refused += 1
+                continue
+            timestamp = event.timestamp or now
+            new_status = RUN_EVENT_STATUS.get(event.event_type or "")
+            if new_status is not None:
+                status = new_status
+                updates["status"] = new_status
+                if event.event_type == "RUN_START":
+                    updates["started_at"] = timestamp
+                elif new_status in FINISHED_STATUSES:
+                    updates["ended_at"] = timestamp
+            accepted.append(
+                EventLogEntry(
+                    run_id=run_id,
+                    timestamp=timestamp,
+                    event_type=event.event_type,
+                    step_key=event.step_key,
+                    level=event.level,
+                    message=event.message,
+                    payload=dict(event.payload),
+                    asset_key=event.asset_key,
+                    partition=event.partition,
+                )
+            )
+        if refused and strict:
+            raise RunEventLogClosed(run_id, status, refused)
+        stored = EventLogEntry.objects.bulk_create(accepted)
+        if updates:
+            updates["updated_at"] = now
+            Run.objects.filter(pk=run.pk).update(**updates)
+        _index_asset_events(run_id, stored)
+    return StoreResult(stored=stored, refused=refused, status=status)
+
+
+def daemon_heartbeat_record(
+    *, daemon_type: str, daemon_id: str, info: Mapping[str, Any] | None = None, errors: Sequence[str] = ()
+) -> DaemonHeartbeat:
+    """Record that a daemon duty is alive (one row per duty and daemon process, overwritten)."""
+    heartbeat, _ = DaemonHeartbeat.objects.update_or_create(
+        daemon_type=daemon_type,
+        daemon_id=daemon_id,
+        defaults={"timestamp": timezone.now(), "info": dict(info or {}), "errors": list(errors)},
+    )
+    return heartbeat
+
+
+def _index_asset_events(run_id: str, stored: Sequence[EventLogEntry]) -> None:
+    """Point the asset index at the newest asset events of this batch.
+
+    Relies on bulk_create returning primary keys (SQLite >= 3.35 and PostgreSQL both do).
+    """
+    latest: dict[tuple[str, str], dict[str, EventLogEntry]] = {}
+    checks: dict[tuple[str, str, str], EventLogEntry] = {}
+    for row in stored:
+        if row.asset_key is None:
+            continue
+        partition = row.partition or ""
+        if row.event_type in ASSET_INDEXED_EVENTS:
+            latest.setdefault((row.asset_key, partition), {})[row.event_type] = row
+        elif row.event_type == "ASSET_CHECK_EVALUATION":
+            check_name = str(row.payload.get("check_name", ""))
+            checks[(row.asset_key, check_name, partition)] = row
+    now = timezone.now()
+    for (asset_key, partition), by_type in latest.items():
+        defaults: dict[str, Any] = {"last_run_id": run_id, "updated_at": now}
+        if "ASSET_MATERIALIZATION" in by_type:
+            defaults["last_materialization"] = by_type["ASSET_MATERIALIZATION"]
+        if "ASSET_OBSERVATION" in by_type:
+            defaults["last_observation"] = by_type["ASSET_OBSERVATION"]
+        AssetIndex.objects.update_or_create(asset_key=asset_key, partition=partition, defaults=defaults)
+    for (asset_key, check_name, partition), row in checks.items():
+        AssetCheckIndex.objects.update_or_create(
+            asset_key=asset_key,
+            check_name=check_name,
+            partition=partition,
+            defaults={
+                "last_evaluation": row,
+                "passed": bool(row.payload.get("passed")),
+                "severity": str(row.payload.get("severity", "")),
+                "last_run_id": run_id,
+                "updated_at": now,
+            },
+        )
+
+
+def _validate_tags(tags: Mapping[str, Any]) -> dict[str, str]:
+    if not isinstance(tags, Mapping):
+        raise InvalidInput(f"tags must be a mapping of strings to strings, got {type(tags).__name__}")
+    clean = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key or len(key) > TAG_KEY_MAX:
+            raise InvalidInput(f"tag key {key!r} must be a non-empty string of at most {TAG_KEY_MAX} characters")
+        if not isinstance(value, str):
+            raise InvalidInput(f"tag {key!r} must have a string value, got {type(value).__name__}")
+        if len(value) > TAG_VALUE_MAX:
+            raise InvalidInput(f"tag {key!r} has a value of {len(value)} characters; at most {TAG_VALUE_MAX} are allowed")
+        clean[key] = value
+    return clean

@@ -1,0 +1,35 @@
+"""Pytest plugin loaded before Django: gives the test session its own ORCHESTRA_HOME.
+
+`ORCHESTRA_TEST_STORAGE=postgres` runs the suite on the machine's PostgreSQL (database `test`,
+or `ORCHESTRA_TEST_PG_URL`) and `ORCHESTRA_TEST_BROKER=redis` on its Redis; the default is SQLite
+with the embedded broker — what a new user gets. The test home is written through the real
+orchestra.yaml loader, so the suite also exercises the configuration path users take.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+PG_URL = os.environ.get("ORCHESTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ORCHESTRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _configure() -> None:
+    storage = os.environ.get("ORCHESTRA_TEST_STORAGE", "sqlite")
+    broker = os.environ.get("ORCHESTRA_TEST_BROKER", "embedded")
+    if storage not in ("sqlite", "postgres") or broker not in ("embedded", "redis"):
+        raise SystemExit(f"ORCHESTRA_TEST_STORAGE={storage!r} / ORCHESTRA_TEST_BROKER={broker!r} not understood")
+    home = Path(tempfile.mkdtemp(prefix="orchestra-test-home-"))
+    lines = []
+    if storage == "postgres":
+        lines.append(f"storage:\n  postgres:\n    postgres_url: {PG_URL}")
+    if broker == "redis":
+        lines.append(f"broker:\n  url: {REDIS_URL}")
+    (home / "orchestra.yaml").write_text("\n".join(lines) + "\n")
+    os.environ["ORCHESTRA_HOME"] = str(home)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra_site.settings")
+
+
+_configure()
