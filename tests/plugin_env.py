@@ -22,6 +22,7 @@ def _configure() -> None:
     if storage not in ("sqlite", "postgres") or broker not in ("embedded", "redis"):
         raise SystemExit(f"ORCHESTRA_TEST_STORAGE={storage!r} / ORCHESTRA_TEST_BROKER={broker!r} not understood")
     home = Path(tempfile.mkdtemp(prefix="orchestra-test-home-"))
+    (home / "static_root").mkdir()
     lines = []
     if storage == "postgres":
         lines.append(f"storage:\n  postgres:\n    postgres_url: {PG_URL}")

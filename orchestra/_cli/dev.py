@@ -23,7 +23,6 @@ def dev(host: str, port: int, home: Path | None) -> None:
     from core.instance_config import instance_home
 
     home_path = instance_home()
-    (home_path / "static_root").mkdir(parents=True, exist_ok=True)
     os.environ["ORCHESTRA_HOME"] = str(home_path)
     setup_django()
     run_system_checks()

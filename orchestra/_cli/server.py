@@ -13,7 +13,7 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra_site.settings")
     from core.instance_config import InstanceConfigError, instance_home
 
-    instance_home().mkdir(parents=True, exist_ok=True)
+    (instance_home() / "static_root").mkdir(parents=True, exist_ok=True)
     try:
         import django
 
