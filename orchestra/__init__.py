@@ -8,7 +8,7 @@ while `dg.op`, `dg.Config`, ... resolve exactly as an eager `from x import Name`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -47,7 +47,62 @@ _EXPORTS: dict[str, str] = {
     "Nothing": "orchestra._builtins",
     "String": "orchestra._builtins",
     # --- config (orchestra._config) --------------------------------------------------------
+    "Array": "orchestra._config",
+    "BoolSource": "orchestra._config",
+    "Config": "orchestra._config.pythonic",
+    "ConfigMapping": "orchestra._config.mapping",
+    "ConfigSchema": "orchestra._config.mapping",
+    "Enum": "orchestra._config",
+    "EnumValue": "orchestra._config",
+    "EnvVar": "orchestra._config",
+    "Field": "orchestra._config",
+    "IntSource": "orchestra._config",
+    "Map": "orchestra._config",
+    "Noneable": "orchestra._config",
+    "Permissive": "orchestra._config",
+    "PermissiveConfig": "orchestra._config.pythonic",
+    "RunConfig": "orchestra._config.run_config",
+    "ScalarUnion": "orchestra._config",
+    "Selector": "orchestra._config",
+    "Shape": "orchestra._config",
+    "StringSource": "orchestra._config",
+    "config_from_files": "orchestra._config.loading",
+    "config_from_pkg_resources": "orchestra._config.loading",
+    "config_from_yaml_strings": "orchestra._config.loading",
+    "config_mapping": "orchestra._config.mapping",
+    "configured": "orchestra._config.mapping",
     # --- metadata (orchestra._core.metadata) -----------------------------------------------
+    "BoolMetadataValue": "orchestra._core.metadata",
+    "CodeReferencesMetadataValue": "orchestra._core.metadata",
+    "DagsterAssetMetadataValue": "orchestra._core.metadata",
+    "DagsterInvalidMetadata": "orchestra._errors",
+    "DagsterJobMetadataValue": "orchestra._core.metadata",
+    "DagsterRunMetadataValue": "orchestra._core.metadata",
+    "FloatMetadataValue": "orchestra._core.metadata",
+    "IntMetadataValue": "orchestra._core.metadata",
+    "JsonMetadataValue": "orchestra._core.metadata",
+    "LocalFileCodeReference": "orchestra._core.metadata",
+    "MarkdownMetadataValue": "orchestra._core.metadata",
+    "MetadataValue": "orchestra._core.metadata",
+    "NotebookMetadataValue": "orchestra._core.metadata",
+    "NullMetadataValue": "orchestra._core.metadata",
+    "PathMetadataValue": "orchestra._core.metadata",
+    "PoolMetadataValue": "orchestra._core.metadata",
+    "PythonArtifactMetadataValue": "orchestra._core.metadata",
+    "TableColumn": "orchestra._core.metadata",
+    "TableColumnConstraints": "orchestra._core.metadata",
+    "TableColumnDep": "orchestra._core.metadata",
+    "TableColumnLineage": "orchestra._core.metadata",
+    "TableColumnLineageMetadataValue": "orchestra._core.metadata",
+    "TableConstraints": "orchestra._core.metadata",
+    "TableMetadataValue": "orchestra._core.metadata",
+    "TableRecord": "orchestra._core.metadata",
+    "TableSchema": "orchestra._core.metadata",
+    "TableSchemaMetadataValue": "orchestra._core.metadata",
+    "TextMetadataValue": "orchestra._core.metadata",
+    "TimestampMetadataValue": "orchestra._core.metadata",
+    "UrlCodeReference": "orchestra._core.metadata",
+    "UrlMetadataValue": "orchestra._core.metadata",
     # --- definitions, execution, events, instance (orchestra._core) ------------------------
     # --- resources and IO managers (orchestra._core.resources, orchestra._core.io) --------
 }
@@ -55,7 +110,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:  # not `Any`: a module global would shadow the `dg.Any` export
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'orchestra' has no attribute {name!r}")

@@ -25,11 +25,24 @@ class DagsterInvalidConfigDefinitionError(DagsterError):
         self.original_root = original_root
         self.current_value = current_value
         self.stack = stack or []
-        where = ("at path " + ":".join(self.stack) + " ") if self.stack else ""
+        where = ("Error at stack path :" + ":".join(self.stack) + ". ") if self.stack else ""
         super().__init__(
             f"Error defining config. Original value passed: {original_root!r}. {where}"
-            f"{current_value!r} cannot be resolved.{' Reason: ' + reason if reason else ''}"
+            f"{current_value!r} cannot be resolved.{' Reason: ' + reason + '.' if reason else ''}"
+            + _CONFIG_SCHEMA_HELP
         )
+
+
+_CONFIG_SCHEMA_HELP = """
+This value can be a:
+    - Field
+    - Python primitive types that resolve to dagster config types
+        - int, float, bool, str, list.
+    - A dagster config type: Int, Float, Bool, Array, Optional, Selector, Shape, Permissive, Map
+    - A bare python dictionary, which is wrapped in Field(Shape(...)). Any values
+      in the dictionary get resolved by the same rules, recursively.
+    - A python list with a single entry that can resolve to a type, e.g. [int]
+"""
 
 
 class DagsterInvariantViolationError(DagsterError):
@@ -54,11 +67,43 @@ class DagsterInvalidConfigError(DagsterError):
     def __init__(self, preamble: str, errors: list[Any], config_value: Any = None, *args: Any):
         self.errors = list(errors)
         self.config_value = config_value
-        lines = [f"{preamble}"]
-        if self.errors:
-            lines[0] += f" {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}:"
-            lines += [f"    {getattr(e, 'message', e)}" for e in self.errors]
-        super().__init__("\n".join(lines), *args)
+        # Worded as Dagster's: the preamble, then "Error <n>: <message>" per error on its own line.
+        self.error_messages = [getattr(e, "message", str(e)) for e in self.errors]
+        self.message = preamble + "".join(
+            f"\n    Error {i}: {message}" for i, message in enumerate(self.error_messages, start=1)
+        )
+        super().__init__(self.message, *args)
+
+
+class DagsterInvalidPythonicConfigDefinitionError(DagsterError):
+    """A `Config` or resource class has a field whose type cannot be expressed as config."""
+
+    def __init__(self, config_class: Any, field_name: str | None, invalid_type: Any, is_resource: bool = False):
+        self.config_class = config_class
+        self.field_name = field_name
+        self.invalid_type = invalid_type
+        where = (f" {config_class!r}" if config_class else "") + (f" on field '{field_name}'" if field_name else "")
+        extra = ""
+        if is_resource:
+            type_name = getattr(invalid_type, "__name__", "<my type>")
+            extra = (
+                "\n\nIf this config type represents a resource dependency, its annotation must either:\n"
+                "    - Extend dagster.ConfigurableResource, dagster.ConfigurableIOManager, or\n"
+                f"    - Be wrapped in a ResourceDependency annotation, e.g. ResourceDependency[{type_name}]\n"
+            )
+        super().__init__(
+            f"\nError defining Dagster config class{where}.\nUnable to resolve config type {invalid_type!r} to a "
+            "supported Dagster config type.\n\n\nThis config type can be a:\n"
+            "    - Python primitive type\n        - int, float, bool, str, list\n"
+            "    - A Python Dict or List type containing other valid types\n"
+            "    - Custom data classes extending dagster.Config\n"
+            "    - A Pydantic discriminated union type "
+            "(https://docs.pydantic.dev/usage/types/#discriminated-unions-aka-tagged-unions)\n" + extra
+        )
+
+
+class DagsterInvalidMetadata(DagsterError):
+    """A metadata value could not be resolved to a known metadata type."""
 
 
 class DagsterUnknownResourceError(DagsterError, AttributeError):

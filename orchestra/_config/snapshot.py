@@ -1,0 +1,237 @@
+"""Config schemas as data: JSON Schema for the launchpad and a plain snapshot the server can rebuild.
+
+`to_json_schema` lets any JSON Schema validator check run config. `config_type_snapshot` is a
+JSON-able description of every type in a schema, keyed by type key; `config_type_from_snapshot`
+rebuilds equivalent config types (enum python values become their config strings) so the server
+can run Orchestra's own validator, with Dagster's messages, outside the user's process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra._config.field import Field
+from orchestra._config.sources import BoolSource, IntSource, StringSource
+from orchestra._config.types import (
+    Array,
+    ConfigAnyInstance,
+    ConfigBoolInstance,
+    ConfigFloatInstance,
+    ConfigIntInstance,
+    ConfigScalarKind,
+    ConfigStringInstance,
+    ConfigType,
+    ConfigTypeKind,
+    Enum,
+    EnumValue,
+    Map,
+    Noneable,
+    Permissive,
+    ScalarUnion,
+    Selector,
+    Shape,
+)
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_SCALAR_JSON_TYPES = {
+    ConfigScalarKind.INT: "integer",
+    ConfigScalarKind.STRING: "string",
+    ConfigScalarKind.BOOL: "boolean",
+    ConfigScalarKind.FLOAT: "number",
+}
+
+
+def _as_field(schema: object) -> Field:
+    from orchestra._config.field import convert_potential_field
+
+    if isinstance(schema, Field):
+        return schema
+    if isinstance(schema, ConfigType):
+        return Field(schema)
+    return convert_potential_field(schema)
+
+
+def to_json_schema(schema: object) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) accepting the run config `schema` accepts.
+
+    Known looseness: JSON Schema counts 1.0 as an integer, and Map keys are strings in JSON, so
+    non-string key types are checked only by pattern (Int) or not at all (Float, Bool).
+    """
+    field = _as_field(schema)
+    out = {"$schema": JSON_SCHEMA_DIALECT, **_type_schema(field.config_type)}
+    if field.description:
+        out["description"] = field.description
+    return out
+
+
+def _type_schema(config_type: ConfigType) -> dict[str, Any]:
+    kind = config_type.kind
+    if kind is ConfigTypeKind.ANY:
+        return {}
+    if kind is ConfigTypeKind.SCALAR:
+        return {"type": _SCALAR_JSON_TYPES[config_type.scalar_kind]}  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.ENUM:
+        return {"type": "string", "enum": list(config_type.config_values), "title": config_type.given_name}  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.NONEABLE:
+        return {"anyOf": [{"type": "null"}, _type_schema(config_type.inner_type)]}  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.ARRAY:
+        return {"type": "array", "items": _type_schema(config_type.inner_type)}  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.SCALAR_UNION:
+        return {"anyOf": [_type_schema(config_type.scalar_type), _type_schema(config_type.non_scalar_type)]}  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.MAP:
+        out: dict[str, Any] = {"type": "object", "additionalProperties": _type_schema(config_type.inner_type)}  # type: ignore[attr-defined]
+        key_kind = getattr(config_type.key_type, "scalar_kind", None)  # type: ignore[attr-defined]
+        if key_kind is ConfigScalarKind.INT:
+            out["propertyNames"] = {"pattern": "^-?[0-9]+$"}
+        return out
+    return _fields_schema(config_type)
+
+
+def _field_schema(field: Field, selector_branch: bool = False) -> dict[str, Any]:
+    inner = _type_schema(field.config_type)
+    if selector_branch and ConfigTypeKind.has_fields(field.config_type.kind):
+        inner = {"anyOf": [{"type": "null"}, inner]}  # `filesystem:` with no value selects the branch
+    if field.description:
+        inner = {**inner, "description": field.description}
+    if field.default_provided:
+        inner = {**inner, "default": field.default_value}
+    if field.is_secret:
+        inner = {**inner, "writeOnly": True}
+    return inner
+
+
+def _fields_schema(config_type: ConfigType) -> dict[str, Any]:
+    fields: dict[str, Field] = config_type.fields  # type: ignore[attr-defined]
+    is_selector = config_type.kind is ConfigTypeKind.SELECTOR
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _field_schema(fld, selector_branch=is_selector) for name, fld in fields.items()},
+        "additionalProperties": config_type.kind is ConfigTypeKind.PERMISSIVE_SHAPE,
+    }
+    if config_type.description:
+        out["description"] = config_type.description
+    if is_selector:
+        out["maxProperties"] = 1
+        only_optional = len(fields) == 1 and not next(iter(fields.values())).is_required
+        if not only_optional:
+            out["minProperties"] = 1
+        return out
+    aliases: dict[str, str] = getattr(config_type, "field_aliases", {}) or {}
+    for name, alias in aliases.items():
+        out["properties"][alias] = out["properties"][name]
+    required = [name for name, fld in fields.items() if fld.is_required and name not in aliases]
+    if required:
+        out["required"] = required
+    either = [{"anyOf": [{"required": [name]}, {"required": [aliases[name]]}]} for name in aliases if fields[name].is_required]
+    if either:
+        out["allOf"] = either
+    return out
+
+
+# --- snapshots -------------------------------------------------------------------------------------------
+
+
+def config_type_snapshot(schema: object) -> dict[str, Any]:
+    """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`."""
+    field = _as_field(schema)
+    types: dict[str, Any] = {}
+    for config_type in field.config_type.type_iterator():
+        types.setdefault(config_type.key, _type_snap(config_type))
+    return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
+
+
+def _field_snap(name: str, field: Field) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type_key": field.config_type.key,
+        "is_required": field.is_required,
+        "default_provided": field.default_provided,
+        "default_value": field.default_value if field.default_provided else None,
+        "description": field.description,
+        "is_secret": field.is_secret,
+    }
+
+
+def _type_snap(config_type: ConfigType) -> dict[str, Any]:
+    snap: dict[str, Any] = {
+        "key": config_type.key,
+        "kind": config_type.kind.value,
+        "given_name": config_type.given_name,
+        "description": config_type.description,
+        "type_param_keys": [t.key for t in config_type.type_params] if config_type.type_params else None,
+        "scalar_kind": getattr(getattr(config_type, "scalar_kind", None), "value", None),
+        "enum_values": None,
+        "fields": None,
+        "field_aliases": None,
+    }
+    if config_type.kind is ConfigTypeKind.ENUM:
+        snap["enum_values"] = [
+            {"value": ev.config_value, "description": ev.description} for ev in config_type.enum_values  # type: ignore[attr-defined]
+        ]
+    if ConfigTypeKind.has_fields(config_type.kind):
+        snap["fields"] = [_field_snap(n, f) for n, f in config_type.fields.items()]  # type: ignore[attr-defined]
+        snap["field_aliases"] = dict(getattr(config_type, "field_aliases", {}) or {}) or None
+    return snap
+
+
+_BUILTIN_BY_KEY: dict[str, ConfigType] = {
+    t.key: t
+    for t in (
+        ConfigAnyInstance,
+        ConfigIntInstance,
+        ConfigStringInstance,
+        ConfigBoolInstance,
+        ConfigFloatInstance,
+        StringSource,
+        IntSource,
+        BoolSource,
+    )
+}
+
+
+def config_type_from_snapshot(snapshot: dict[str, Any]) -> Field:
+    """Rebuild the root Field of a `config_type_snapshot` (for validation away from user code)."""
+    types = snapshot["types"]
+    built: dict[str, ConfigType] = {}
+
+    def build(key: str) -> ConfigType:
+        if key in built:
+            return built[key]
+        if key in _BUILTIN_BY_KEY:
+            return _BUILTIN_BY_KEY[key]
+        snap = types[key]
+        kind = ConfigTypeKind(snap["kind"])
+        params = [build(k) for k in snap["type_param_keys"] or []]
+        result: ConfigType
+        if kind is ConfigTypeKind.ARRAY:
+            result = Array(params[0])
+        elif kind is ConfigTypeKind.NONEABLE:
+            result = Noneable(params[0])
+        elif kind is ConfigTypeKind.MAP:
+            result = Map(params[0], params[1], key_label_name=snap["given_name"])
+        elif kind is ConfigTypeKind.SCALAR_UNION:
+            result = ScalarUnion(params[0], params[1], _key=key)
+        elif kind is ConfigTypeKind.ENUM:
+            result = Enum(snap["given_name"], [EnumValue(ev["value"], description=ev["description"]) for ev in snap["enum_values"]])
+        elif ConfigTypeKind.has_fields(kind):
+            fields = {f["name"]: _rebuild_field(f, build) for f in snap["fields"]}
+            if kind is ConfigTypeKind.SELECTOR:
+                result = Selector(fields, description=snap["description"])
+            elif kind is ConfigTypeKind.PERMISSIVE_SHAPE:
+                result = Permissive(fields, description=snap["description"])
+            else:
+                result = Shape(fields, description=snap["description"], field_aliases=snap["field_aliases"])
+        else:
+            raise ValueError(f"Cannot rebuild config type {key!r} of kind {kind.value}")
+        built[key] = result
+        return result
+
+    return _rebuild_field(snapshot["field"], build)
+
+
+def _rebuild_field(snap: dict[str, Any], build: Any) -> Field:
+    config_type = build(snap["type_key"])
+    if snap["default_provided"]:
+        return Field(config_type, default_value=snap["default_value"], description=snap["description"], is_secret=snap["is_secret"])
+    return Field(config_type, is_required=snap["is_required"], description=snap["description"], is_secret=snap["is_secret"])
