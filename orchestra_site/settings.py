@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "graphene_django",
     "core",
     "workspace",
     "runs",
@@ -59,6 +60,8 @@ TEMPLATES = [
         },
     },
 ]
+
+GRAPHENE = {"SCHEMA": "orchestra_site.schema.schema"}
 
 DATABASES = {"default": INSTANCE.database_settings()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Left
 
 from core.exceptions import InvalidInput, NotFound
 from runs.models import AssetIndex, EventLogEntry, Run, RunTag
@@ -24,7 +25,18 @@ class RunFilter:
     tags: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
     created_before: datetime | None = None
     created_after: datetime | None = None
+    updated_before: datetime | None = None
+    updated_after: datetime | None = None
+    snapshot_id: str | None = None
     location_name: str | None = None
+
+
+def tag_filter(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """`RunFilter.tags` from (key, value) pairs: each key must match, one of its values if repeated."""
+    tags: dict[str, list[str]] = {}
+    for key, value in pairs:
+        tags.setdefault(key, []).append(value)
+    return {key: values[0] if len(values) == 1 else values for key, values in tags.items()}
 
 
 def run_get(*, run_id: str) -> Run:
@@ -55,6 +67,12 @@ def _filtered(filters: RunFilter | None) -> QuerySet[Run]:
         qs = qs.filter(created_at__lt=filters.created_before)
     if filters.created_after is not None:
         qs = qs.filter(created_at__gt=filters.created_after)
+    if filters.updated_before is not None:
+        qs = qs.filter(updated_at__lt=filters.updated_before)
+    if filters.updated_after is not None:
+        qs = qs.filter(updated_at__gt=filters.updated_after)
+    if filters.snapshot_id:
+        qs = qs.filter(snapshot_id=filters.snapshot_id)
     for key, value in filters.tags.items():
         # One EXISTS per tag keeps the plan an index probe per candidate run, newest first.
         tag_q = RunTag.objects.filter(run=OuterRef("pk"), key=key)
@@ -97,6 +115,60 @@ def events_after(
     return list(qs.order_by("id")[:limit])
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """A page of a run's event log; `cursor` is the last storage id seen (or the one asked after)."""
+
+    events: list[EventLogEntry]
+    cursor: int | None
+    has_more: bool
+
+
+def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000) -> EventPage:
+    """A run's events after storage id `cursor`, each annotated with its run's `job_name`.
+
+    Raises NotFound for an unknown run. Two queries: the run's existence, then limit + 1 events.
+    """
+    if limit < 1 or limit > 10_000:
+        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
+    if not Run.objects.filter(run_id=run_id).exists():
+        raise NotFound("run", run_id)
+    qs = EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
+    if cursor is not None:
+        qs = qs.filter(id__gt=cursor)
+    rows = list(qs.order_by("id")[: limit + 1])
+    events = rows[:limit]
+    return EventPage(events=events, cursor=events[-1].id if events else cursor, has_more=len(rows) > limit)
+
+
+def asset_keys_list(
+    *,
+    prefix: Sequence[str] | None = None,
+    asset_keys: Sequence[str] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> list[str]:
+    """Asset keys in the asset index (joined by '/'), in key order, after the key `cursor`.
+
+    `prefix` is a key path: it matches that key and every key below it.
+    """
+    if limit is not None and (limit < 1 or limit > MAX_PAGE):
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    qs = AssetIndex.objects.all()
+    if prefix:
+        joined = "/".join(prefix)
+        # Equality of the leading characters rather than LIKE (SQLite's LIKE ignores case) or a range
+        # (PostgreSQL's linguistic collations order '/' unlike byte order); equality is exact in both.
+        below = joined + "/"
+        qs = qs.annotate(head=Left("asset_key", len(below))).filter(Q(asset_key=joined) | Q(head=below))
+    if asset_keys is not None:
+        qs = qs.filter(asset_key__in=list(asset_keys))
+    if cursor:
+        qs = qs.filter(asset_key__gt=cursor)
+    keys = qs.order_by("asset_key").values_list("asset_key", flat=True).distinct()
+    return list(keys[:limit] if limit is not None else keys)
+
+
 def asset_materializations(
     *,
     asset_key: str,
@@ -105,6 +177,8 @@ def asset_materializations(
     limit: int = 100,
 ) -> list[EventLogEntry]:
     """Materializations of one asset (optionally of some partitions), newest first."""
+    if limit < 1 or limit > MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     qs = EventLogEntry.objects.filter(asset_key=asset_key, event_type="ASSET_MATERIALIZATION")
     if partitions is not None:
         qs = qs.filter(partition__in=list(partitions))

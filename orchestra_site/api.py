@@ -1,0 +1,36 @@
+"""The root REST API (django-ninja, OpenAPI at /api/docs): mounts each app's router, maps domain errors."""
+
+import logging
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+from core.exceptions import Conflict, InvalidInput, NotFound
+from runs.api import router as runs_router
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(title="Orchestra", version="1", urls_namespace="api")
+api.add_router("/", runs_router)
+
+
+@api.exception_handler(NotFound)
+def not_found(request: HttpRequest, exc: NotFound):
+    return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, exc: InvalidInput):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(Conflict)
+def conflict(request: HttpRequest, exc: Conflict):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception):
+    # Logged with its traceback for the operator; the client gets JSON, never a traceback page.
+    logger.exception("REST handler failed: %s %s", request.method, request.path)
+    return api.create_response(request, {"detail": f"internal error: {type(exc).__name__}"}, status=500)

@@ -1,0 +1,219 @@
+"""GraphQL value types that events carry: asset keys, and metadata entries (Dagster's `MetadataEntry`).
+
+The event sink stores metadata as a list of `{label, type, data}` entries in strict JSON, where
+values JSON cannot hold are tagged (`{"__float__": "NaN"}`, `{"__bytes__": ...}`, `{"__items__": ...}`).
+Kinds without a dedicated type here (tables, lineage, code references, ...) are served as
+`JsonMetadataEntry`, so no stored entry can fail a page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import graphene
+
+INT32 = range(-(2**31), 2**31)
+
+
+def decode_tagged(value: Any) -> Any:
+    """A stored JSON value with its tagged forms read back (NaN/infinities, odd strings, odd dicts)."""
+    if isinstance(value, list):
+        return [decode_tagged(item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((tag, payload),) = value.items()
+            if tag == "__float__":
+                return float(str(payload).lower().replace("infinity", "inf"))
+            if tag == "__bytes__":
+                return base64.b64decode(payload).decode("utf-8", "surrogatepass")
+            if tag == "__items__":
+                return {str(decode_tagged(k)): decode_tagged(item) for k, item in payload}
+        return {k: decode_tagged(item) for k, item in value.items()}
+    return value
+
+
+class AssetKey(graphene.ObjectType):
+    path = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
+
+
+class MetadataEntry(graphene.Interface):
+    label = graphene.NonNull(graphene.String)
+    description = graphene.String()
+
+
+class TextMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    text = graphene.NonNull(graphene.String)
+
+
+class UrlMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    url = graphene.NonNull(graphene.String)
+
+
+class MarkdownMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    mdStr = graphene.NonNull(graphene.String)
+
+
+class PathMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    path = graphene.NonNull(graphene.String)
+
+
+class NotebookMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    path = graphene.NonNull(graphene.String)
+
+
+class JsonMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    jsonString = graphene.NonNull(graphene.String)
+
+
+class IntMetadataEntry(graphene.ObjectType):
+    """`intValue` is null outside GraphQL's 32-bit Int; `intRepr` always holds the value."""
+
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    intValue = graphene.Int()
+    intRepr = graphene.NonNull(graphene.String)
+
+
+class FloatMetadataEntry(graphene.ObjectType):
+    """`floatValue` is null for NaN and infinities, which GraphQL's Float cannot carry."""
+
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    floatValue = graphene.Float()
+    floatRepr = graphene.NonNull(graphene.String)
+
+
+class BoolMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    boolValue = graphene.Boolean()
+
+
+class TimestampMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    timestamp = graphene.NonNull(graphene.Float)
+
+
+class PipelineRunMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    runId = graphene.NonNull(graphene.String)
+
+
+class AssetMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    assetKey = graphene.NonNull(AssetKey)
+
+
+class PoolMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    pool = graphene.NonNull(graphene.String)
+
+
+class NullMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+
+def _int_entry(label: str, data: Any) -> IntMetadataEntry:
+    return IntMetadataEntry(label=label, intValue=data if data in INT32 else None, intRepr=str(data))
+
+
+def _float_entry(label: str, data: Any) -> FloatMetadataEntry:
+    value = float(data)
+    return FloatMetadataEntry(
+        label=label, floatValue=value if math.isfinite(value) else None, floatRepr=str(value)
+    )
+
+
+def _asset_entry(label: str, data: Any) -> AssetMetadataEntry:
+    path = data.get("path", []) if isinstance(data, dict) else data
+    return AssetMetadataEntry(label=label, assetKey=AssetKey(path=[str(p) for p in path]))
+
+
+# Stored metadata kind -> how to build its entry from (label, decoded data).
+ENTRY_BUILDERS: dict[str, Callable[[str, Any], graphene.ObjectType]] = {
+    "text": lambda label, data: TextMetadataEntry(label=label, text=str(data)),
+    "url": lambda label, data: UrlMetadataEntry(label=label, url=str(data)),
+    "md": lambda label, data: MarkdownMetadataEntry(label=label, mdStr=str(data)),
+    "path": lambda label, data: PathMetadataEntry(label=label, path=str(data)),
+    "notebook": lambda label, data: NotebookMetadataEntry(label=label, path=str(data)),
+    "json": lambda label, data: JsonMetadataEntry(label=label, jsonString=json.dumps(data)),
+    "int": _int_entry,
+    "float": _float_entry,
+    "bool": lambda label, data: BoolMetadataEntry(label=label, boolValue=bool(data)),
+    "timestamp": lambda label, data: TimestampMetadataEntry(label=label, timestamp=float(data)),
+    "dagster_run": lambda label, data: PipelineRunMetadataEntry(label=label, runId=str(data)),
+    "asset": _asset_entry,
+    "pool": lambda label, data: PoolMetadataEntry(label=label, pool=str(data)),
+    "null": lambda label, data: NullMetadataEntry(label=label),
+}
+
+METADATA_ENTRY_TYPES = (
+    TextMetadataEntry,
+    UrlMetadataEntry,
+    MarkdownMetadataEntry,
+    PathMetadataEntry,
+    NotebookMetadataEntry,
+    JsonMetadataEntry,
+    IntMetadataEntry,
+    FloatMetadataEntry,
+    BoolMetadataEntry,
+    TimestampMetadataEntry,
+    PipelineRunMetadataEntry,
+    AssetMetadataEntry,
+    PoolMetadataEntry,
+    NullMetadataEntry,
+)
+
+
+def metadata_entries(stored: Any) -> list[graphene.ObjectType]:
+    """The entries of a payload's `metadata` list; a malformed entry is served as JSON, not an error."""
+    entries = []
+    for item in stored if isinstance(stored, list) else []:
+        if not isinstance(item, dict):
+            continue
+        label = str(decode_tagged(item.get("label", "")))
+        data = decode_tagged(item.get("data"))
+        builder = ENTRY_BUILDERS.get(str(item.get("type")))
+        try:
+            entries.append(builder(label, data) if builder else _json_entry(label, data))
+        except (TypeError, ValueError, AttributeError):
+            entries.append(_json_entry(label, data))
+    return entries
+
+
+def _json_entry(label: str, data: Any) -> JsonMetadataEntry:
+    return JsonMetadataEntry(label=label, jsonString=json.dumps(data, default=str))
