@@ -19,6 +19,8 @@ from urllib.parse import quote, urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core.config_errors import describe_validation_error, resolve_env, type_name
+
 CONFIG_FILE_NAME = "orchestra.yaml"
 HOME_ENV_VAR = "ORCHESTRA_HOME"
 DEFAULT_HOME = "~/.orchestra"
@@ -393,7 +395,7 @@ def parse_instance_config(text: str, source: str, environ: Mapping[str, str] | N
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InstanceConfigError(source, [f"the file must hold a mapping of keys, got {_type_name(raw)}"])
+        raise InstanceConfigError(source, [f"the file must hold a mapping of keys, got {type_name(raw)}"])
 
     problems: list[str] = []
     for key in _LEGACY_STORAGE_KEYS:
@@ -404,103 +406,16 @@ def parse_instance_config(text: str, source: str, environ: Mapping[str, str] | N
         if key in raw:
             problems.append(f"{key}: {why}")
             raw.pop(key)
-    resolved = _resolve_env(raw, (), environ, problems)
+    resolved = resolve_env(raw, (), environ, problems)
     try:
         config = InstanceConfig.model_validate(resolved)
     except ValidationError as exc:
-        problems.extend(_describe_validation_error(exc))
+        problems.extend(describe_validation_error(exc, InstanceConfig))
         config = None
     if problems:
         raise InstanceConfigError(source, problems)
     assert config is not None
     return config
-
-
-def _resolve_env(value: Any, path: tuple[str, ...], environ: Mapping[str, str], problems: list[str]) -> Any:
-    """Replace every `{env: VAR}` with the variable's value; a missing variable is a problem."""
-    if isinstance(value, dict):
-        if set(value) == {"env"}:
-            var = value["env"]
-            if not isinstance(var, str) or not var:
-                problems.append(f"{_dotted(path)}: 'env' must name an environment variable, got {var!r}")
-                return None
-            if var not in environ:
-                problems.append(f"{_dotted(path)}: environment variable {var} is not set")
-                return None
-            return environ[var]
-        return {k: _resolve_env(v, (*path, str(k)), environ, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve_env(v, (*path, str(i)), environ, problems) for i, v in enumerate(value)]
-    return value
-
-
-def _describe_validation_error(exc: ValidationError) -> list[str]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            parent = loc[:-1]
-            allowed = _allowed_keys(parent)
-            hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-            problems.append(f"{_dotted(loc)}: unknown key{hint}")
-            continue
-        if kind == "missing":
-            problems.append(f"{_dotted(loc)}: required key is missing")
-            continue
-        message = err["msg"]
-        if kind == "value_error":
-            message = message.removeprefix("Value error, ")
-            problems.append(f"{_dotted(loc) if loc else '(top level)'}: {message}")
-            continue
-        problems.append(f"{_dotted(loc)}: got {_show(err.get('input'))}; expected {_expected(err)}")
-    return problems
-
-
-def _expected(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    simple = {
-        "int_parsing": "an integer",
-        "int_type": "an integer",
-        "int_from_float": "an integer",
-        "bool_parsing": "true or false",
-        "bool_type": "true or false",
-        "string_type": "a string",
-        "dict_type": "a mapping",
-        "model_type": "a mapping",
-        "model_attributes_type": "a mapping",
-        "list_type": "a list",
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind == "literal_error":
-        return f"one of {ctx.get('expected')}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"a number >= {ctx.get('ge', ctx.get('gt'))}"
-    return err["msg"][0].lower() + err["msg"][1:]
-
-
-def _allowed_keys(loc: list[str]) -> list[str]:
-    model: Any = InstanceConfig
-    for part in loc:
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = _model_of(field.annotation)
-        if model is None:
-            return []
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 _SECRET_KEY = re.compile(r"(password|secret|token|api_key)", re.IGNORECASE)
@@ -527,18 +442,3 @@ def _mask_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return parts._replace(netloc=netloc).geturl()
-
-
-def _dotted(path: list[str] | tuple[str, ...]) -> str:
-    return ".".join(path) if path else "(top level)"
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _type_name(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "an integer", float: "a number", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )

@@ -224,3 +224,7 @@ class DagsterEventLogInvalidForRun(DagsterError):
     def __init__(self, run_id: str):
         self.run_id = run_id
         super().__init__(f"Event logs invalid for run id {run_id}")
+
+
+class DagsterAssetCheckFailedError(DagsterError):
+    """A blocking asset check failed with ERROR severity, failing the step that evaluated it."""

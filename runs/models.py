@@ -48,8 +48,13 @@ class Run(models.Model):
     parent_run_id = models.CharField(max_length=64, null=True, blank=True)
     root_run_id = models.CharField(max_length=64, null=True, blank=True)
     snapshot_id = models.CharField(max_length=64, blank=True, default="")
+    # Where the run worker loads the job from: python_file / module_name / package_name, attribute,
+    # working_directory (the arguments of the SDK's `load_definitions`). Null for runs executed in process.
+    origin = models.JSONField(null=True, blank=True)
     # Where and how the run worker was started (pid, host, Celery task id, ...), for monitoring.
     launcher = models.JSONField(default=dict, blank=True)
+    # Set by the run worker when it claims the run and refreshed while it is alive (run monitoring).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -94,9 +94,13 @@ def run_create(
     root_run_id: str | None = None,
     snapshot_id: str = "",
     status: str = RunStatus.NOT_STARTED,
+    origin: Mapping[str, Any] | None = None,
     actor: Any = None,
 ) -> Run:
-    """Create a run and its tags in one transaction. Raises InvalidInput for a bad job name or tags."""
+    """Create a run and its tags in one transaction. Raises InvalidInput for a bad job name or tags.
+
+    `origin` tells a run worker where to load the job from (see `Run.origin`).
+    """
     if not job_name or not isinstance(job_name, str):
         raise InvalidInput(f"job_name must be a non-empty string, got {job_name!r}")
     clean_tags = _validate_tags(tags or {})
@@ -116,6 +120,7 @@ def run_create(
             parent_run_id=parent_run_id,
             root_run_id=root_run_id,
             snapshot_id=snapshot_id,
+            origin=dict(origin) if origin is not None else None,
             created_at=now,
             updated_at=now,
         )
@@ -204,6 +209,55 @@ def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = Tru
             Run.objects.filter(pk=run.pk).update(**updates)
         _index_asset_events(run_id, stored)
     return StoreResult(stored=stored, refused=refused, status=status)
+
+
+def run_events_delete(*, run_id: str, actor: Any = None) -> None:
+    """Delete a run's events, keeping the run (raw delete: a run may hold millions of events)."""
+    EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
+
+
+class RunNotStartable(Conflict):
+    """A run worker was started for a run that is finished, canceled, queued or already claimed."""
+
+
+STARTABLE_STATUSES = frozenset({RunStatus.NOT_STARTED, RunStatus.STARTING})
+
+
+def run_worker_claim(*, run_id: str, pid: int, hostname: str) -> Run:
+    """Claim a run for the run worker process `pid`, or raise RunNotStartable without changing anything.
+
+    A run is startable when NOT_STARTED or STARTING and no worker has claimed it yet, so a second
+    worker started for the same run (a redelivered task, a repeated command) refuses instead of
+    executing it twice. Records the worker in `launcher`, its first heartbeat, and Dagster's
+    "Started process for run (pid: N)." engine event.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        if run.status not in STARTABLE_STATUSES:
+            raise RunNotStartable(f"run {run_id} is {run.status}; a run worker only starts NOT_STARTED or STARTING runs")
+        if run.heartbeat_at is not None:
+            worker = run.launcher.get("worker", {})
+            raise RunNotStartable(
+                f"run {run_id} was already claimed by run worker pid {worker.get('pid')} on {worker.get('hostname')}"
+            )
+        now = timezone.now()
+        run.launcher = {**run.launcher, "worker": {"pid": pid, "hostname": hostname, "started_at": now.isoformat()}}
+        run.heartbeat_at = now
+        run.save(update_fields=["launcher", "heartbeat_at"])
+        event_store(
+            run_id=run_id,
+            events=[EventInput(event_type="ENGINE_EVENT", message=f"Started process for run (pid: {pid}).",
+                               payload={"pid": pid, "metadata": [], "marker_start": None, "marker_end": None})],
+        )
+    return run
+
+
+def run_heartbeat(*, run_id: str) -> str | None:
+    """Record that the run's worker is alive; answer the run's status (None if it was deleted)."""
+    Run.objects.filter(run_id=run_id).update(heartbeat_at=timezone.now())
+    return Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()
 
 
 def daemon_heartbeat_record(

@@ -1,0 +1,275 @@
+"""One code location as its server holds it: definitions loaded once, and every question about them.
+
+Nothing here raises for a fault in user code: a failed load, a failing schedule or sensor, a partition
+function that raises or an evaluation that runs past its timeout all come back as plain data
+(`{cls_name, message, stack, cause}`), so the server keeps answering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+from orchestra._core.automation.evaluation import ErrorInfo
+
+DEFAULT_EVALUATION_TIMEOUT = 60.0  # seconds; Dagster's gRPC default for schedule and sensor calls
+
+T = TypeVar("T")
+
+
+class NotFound(LookupError):
+    """The location has no definition of that name."""
+
+
+class BadRequest(ValueError):
+    """The question itself is malformed (not the user's code)."""
+
+
+class NotLoaded(RuntimeError):
+    """The definitions failed to load, so there is nothing to evaluate."""
+
+
+class EvaluationTimeout(TimeoutError):
+    """User code ran past the evaluation timeout; its thread is abandoned, not killed."""
+
+
+@dataclass(frozen=True)
+class CodePointer:
+    """Where the location's code is: exactly one of a file, a module or a package."""
+
+    python_file: str | None = None
+    module_name: str | None = None
+    package_name: str | None = None
+    attribute: str | None = None
+    working_directory: str | None = None
+
+    def describe(self) -> str:
+        target = self.python_file or self.module_name or self.package_name or "?"
+        return f"{target}:{self.attribute}" if self.attribute else target
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """An exception as the plain data every answer uses for errors."""
+    return asdict(ErrorInfo.from_exception(exc))
+
+
+class LoadedLocation:
+    """The definitions of one code location, loaded once at construction.
+
+    Example:
+        >>> location = LoadedLocation(CodePointer(python_file="defs.py"), "analytics")
+        >>> location.snapshot["jobs"][0]["name"] if location.load_error is None else location.load_error
+    """
+
+    def __init__(self, pointer: CodePointer, location_name: str | None = None,
+                 evaluation_timeout: float = DEFAULT_EVALUATION_TIMEOUT):
+        self.pointer = pointer
+        self.location_name = location_name or _default_location_name(pointer)
+        self.evaluation_timeout = evaluation_timeout
+        self.defs: Any = None
+        self.repository: Any = None
+        self.snapshot: dict[str, Any] | None = None
+        self.load_error: dict[str, Any] | None = None
+        started = time.monotonic()
+        self._load()
+        self.load_seconds = time.monotonic() - started
+
+    def _load(self) -> None:
+        try:
+            from orchestra._core.definitions_class.module_loading import load_definitions
+            from orchestra._core.snapshot.location import snapshot_from_definitions
+
+            self.defs = load_definitions(
+                python_file=self.pointer.python_file,
+                module_name=self.pointer.module_name,
+                package_name=self.pointer.package_name,
+                attribute=self.pointer.attribute,
+                working_directory=self.pointer.working_directory,
+            )
+            self.repository = self.defs.get_repository_def()
+            self.snapshot = snapshot_from_definitions(self.defs, self.location_name)
+        # The import runs arbitrary user code: anything it raises (SystemExit included) is a load error.
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            self.defs = self.repository = self.snapshot = None
+            self.load_error = error_data(exc)
+
+    @property
+    def loaded(self) -> bool:
+        return self.load_error is None
+
+    def _repository(self) -> Any:
+        if self.repository is None:
+            raise NotLoaded(f"code location {self.location_name!r} failed to load; see its load error")
+        return self.repository
+
+    # --- schedules and sensors ------------------------------------------------------------------
+
+    def evaluate_schedule(self, name: str, scheduled_time: dt.datetime | float | None,
+                          timeout: float | None = None) -> dict[str, Any]:
+        from orchestra._core.automation.evaluation import evaluate_schedule
+
+        repository = self._repository()
+        if not repository.has_schedule_def(name):
+            raise NotFound(f"no schedule named {name!r} in code location {self.location_name!r}")
+        schedule = repository.get_schedule_def(name)
+        return self._with_timeout(
+            f"schedule {name!r}",
+            lambda: evaluate_schedule(
+                schedule, scheduled_time, repository.get_top_level_resources(), repository_def=repository,
+                repository_name=repository.name,
+            ).to_json(),
+            timeout,
+            on_error=lambda error: {"run_requests": [], "skip_message": None, "error": error, "log_lines": []},
+        )
+
+    def evaluate_sensor(self, name: str, cursor: str | None, last_run_key: str | None,
+                        last_tick_time: float | None, last_sensor_start_time: float | None = None,
+                        timeout: float | None = None) -> dict[str, Any]:
+        from orchestra._core.automation.evaluation import evaluate_sensor
+
+        repository = self._repository()
+        if not repository.has_sensor_def(name):
+            raise NotFound(f"no sensor named {name!r} in code location {self.location_name!r}")
+        sensor = repository.get_sensor_def(name)
+        return self._with_timeout(
+            f"sensor {name!r}",
+            lambda: evaluate_sensor(
+                sensor, cursor, last_run_key, last_tick_time, repository.get_top_level_resources(),
+                repository_def=repository, repository_name=repository.name,
+                last_sensor_start_time=last_sensor_start_time,
+            ).to_json(),
+            timeout,
+            on_error=lambda error: {
+                "run_requests": [], "skip_message": None, "cursor": cursor, "error": error,
+                "dynamic_partitions_requests": [], "asset_events": [], "log_lines": [],
+            },
+        )
+
+    # --- partitions -----------------------------------------------------------------------------
+
+    def partitioned_job(self, name: str) -> tuple[Any, Any]:
+        """The job and its PartitionedConfig, by job name or by Dagster's partition-set name
+        (`<job>_partition_set`)."""
+        repository = self._repository()
+        job_name = name
+        if not repository.has_job(job_name) and name.endswith("_partition_set"):
+            job_name = name.removesuffix("_partition_set")
+        if not repository.has_job(job_name):
+            raise NotFound(f"no job or partition set named {name!r} in code location {self.location_name!r}")
+        job = repository.get_job(job_name)
+        partitioned = getattr(job, "partitioned_config", None)
+        if partitioned is None:
+            raise NotFound(f"job {job_name!r} in code location {self.location_name!r} is not partitioned")
+        return job, partitioned
+
+    def partition_keys(self, name: str, current_time: dt.datetime | None = None,
+                       timeout: float | None = None) -> dict[str, Any]:
+        job, partitioned = self.partitioned_job(name)
+        return self._with_timeout(
+            f"partition keys of {job.name!r}",
+            lambda: _catching(lambda: {"job_name": job.name,
+                                       "partition_keys": list(partitioned.get_partition_keys(current_time))}),
+            timeout,
+            on_error=lambda error: {"job_name": job.name, "error": error},
+        )
+
+    def partition_details(self, name: str, keys: list[str], timeout: float | None = None) -> dict[str, Any]:
+        """Run config and tags for each of `keys`; a key whose function raises carries an `error`."""
+        job, partitioned = self.partitioned_job(name)
+
+        def details() -> dict[str, Any]:
+            answers = []
+            for key in keys:
+                answer: dict[str, Any] = {"partition_key": key}
+                try:
+                    answer["run_config"] = dict(partitioned.get_run_config_for_partition_key(key))
+                    answer["tags"] = dict(partitioned.get_tags_for_partition_key(key, job_name=job.name))
+                except Exception as exc:
+                    answer["error"] = error_data(exc)
+                answers.append(answer)
+            return {"job_name": job.name, "partitions": answers}
+
+        return self._with_timeout(
+            f"partition config of {job.name!r}", details, timeout,
+            on_error=lambda error: {"job_name": job.name, "error": error},
+        )
+
+    # --- the timeout ----------------------------------------------------------------------------
+
+    def _with_timeout(self, what: str, fn: Callable[[], dict[str, Any]], timeout: float | None,
+                      on_error: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """Run `fn` in its own daemon thread; past the timeout answer with an error instead.
+
+        Python cannot stop a thread, so a runaway evaluation keeps its thread until it returns; a
+        fresh thread per call (not a pool) keeps one stuck sensor from starving the others.
+        """
+        limit = self.evaluation_timeout if timeout is None else timeout
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 — user code; reported, never raised here
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=target, name=f"evaluate {what}", daemon=True).start()
+        if not done.wait(limit if limit and limit > 0 else None):
+            message = (f"Evaluation of {what} in code location {self.location_name!r} did not finish within "
+                       f"{limit:g} seconds (the code server's evaluation timeout).")
+            return on_error({"cls_name": EvaluationTimeout.__name__, "message": message, "stack": [], "cause": None})
+        if "error" in box:
+            return on_error(error_data(box["error"]))
+        return box["value"]
+
+
+def _catching(fn: Callable[[], T]) -> T | dict[str, Any]:
+    try:
+        return fn()
+    except Exception as exc:
+        return {"error": error_data(exc)}
+
+
+def _default_location_name(pointer: CodePointer) -> str:
+    target = os.path.basename(pointer.python_file) if pointer.python_file else pointer.module_name or pointer.package_name
+    return f"{target}:{pointer.attribute}" if pointer.attribute else str(target)
+
+
+def parse_time(value: Any, field: str) -> dt.datetime | None:
+    """A POSIX timestamp or an ISO 8601 time with an offset, as an aware datetime (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise BadRequest(f"'{field}' must be a POSIX timestamp or an ISO 8601 time, got {value!r}")
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                return dt.datetime.fromtimestamp(float(value), dt.UTC)
+            except ValueError:
+                raise BadRequest(f"'{field}' must be a POSIX timestamp or an ISO 8601 time, got {value!r}") from None
+        if parsed.tzinfo is None:
+            raise BadRequest(f"'{field}' must carry a UTC offset (got {value!r})")
+        return parsed
+    raise BadRequest(f"'{field}' must be a POSIX timestamp or an ISO 8601 time, got {value!r}")
+
+
+def optional(body: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and bool not in (
+            kind if isinstance(kind, tuple) else (kind,))):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise BadRequest(f"'{key}' must be {names} or null, got {value!r}")
+    return value

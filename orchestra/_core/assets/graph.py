@@ -1,0 +1,244 @@
+"""`AssetGraph`: every asset and check of a set of definitions, keyed, with dependencies both ways.
+
+`build_asset_graph(...)` is the entry point other parts (selection, `define_asset_job`,
+`Definitions`) use; see README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from orchestra._core.assets.definition import (
+    MATERIALIZATION,
+    OBSERVATION,
+    UNEXECUTABLE,
+    AssetChecksDefinition,
+    AssetsDefinition,
+)
+from orchestra._core.assets.keys import AssetCheckKey, AssetKey
+from orchestra._core.assets.source_asset import SourceAsset
+from orchestra._core.assets.specs import DEFAULT_GROUP_NAME, AssetSpec
+from orchestra._errors import DagsterInvalidDefinitionError
+
+
+def external_assets_def(spec: AssetSpec) -> AssetsDefinition:
+    """An `AssetSpec` on its own: an asset Orchestra knows about but does not compute."""
+    return AssetsDefinition(specs=[spec], partitions_def=spec.partitions_def, execution_type=UNEXECUTABLE)
+
+
+def coerce_assets(assets: Iterable[Any]) -> tuple[list[AssetsDefinition], list[SourceAsset]]:
+    """Split user-given assets into `AssetsDefinition`s (specs become external ones) and `SourceAsset`s."""
+    defs: list[AssetsDefinition] = []
+    sources: list[SourceAsset] = []
+    for item in assets:
+        if isinstance(item, AssetsDefinition):
+            defs.append(item)
+        elif isinstance(item, SourceAsset):
+            sources.append(item)
+        elif isinstance(item, AssetSpec):
+            defs.append(external_assets_def(item))
+        elif isinstance(item, (list, tuple)):
+            more_defs, more_sources = coerce_assets(item)
+            defs.extend(more_defs)
+            sources.extend(more_sources)
+        else:
+            raise DagsterInvalidDefinitionError(
+                f"Expected AssetsDefinition, SourceAsset, AssetSpec or AssetChecksDefinition, got {type(item).__name__}: {item!r}"
+            )
+    return defs, sources
+
+
+class AssetGraph:
+    """Assets and checks by key, with upstream and downstream edges.
+
+    Example:
+        >>> graph = build_asset_graph([orders, order_count])
+        >>> graph.downstream[AssetKey("orders")]
+        {AssetKey(['order_count'])}
+    """
+
+    def __init__(self, assets_defs: list[AssetsDefinition], source_assets: list[SourceAsset]):
+        self.assets_defs = assets_defs
+        self.source_assets = source_assets
+        self.assets_def_by_key: dict[AssetKey, AssetsDefinition] = {}
+        self.source_asset_by_key: dict[AssetKey, SourceAsset] = {}
+        self.assets_def_by_check_key: dict[AssetCheckKey, AssetsDefinition] = {}
+        for assets_def in assets_defs:
+            for key in assets_def.keys:
+                existing = self.assets_def_by_key.get(key)
+                if existing is not None and existing is not assets_def:
+                    if existing.is_executable and assets_def.is_executable:
+                        raise DagsterInvalidDefinitionError(
+                            f"Asset key {key.to_user_string()} is defined multiple times. Definitions found in "
+                            f"{_where(existing)} and {_where(assets_def)}."
+                        )
+                    if existing.is_executable:
+                        continue
+                self.assets_def_by_key[key] = assets_def
+            for check_key in assets_def.check_keys:
+                if check_key in self.assets_def_by_check_key and self.assets_def_by_check_key[check_key] is not assets_def:
+                    raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {check_key.to_user_string()}")
+                self.assets_def_by_check_key[check_key] = assets_def
+        for source in source_assets:
+            if source.key in self.assets_def_by_key and self.assets_def_by_key[source.key].is_executable:
+                continue  # an asset computed here wins over the same key declared as a source
+            if source.key in self.source_asset_by_key and self.source_asset_by_key[source.key] != source:
+                raise DagsterInvalidDefinitionError(f"Duplicate source asset key: {source.key.to_user_string()}")
+            self.source_asset_by_key[source.key] = source
+            if source.is_observable and source.key not in self.assets_def_by_key:
+                from orchestra._core.assets.source_asset import observable_assets_def
+
+                self.assets_def_by_key[source.key] = observable_assets_def(source, source.node_def)
+        self.upstream: dict[AssetKey, set[AssetKey]] = {}
+        self.downstream: dict[AssetKey, set[AssetKey]] = {}
+        for key in self.all_asset_keys:
+            self.upstream.setdefault(key, set())
+            self.downstream.setdefault(key, set())
+        for key, assets_def in self.assets_def_by_key.items():
+            for dep in assets_def.get_asset_spec(key).deps:
+                self.upstream[key].add(dep.asset_key)
+                self.upstream.setdefault(dep.asset_key, set())
+                self.downstream.setdefault(dep.asset_key, set()).add(key)
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    @property
+    def all_asset_keys(self) -> set[AssetKey]:
+        return set(self.assets_def_by_key) | set(self.source_asset_by_key)
+
+    @property
+    def materializable_asset_keys(self) -> set[AssetKey]:
+        return {k for k, d in self.assets_def_by_key.items() if d.execution_type == MATERIALIZATION}
+
+    @property
+    def observable_asset_keys(self) -> set[AssetKey]:
+        return {k for k, d in self.assets_def_by_key.items() if d.execution_type == OBSERVATION}
+
+    @property
+    def executable_asset_keys(self) -> set[AssetKey]:
+        return self.materializable_asset_keys | self.observable_asset_keys
+
+    @property
+    def external_asset_keys(self) -> set[AssetKey]:
+        """Assets declared but not computed here (specs, source assets, unknown upstream keys)."""
+        return set(self.upstream) - self.executable_asset_keys
+
+    @property
+    def all_asset_check_keys(self) -> set[AssetCheckKey]:
+        return set(self.assets_def_by_check_key)
+
+    @property
+    def root_materializable_asset_keys(self) -> set[AssetKey]:
+        materializable = self.materializable_asset_keys
+        return {k for k in materializable if not (self.upstream.get(k, set()) & materializable)}
+
+    def has(self, key: AssetKey) -> bool:
+        return key in self.upstream
+
+    # --- attributes -------------------------------------------------------------------------------
+
+    def spec(self, key: AssetKey) -> AssetSpec:
+        assets_def = self.assets_def_by_key.get(key)
+        if assets_def is not None:
+            return assets_def.get_asset_spec(key)
+        source = self.source_asset_by_key.get(key)
+        if source is not None:
+            return source.get_asset_spec()
+        return AssetSpec(key, group_name=DEFAULT_GROUP_NAME)
+
+    def group_name(self, key: AssetKey) -> str:
+        return self.spec(key).group_name or DEFAULT_GROUP_NAME
+
+    def partitions_def(self, key: AssetKey) -> Any:
+        assets_def = self.assets_def_by_key.get(key)
+        if assets_def is not None:
+            return assets_def.partitions_def or assets_def.get_asset_spec(key).partitions_def
+        source = self.source_asset_by_key.get(key)
+        return source.partitions_def if source is not None else None
+
+    def io_manager_key(self, key: AssetKey) -> str:
+        source = self.source_asset_by_key.get(key)
+        assets_def = self.assets_def_by_key.get(key)
+        if assets_def is not None and assets_def.execution_type == MATERIALIZATION:
+            return assets_def.get_io_manager_key_for_asset_key(key)
+        if source is not None:
+            return source.get_io_manager_key()
+        if assets_def is not None:
+            return assets_def.get_io_manager_key_for_asset_key(key)
+        return "io_manager"
+
+    def checks_for_asset(self, key: AssetKey) -> set[AssetCheckKey]:
+        return {c for c in self.assets_def_by_check_key if c.asset_key == key}
+
+    def blocking_check_keys(self) -> set[AssetCheckKey]:
+        return {c for c, d in self.assets_def_by_check_key.items() if d.get_spec_for_check_key(c).blocking}
+
+    # --- traversal ------------------------------------------------------------------------------
+
+    def upstream_of(self, keys: Iterable[AssetKey], depth: int | None = None) -> set[AssetKey]:
+        return self._walk(keys, self.upstream, depth)
+
+    def downstream_of(self, keys: Iterable[AssetKey], depth: int | None = None) -> set[AssetKey]:
+        return self._walk(keys, self.downstream, depth)
+
+    @staticmethod
+    def _walk(keys: Iterable[AssetKey], edges: dict[AssetKey, set[AssetKey]], depth: int | None) -> set[AssetKey]:
+        found = set(keys)
+        frontier = set(found)
+        level = 0
+        while frontier and (depth is None or level < depth):
+            frontier = {n for k in frontier for n in edges.get(k, ())} - found
+            found |= frontier
+            level += 1
+        return found
+
+    def toposorted_asset_keys(self) -> list[AssetKey]:
+        remaining = {k: set(v) & set(self.upstream) for k, v in self.upstream.items()}
+        ordered: list[AssetKey] = []
+        while remaining:
+            ready = sorted(k for k, deps in remaining.items() if not deps)
+            if not ready:
+                raise DagsterInvalidDefinitionError(f"Cycle in asset graph among {sorted(remaining)}")
+            ordered.extend(ready)
+            for key in ready:
+                del remaining[key]
+            for deps in remaining.values():
+                deps.difference_update(ready)
+        return ordered
+
+
+def _where(assets_def: AssetsDefinition) -> str:
+    node = assets_def.computation
+    return f"op '{node.name}'" if node is not None else "an AssetSpec"
+
+
+def build_asset_graph(assets: Iterable[Any] = (), asset_checks: Iterable[AssetChecksDefinition] = ()) -> AssetGraph:
+    """The asset graph of the given assets (AssetsDefinition, SourceAsset, AssetSpec) and checks."""
+    defs, sources = coerce_assets([*assets, *asset_checks])
+    return AssetGraph(resolve_similar_deps(defs, sources), sources)
+
+
+def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset]) -> list[AssetsDefinition]:
+    """Point a one-part dependency key that names no asset at the only asset of the same group whose key
+    ends with that name (`report(table)` reads `warehouse/table` when both are in group "default")."""
+    known: set[AssetKey] = {s.key for s in sources}
+    by_group_and_name: dict[tuple[str, str], list[AssetKey]] = {}
+    for assets_def in defs:
+        for key, spec in assets_def.specs_by_key.items():
+            known.add(key)
+            by_group_and_name.setdefault((spec.group_name or DEFAULT_GROUP_NAME, key.path[-1]), []).append(key)
+    for source in sources:
+        by_group_and_name.setdefault((source.group_name, source.key.path[-1]), []).append(source.key)
+    resolved = []
+    for assets_def in defs:
+        replacements: dict[AssetKey, AssetKey] = {}
+        for spec in assets_def.specs_by_key.values():
+            for dep in spec.deps:
+                if dep.asset_key in known or len(dep.asset_key.path) != 1:
+                    continue
+                matches = by_group_and_name.get((spec.group_name or DEFAULT_GROUP_NAME, dep.asset_key.path[0]), [])
+                if len(matches) == 1 and matches[0] not in assets_def.keys:
+                    replacements[dep.asset_key] = matches[0]
+        resolved.append(assets_def.with_attributes(asset_key_replacements=replacements) if replacements else assets_def)
+    return resolved

@@ -1,0 +1,258 @@
+"""`build_assets_job`: the `JobDefinition` that materializes a selection of an asset graph.
+
+Each selected `AssetsDefinition` becomes one node (its op, or graph), restricted to the selected
+outputs; inputs whose asset is produced in the job are wired to the producing node, the others are
+loaded through the asset's IO manager at run time. The job carries an `AssetLayer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from orchestra._core.assets.definition import MATERIALIZATION, AssetChecksDefinition, AssetsDefinition
+from orchestra._core.assets.graph import AssetGraph
+from orchestra._core.assets.keys import AssetCheckKey, AssetKey
+from orchestra._core.assets.layer import AssetLayer
+from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvalidSubsetError
+
+EPHEMERAL_JOB_NAME = "__ephemeral_asset_job__"
+
+
+def default_check_selection(asset_graph: AssetGraph, selected_asset_keys: set[AssetKey]) -> set[AssetCheckKey]:
+    """The checks that run with a selection of assets: every check on a selected asset."""
+    return {c for c in asset_graph.all_asset_check_keys if c.asset_key in selected_asset_keys}
+
+
+def build_assets_job(
+    name: str,
+    asset_graph: AssetGraph,
+    *,
+    selected_asset_keys: Iterable[AssetKey] | None = None,
+    selected_check_keys: Iterable[AssetCheckKey] | None = None,
+    resource_defs: dict[str, Any] | None = None,
+    executor_def: Any = None,
+    partitions_def: Any = None,
+    config: Any = None,
+    tags: dict[str, Any] | None = None,
+    run_tags: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    description: str | None = None,
+    hooks: Any = None,
+    op_retry_policy: Any = None,
+    owners: list[str] | None = None,
+    logger_defs: dict[str, Any] | None = None,
+) -> Any:
+    """A job running the selected assets and checks of `asset_graph` (default: every materializable asset).
+
+    Raises DagsterInvalidSubsetError for unknown keys or a partial selection of a multi-asset that
+    cannot subset.
+    """
+    from orchestra._core.definitions.dependency import DependencyDefinition
+    from orchestra._core.definitions.graph import GraphDefinition
+    from orchestra._core.definitions.job import JobDefinition
+
+    selected = set(selected_asset_keys) if selected_asset_keys is not None else asset_graph.materializable_asset_keys
+    unknown = selected - asset_graph.all_asset_keys
+    if unknown:
+        raise DagsterInvalidSubsetError(
+            f"Assets provided in asset_selection argument {', '.join(sorted(k.to_user_string() for k in unknown))} "
+            "do not exist in parent asset group or job."
+        )
+    selected &= asset_graph.executable_asset_keys
+    checks = set(selected_check_keys) if selected_check_keys is not None else default_check_selection(asset_graph, selected)
+
+    nodes: dict[str, AssetsDefinition] = {}
+    node_defs: dict[str, Any] = {}
+    seen: list[AssetsDefinition] = []
+    for key in asset_graph.toposorted_asset_keys():
+        assets_def = asset_graph.assets_def_by_key.get(key)
+        if assets_def is not None and assets_def not in seen:
+            seen.append(assets_def)
+    for check_def in asset_graph.assets_def_by_check_key.values():
+        if check_def not in seen:
+            seen.append(check_def)
+    for assets_def in seen:
+        if not assets_def.is_executable:
+            continue
+        keys = assets_def.keys & selected
+        node_checks = assets_def.check_keys & checks
+        if not keys and not node_checks:
+            continue
+        if keys and keys != assets_def.keys and not assets_def.can_subset:
+            raise DagsterInvalidSubsetError(
+                f"When building job, the AssetsDefinition '{assets_def.node_def.name}' contains asset keys "
+                f"{sorted(assets_def.keys)} and check keys {sorted(assets_def.check_keys)}, but attempted to select "
+                f"only assets {sorted(keys)} and checks {sorted(node_checks)}. This AssetsDefinition does not support "
+                "subsetting. Please select all asset and check keys produced by this asset."
+            )
+        if isinstance(assets_def, AssetChecksDefinition) or (not keys and node_checks):
+            if not isinstance(assets_def, AssetChecksDefinition):
+                continue  # checks computed by an asset op only run with the asset
+        subset = assets_def.subset_for(keys, node_checks) if (keys != assets_def.keys or node_checks != assets_def.check_keys) else assets_def
+        node_def = _subset_node(subset)
+        name_ = node_def.name
+        if name_ in nodes:
+            raise DagsterInvalidDefinitionError(
+                f'Two assets in the same job compute with a node named "{name_}"; give one of them a different name '
+                "or key."
+            )
+        nodes[name_] = subset
+        node_defs[name_] = node_def
+
+    producers: dict[AssetKey, tuple[str, str, bool]] = {}
+    for node_name, assets_def in nodes.items():
+        for output_name, key in assets_def.keys_by_output_name.items():
+            producers[key] = (node_name, output_name, assets_def.execution_type == MATERIALIZATION)
+    check_nodes: dict[AssetKey, list[tuple[str, str]]] = {}
+    for node_name, assets_def in nodes.items():
+        if isinstance(assets_def, AssetChecksDefinition):
+            for output_name, spec in assets_def.check_specs_by_output_name.items():
+                if spec.blocking:
+                    check_nodes.setdefault(spec.asset_key, []).append((node_name, output_name))
+
+    dependencies: dict[str, dict[str, Any]] = {}
+    for node_name, assets_def in nodes.items():
+        node_def = node_defs[node_name]
+        deps: dict[str, Any] = {}
+        extra_inputs: list[str] = []
+        upstream_keys = []
+        loaded_from_storage: dict[str, str] = {}
+        for input_name, key in assets_def.node_keys_by_input_name.items():
+            producer = producers.get(key)
+            input_def = node_def.input_def_named(input_name) if node_def.has_input(input_name) else None
+            from_storage = producer is None or (not producer[2] and input_def is not None and not input_def.is_nothing)
+            if from_storage and input_def is not None and not input_def.is_nothing and not input_def.input_manager_key:
+                loaded_from_storage[input_name] = asset_graph.io_manager_key(key)
+            if from_storage or producer[0] == node_name:
+                continue
+            deps[input_name] = DependencyDefinition(producer[0], producer[1])
+            upstream_keys.append(key)
+        if not isinstance(assets_def, AssetChecksDefinition):
+            for key in upstream_keys:
+                for check_node, check_output in check_nodes.get(key, []):
+                    input_name = f"__blocking_check_{check_node}"
+                    if input_name not in extra_inputs:
+                        extra_inputs.append(input_name)
+                        deps[input_name] = DependencyDefinition(check_node, check_output)
+        if extra_inputs or loaded_from_storage:
+            node_defs[node_name] = _with_inputs(node_def, extra_inputs, loaded_from_storage)
+        dependencies[node_name] = deps
+
+    from orchestra._core.definitions.dependency import NodeInvocation
+
+    keyed_deps: dict[Any, dict[str, Any]] = {}
+    for node_name, deps in dependencies.items():
+        hook_defs = nodes[node_name].hook_defs
+        key = NodeInvocation(node_name, hook_defs=set(hook_defs)) if hook_defs else node_name
+        keyed_deps[key] = deps
+    graph_def = GraphDefinition(name=name, node_defs=list(node_defs.values()), dependencies=keyed_deps)
+    resources = _merged_resources(nodes.values(), asset_graph, resource_defs)
+    _check_source_io_managers(nodes.values(), asset_graph, producers, resources)
+    job_partitions = partitions_def if partitions_def is not None else _common_partitions_def(nodes.values())
+    job_tags = dict(tags or {})
+    layer = AssetLayer(asset_graph, nodes)
+    layer.build_args = dict(
+        resource_defs=resource_defs, executor_def=executor_def, partitions_def=partitions_def, config=config,
+        tags=tags, run_tags=run_tags, metadata=metadata, description=description, hooks=hooks,
+        op_retry_policy=op_retry_policy, owners=owners, logger_defs=logger_defs,
+    )
+    return JobDefinition(
+        graph_def=graph_def, name=name, resource_defs=resources, executor_def=executor_def, config=config,
+        description=description, partitions_def=job_partitions, tags=job_tags, run_tags=run_tags, metadata=metadata,
+        hook_defs=hooks, op_retry_policy=op_retry_policy, asset_layer=layer, owners=owners, logger_defs=logger_defs,
+    )
+
+
+def _subset_node(assets_def: AssetsDefinition) -> Any:
+    """The node of a subsetted assets definition, keeping only the selected outputs (ops only)."""
+    from orchestra._core.definitions.op import OpDefinition
+
+    node_def = assets_def.node_def
+    if not assets_def.is_subset or not isinstance(node_def, OpDefinition):
+        return node_def
+    keep = set(assets_def.keys_by_output_name) | set(assets_def.check_specs_by_output_name)
+    outputs = [o for o in node_def.output_defs if o.name in keep]
+    return node_def.with_replaced_properties(output_defs=outputs, output_dict={o.name: o for o in outputs})
+
+
+def _with_inputs(node_def: Any, nothing_inputs: list[str], manager_keys: dict[str, str]) -> Any:
+    """The op with extra ordering-only inputs, and inputs read from storage set to their asset's IO manager."""
+    from orchestra._builtins import Nothing
+    from orchestra._core.definitions.inout import InputDefinition
+
+    if not hasattr(node_def, "with_replaced_properties"):
+        return node_def
+    inputs = []
+    for d in node_def.input_defs:
+        if d.name in manager_keys:
+            d = InputDefinition(d.name, d.dagster_type, d.description, d.default_value, d.metadata,
+                                manager_keys[d.name], d.asset_key)
+        inputs.append(d)
+    inputs += [InputDefinition(n, Nothing) for n in nothing_inputs]
+    return node_def.with_replaced_properties(input_defs=inputs, input_dict={i.name: i for i in inputs})
+
+
+def _merged_resources(assets_defs: Iterable[AssetsDefinition], asset_graph: AssetGraph, given: dict[str, Any] | None) -> dict[str, Any]:
+    """Job resources: those given, plus resources attached to assets and source assets."""
+    from orchestra._core.resources.initialization import coerce_to_resource_definitions
+
+    merged: dict[str, Any] = coerce_to_resource_definitions(dict(given or {}))
+    attached: list[dict[str, Any]] = [a.resource_defs for a in assets_defs]
+    attached += [s.resource_defs for s in asset_graph.source_assets]
+    for resource_defs in attached:
+        for key, definition in resource_defs.items():
+            if key in merged and merged[key] is not definition and key not in (given or {}):
+                raise DagsterInvalidDefinitionError(
+                    f"Conflicting versions of resource with key '{key}' were provided to different assets. When "
+                    "constructing a job, all resource definitions provided to assets must match by reference "
+                    "equality for a given key."
+                )
+            merged.setdefault(key, definition)
+    return merged
+
+
+def _check_source_io_managers(assets_defs: Iterable[AssetsDefinition], asset_graph: AssetGraph,
+                              producers: dict[AssetKey, Any], resources: dict[str, Any]) -> None:
+    """Source assets read by the job need their IO manager, as Dagster checks when building the job."""
+    from orchestra._core.io_managers.base import IOManagerDefinition
+
+    for assets_def in assets_defs:
+        for key in assets_def.node_keys_by_input_name.values():
+            source = asset_graph.source_asset_by_key.get(key)
+            if source is None or key in producers:
+                continue
+            manager_key = source.get_io_manager_key()
+            if manager_key not in resources:
+                io_keys = sorted(k for k, v in resources.items() if isinstance(v, IOManagerDefinition)) or ["io_manager"]
+                raise DagsterInvalidDefinitionError(
+                    f"io manager with key '{manager_key}' required by SourceAsset with key {key.to_string()} was not "
+                    f"provided. Please provide a IOManagerDefinition to key '{manager_key}', or change the required "
+                    f"key to one of the following keys which points to an IOManagerDefinition: {io_keys}"
+                )
+
+
+def _common_partitions_def(assets_defs: Iterable[AssetsDefinition]) -> Any:
+    found = None
+    for assets_def in assets_defs:
+        partitions_def = assets_def.partitions_def
+        if partitions_def is None:
+            continue
+        if found is None:
+            found = partitions_def
+        elif partitions_def != found:
+            return found
+    return found
+
+
+def subset_asset_job(job_def: Any, asset_selection: Any, asset_check_selection: Any = None) -> Any:
+    """The asset job restricted to `asset_selection` (keys, strings or an AssetSelection), same name and settings."""
+    from orchestra._core.assets.materialize import resolve_selection
+
+    layer = job_def._asset_layer
+    keys, checks = resolve_selection(asset_selection, layer.asset_graph) if asset_selection is not None else (
+        layer.selected_asset_keys, None)
+    if asset_check_selection is not None:
+        checks = {c for c in asset_check_selection}
+    return build_assets_job(job_def.name, layer.asset_graph, selected_asset_keys=keys, selected_check_keys=checks,
+                            **layer.build_args)

@@ -1,0 +1,180 @@
+"""`build_schedule_from_partitioned_job`: a schedule that runs a partitioned job's latest partition.
+
+A time-partitioned job (or one with a multi-partitions definition holding exactly one time
+dimension) gets the partitions' own cadence and time zone; each tick requests the last complete
+partition as of the tick. A statically partitioned job needs an explicit cron schedule and requests
+every partition on each tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from orchestra._core.automation.run_request import RunRequest, SkipReason
+from orchestra._core.automation.schedule import ScheduleDefinition, schedule
+from orchestra._core.automation.schedule_context import DefaultScheduleStatus, ScheduleEvaluationContext
+from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
+
+
+def _kinds() -> tuple[type, type, type]:
+    from orchestra._core.partitions.multi import MultiPartitionsDefinition
+    from orchestra._core.partitions.static import StaticPartitionsDefinition
+    from orchestra._core.partitions.time_window import TimeWindowPartitionsDefinition
+
+    return TimeWindowPartitionsDefinition, MultiPartitionsDefinition, StaticPartitionsDefinition
+
+
+def _time_partitions_def(partitions_def: Any) -> Any:
+    """The time window definition driving `partitions_def`, or None."""
+    time_window, multi, _ = _kinds()
+    if isinstance(partitions_def, time_window):
+        return partitions_def
+    if isinstance(partitions_def, multi):
+        dims = [d for d in partitions_def.partitions_defs if isinstance(d.partitions_def, time_window)]
+        return dims[0].partitions_def if len(dims) == 1 else None
+    return None
+
+
+def _check_schedulable(partitions_def: Any) -> None:
+    _, _, static = _kinds()
+    if _time_partitions_def(partitions_def) is None and not isinstance(partitions_def, static):
+        raise DagsterInvalidDefinitionError(
+            "Tried to build a partitioned schedule from an asset job, but received an invalid partitions "
+            "definition. The permitted partitions definitions are: \n1. TimeWindowPartitionsDefinition\n2. "
+            "MultiPartitionsDefinition with a single TimeWindowPartitionsDefinition dimension\n3. "
+            "StaticPartitionsDefinition"
+        )
+
+
+def run_request_for_partition(job: Any, partition_key: str, run_key: str | None, tags: Mapping[str, str] | None) -> RunRequest:
+    """A run request for one partition of `job`, with the partition's run config and tags."""
+    partitioned_config = job.partitioned_config
+    return RunRequest(
+        run_key=run_key,
+        run_config=partitioned_config.get_run_config_for_partition_key(partition_key),
+        tags={**(tags or {}), **partitioned_config.get_tags_for_partition_key(partition_key, job_name=job.name)},
+        job_name=job.name,
+        partition_key=partition_key,
+    )
+
+
+def _window_start_excluded(time_def: Any, start: Any) -> bool:
+    from orchestra._core.automation.cron import latest_tick
+
+    for excluded in time_def.exclusions or ():
+        if isinstance(excluded, str):
+            if latest_tick(excluded, time_def.timezone, start).timestamp() == start.timestamp():
+                return True
+        elif getattr(excluded, "timestamp", None) == start.timestamp():
+            return True
+    return False
+
+
+def _evaluation_fn(partitions_def: Any, job: Any, tags: Mapping[str, str] | None) -> Any:
+    from orchestra._core.partitions.base import partition_loading_context
+
+    time_window, multi, static = _kinds()
+
+    def latest_partitions(context: ScheduleEvaluationContext) -> Any:
+        # Each tick runs the latest complete partition; earlier ticks ran the earlier ones.
+        instance = context._instance
+        with partition_loading_context(effective_dt=context._scheduled_execution_time, dynamic_partitions_store=instance):
+            if isinstance(partitions_def, static):
+                return [run_request_for_partition(job, key, key, tags) for key in partitions_def.get_partition_keys()]
+            if isinstance(partitions_def, time_window):
+                key = partitions_def.get_last_partition_key()
+                if key is None:
+                    return SkipReason("The job's PartitionsDefinition has no partitions")
+                return run_request_for_partition(job, key, key, tags)
+            dimension = partitions_def.time_window_dimension
+            time_key = dimension.partitions_def.get_last_partition_key()
+            if time_key is None:
+                return SkipReason("The job's PartitionsDefinition has no partitions")
+            return [
+                run_request_for_partition(job, key, key, tags)
+                for key in partitions_def.get_multipartition_keys_with_dimension_value(dimension.name, time_key)
+            ]
+
+    latest_partitions.__name__ = f"{job.name}_schedule"
+    return latest_partitions
+
+
+def build_schedule_from_partitioned_job(
+    job: Any,
+    description: str | None = None,
+    name: str | None = None,
+    minute_of_hour: int | None = None,
+    hour_of_day: int | None = None,
+    day_of_week: int | None = None,
+    day_of_month: int | None = None,
+    default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED,
+    tags: Mapping[str, str] | None = None,
+    cron_schedule: str | None = None,
+    execution_timezone: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    owners: Sequence[str] | None = None,
+) -> ScheduleDefinition:
+    """A schedule that runs `job`'s latest partition at the partitions' cadence.
+
+    `minute_of_hour`, `hour_of_day`, `day_of_week` and `day_of_month` move the tick within the
+    cadence; a statically partitioned job needs `cron_schedule` instead.
+
+    Example:
+        ```python
+        @dg.job(partitions_def=dg.DailyPartitionsDefinition(start_date="2024-01-01"))
+        def daily_etl(): ...
+
+        daily_schedule = dg.build_schedule_from_partitioned_job(daily_etl, hour_of_day=3)
+        ```
+    """
+    if day_of_week and day_of_month:
+        raise DagsterInvariantViolationError(
+            "Cannot provide both day_of_month and day_of_week parameter to build_schedule_from_partitioned_job."
+        )
+    offsets = (day_of_month, day_of_week, hour_of_day, minute_of_hour)
+    if (cron_schedule or execution_timezone) and any(value is not None for value in offsets):
+        raise DagsterInvariantViolationError(
+            "Cannot provide both cron_schedule / execution_timezone parameters and day_of_month / day_of_week / "
+            "hour_of_day / minute_of_hour parameters to build_schedule_from_partitioned_job."
+        )
+    partitions_def = getattr(job, "partitions_def", None)
+    if partitions_def is None:
+        raise DagsterInvariantViolationError("The provided job is not partitioned")
+    _check_schedulable(partitions_def)
+    _, _, static = _kinds()
+    should_execute = None
+    if isinstance(partitions_def, static):
+        if cron_schedule is None:
+            raise DagsterInvariantViolationError(
+                "Creating a schedule from a static partitions definition requires a cron schedule"
+            )
+    else:
+        if cron_schedule or execution_timezone:
+            raise DagsterInvariantViolationError(
+                "Cannot provide cron_schedule or execution_timezone to build_schedule_from_partitioned_job for a "
+                "time-partitioned job."
+            )
+        time_def = _time_partitions_def(partitions_def)
+        cron_schedule = time_def.get_cron_schedule(minute_of_hour, hour_of_day, day_of_week, day_of_month)
+        execution_timezone = time_def.timezone
+        if time_def.exclusions:
+
+            def should_execute(context: ScheduleEvaluationContext) -> bool:
+                from orchestra._core.partitions.base import partition_loading_context
+
+                with partition_loading_context(effective_dt=context._scheduled_execution_time):
+                    window = time_def.get_last_partition_window_ignoring_exclusions()
+                return window is None or not _window_start_excluded(time_def, window.start)
+
+    return schedule(
+        cron_schedule=cron_schedule,
+        job=job,
+        default_status=default_status,
+        execution_timezone=execution_timezone,
+        name=name if name is not None else f"{job.name}_schedule",
+        description=description,
+        should_execute=should_execute,
+        metadata=metadata,
+        owners=owners,
+    )(_evaluation_fn(partitions_def, job, tags))

@@ -1,0 +1,95 @@
+"""What op bodies return or yield: `Output` and `DynamicOutput`."""
+
+from __future__ import annotations
+
+import re
+import types
+from typing import Any
+
+from orchestra._errors import DagsterInvalidDefinitionError
+
+_MAPPING_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class Output:
+    """A value for one of the op's outputs, with optional metadata.
+
+    Example:
+        >>> @op(out={"a": Out(), "b": Out()})
+        ... def two():
+        ...     yield Output(1, "a", metadata={"rows": 1})
+        ...     yield Output(2, "b")
+    """
+
+    __slots__ = ("value", "output_name", "metadata", "data_version", "tags")
+
+    # `-> Output[int]` annotations, as in Dagster (the op's output type is then `int`)
+    __class_getitem__ = classmethod(types.GenericAlias)
+
+    def __init__(
+        self,
+        value: Any,
+        output_name: str = "result",
+        metadata: dict[str, Any] | None = None,
+        data_version: Any = None,
+        *,
+        tags: dict[str, str] | None = None,
+    ):
+        self.value = value
+        self.output_name = output_name
+        self.metadata = metadata or {}
+        self.data_version = data_version
+        self.tags = tags or {}
+
+    @property
+    def mapping_key(self) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"Output(value={self.value!r}, output_name={self.output_name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and self.value == other.value  # type: ignore[attr-defined]
+            and self.output_name == other.output_name  # type: ignore[attr-defined]
+            and self.metadata == other.metadata  # type: ignore[attr-defined]
+            and self.mapping_key == other.mapping_key  # type: ignore[attr-defined]
+        )
+
+
+class DynamicOutput(Output):
+    """One value of a `DynamicOut`, identified by a unique `mapping_key` (letters, digits, underscores).
+
+    Example:
+        >>> @op(out=DynamicOut())
+        ... def chunks():
+        ...     for i in range(3):
+        ...         yield DynamicOutput(i, mapping_key=str(i))
+    """
+
+    __slots__ = ("_mapping_key",)
+
+    def __init__(
+        self,
+        value: Any,
+        mapping_key: str,
+        output_name: str = "result",
+        metadata: dict[str, Any] | None = None,
+        *,
+        tags: dict[str, str] | None = None,
+    ):
+        if not isinstance(mapping_key, str) or not _MAPPING_KEY.match(mapping_key):
+            raise DagsterInvalidDefinitionError(
+                f'Value "{mapping_key}" passed to mapping_key is not valid. Must match the regex '
+                f"{_MAPPING_KEY.pattern}, which only allows letters, digits and underscores."
+            )
+        super().__init__(value, output_name, metadata, tags=tags)
+        self._mapping_key = mapping_key
+
+    @property
+    def mapping_key(self) -> str:
+        return self._mapping_key
+
+    def __repr__(self) -> str:
+        return f"DynamicOutput(value={self.value!r}, mapping_key={self._mapping_key!r}, output_name={self.output_name!r})"

@@ -1,0 +1,280 @@
+"""A job's run-config schema (`ops`, `resources`, `execution`, `loggers`, `inputs`), built once per job,
+and validation of run config against it before anything runs; also `validate_run_config`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra._core.plan import FROM_CONFIG, config_loadable, plan_for_job
+
+
+def _config() -> Any:
+    import orchestra._config as config
+
+    return config
+
+
+def _input_config_type(dagster_type: Any) -> Any:
+    from orchestra._builtins import Any as AnyMarker
+
+    config = _config()
+    scalars = {"Int": int, "String": str, "Float": float, "Bool": bool}
+    key = dagster_type.key or ""
+    if key in scalars:
+        scalar = scalars[key]
+        return config.ScalarUnion(scalar, config.Selector({"value": config.Field(scalar)}))
+    if key.startswith("List."):
+        inner = scalars.get(key[5:])
+        return config.Array(inner) if inner else config.Array(AnyMarker)
+    if key.startswith("Optional."):
+        inner = scalars.get(key[9:])
+        return config.Noneable(inner) if inner else AnyMarker
+    if key == "PythonDict":
+        return config.Permissive({})
+    return AnyMarker
+
+
+def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, list[Any]]) -> dict[str, Any]:
+    from orchestra._core.definitions.graph import GraphDefinition
+
+    config = _config()
+    fields: dict[str, Any] = {}
+    for node in sorted(graph_def.nodes, key=lambda n: n.name):
+        path = f"{prefix}.{node.name}" if prefix else node.name
+        if isinstance(node.definition, GraphDefinition):
+            mapping = node.definition.config_mapping
+            if _is_config_mapping(mapping):
+                fields[node.name] = config.Field(config.Shape({"config": mapping.config_schema.as_field()}))
+                continue
+            children = _node_fields(job, node.definition, path, unconnected)
+            fields[node.name] = config.Field(config.Shape({"ops": config.Field(config.Shape(children))}))
+            continue
+        op_fields: dict[str, Any] = {"config": node.definition.config_field}
+        inputs = unconnected.get(path)
+        if inputs:
+            op_fields["inputs"] = config.Field(config.Shape({
+                step_input.name: config.Field(
+                    _input_config_type(step_input.dagster_type),
+                    is_required=not step_input.definition.has_default_value,
+                )
+                for step_input in inputs
+            }))
+        fields[node.name] = config.Field(config.Shape(op_fields))
+    return fields
+
+
+def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: dict[str, Any] | None = None) -> Any:
+    """The Shape run config must fit for `job` (cached per job and per set of provided top-level inputs)."""
+    cache_key = f"schema:{in_process}:{','.join(sorted(input_values or ()))}"
+    cached = job._cache.get(cache_key)
+    if cached is not None:
+        return cached
+    config = _config()
+    from orchestra._builtins import Any as AnyMarker
+    from orchestra._core.resources.initialization import resource_config_field
+
+    job_def = getattr(job, "job_def", job)
+    unconnected = _unconnected_for(job_def)
+    fields: dict[str, Any] = {
+        "ops": config.Field(config.Shape(_node_fields(job_def, job_def.graph, "", unconnected))),
+        "resources": config.Field(config.Shape({
+            key: resource_config_field(resource_def) for key, resource_def in sorted(job.resource_defs.items())
+        })),
+        "loggers": config.Field(config.Shape({
+            "console": config.Field(config.Shape({
+                "config": config.Field(config.Shape({
+                    "log_level": config.Field(str, default_value="DEBUG"),
+                    "name": config.Field(str, default_value="dagster"),
+                })),
+            }), is_required=False),
+        }), is_required=False),
+    }
+    if in_process:
+        fields["execution"] = config.Field(AnyMarker, is_required=False)
+    else:
+        fields["execution"] = config.Field(config.Shape({"config": job.executor_def.config_field}), is_required=False)
+    graph_inputs = [d for d in job_def.graph.input_defs if d.name not in (input_values or {})]
+    if graph_inputs:
+        fields["inputs"] = config.Field(config.Shape({
+            d.name: config.Field(_input_config_type(d.dagster_type), is_required=not d.has_default_value)
+            for d in graph_inputs
+        }))
+    schema = config.Shape(fields)
+    job._cache[cache_key] = schema
+    return schema
+
+
+def process_job_run_config(job: Any, run_config: Any, *, input_values: dict[str, Any] | None = None,
+                           in_process: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate and process run config; returns (processed, as given). Raises DagsterInvalidConfigError."""
+    from orchestra._config.run_config import convert_config_input
+    from orchestra._config.validate import process_run_config
+
+    given = convert_config_input(run_config) if run_config is not None else {}
+    job_def = getattr(job, "job_def", job)
+    to_validate = _drop_empty(given)
+    if _is_config_mapping(job_def.config):
+        to_validate = job_def.config.resolve_from_unvalidated_config(given)
+        to_validate = _drop_empty(convert_config_input(to_validate) or {})
+    schema = run_config_schema_for_job(job, in_process=in_process, input_values=input_values)
+    processed = process_run_config(schema, to_validate, job_name=job.name) or {}
+    if _has_graph_mappings(job_def.graph):
+        processed = dict(processed)
+        processed["ops"] = _apply_graph_mappings(job_def, job_def.graph, processed.get("ops") or {}, [])
+    configured_steps = _configured_steps(job_def)
+    if configured_steps:
+        processed = _apply_configured(processed, configured_steps, job.name)
+    return processed, given
+
+
+def _configured_steps(job_def: Any) -> list[Any]:
+    cached = job_def._cache.get("configured_steps")
+    if cached is None:
+        cached = job_def._cache["configured_steps"] = [
+            s for s in plan_for_job(job_def).steps if getattr(s.op_def, "is_configured", False)
+        ]
+    return cached
+
+
+def _apply_configured(processed: dict[str, Any], steps: list[Any], job_name: str) -> dict[str, Any]:
+    """Replace the outer config of `configured` ops with the config their parents receive."""
+    import copy
+
+    from orchestra._errors import DagsterInvalidConfigError
+
+    processed = copy.deepcopy(processed)
+    for step in steps:
+        parts = str(step.node_handle).split(".")
+        section: Any = processed.setdefault("ops", {})
+        for part in parts[:-1]:
+            section = section.setdefault(part, {}).setdefault("ops", {})
+        node_section = section.setdefault(parts[-1], {})
+        result = step.op_def.apply_config_mapping({"config": node_section.get("config")})
+        if not result.success:
+            raise DagsterInvalidConfigError(f"Error in config for job {job_name}", result.errors, node_section.get("config"))
+        node_section["config"] = (result.value or {}).get("config")
+    return processed
+
+
+def _is_config_mapping(value: Any) -> bool:
+    from orchestra._config.mapping import ConfigMapping
+
+    return isinstance(value, ConfigMapping)
+
+
+def _has_graph_mappings(graph_def: Any) -> bool:
+    from orchestra._core.definitions.graph import GraphDefinition
+
+    cache = graph_def.__dict__.setdefault("_has_mappings_cache", {})
+    if "v" not in cache:
+        cache["v"] = any(
+            isinstance(n.definition, GraphDefinition)
+            and (_is_config_mapping(n.definition.config_mapping) or _has_graph_mappings(n.definition))
+            for n in graph_def.nodes
+        )
+    return cache["v"]
+
+
+def _apply_graph_mappings(job_def: Any, graph_def: Any, ops: dict[str, Any], path: list[str]) -> dict[str, Any]:
+    """Replace each mapped graph's `{config: ...}` with the processed `{ops: ...}` its mapping produces."""
+    from orchestra._config.validate import process_config_or_raise
+    from orchestra._core.definitions.graph import GraphDefinition
+
+    config = _config()
+    result = dict(ops)
+    for node in graph_def.nodes:
+        if not isinstance(node.definition, GraphDefinition):
+            continue
+        section = dict(result.get(node.name) or {})
+        inner_path = [*path, node.name]
+        mapping = node.definition.config_mapping
+        if _is_config_mapping(mapping):
+            inner = mapping.resolve_from_validated_config(section.get("config"))
+            inner = convert_inner(inner)
+            unconnected = _unconnected_for(job_def)
+            prefix = ".".join(inner_path)
+            schema = config.Shape(_node_fields(job_def, node.definition, prefix, unconnected))
+            processed_inner = process_config_or_raise(schema, inner, f"Error in config mapping for graph {node.name}") or {}
+            section["ops"] = _apply_graph_mappings(job_def, node.definition, processed_inner, inner_path)
+        elif _has_graph_mappings(node.definition):
+            section["ops"] = _apply_graph_mappings(job_def, node.definition, section.get("ops") or {}, inner_path)
+        result[node.name] = section
+    return result
+
+
+def convert_inner(value: Any) -> Any:
+    from orchestra._config.run_config import convert_config_input
+
+    value = convert_config_input(value)
+    if isinstance(value, dict) and set(value) == {"ops"}:
+        return value["ops"]
+    return value or {}
+
+
+def _unconnected_for(job_def: Any) -> dict[str, list[Any]]:
+    unconnected: dict[str, list[Any]] = {}
+    for step in plan_for_job(job_def).steps:
+        for step_input in step.inputs:
+            if step_input.source.kind == FROM_CONFIG and config_loadable(step_input.dagster_type):
+                unconnected.setdefault(str(step.node_handle), []).append(step_input)
+    return unconnected
+
+
+def _drop_empty(run_config: Any) -> Any:
+    if not isinstance(run_config, dict):
+        return run_config
+    return {k: v for k, v in run_config.items() if not (k in ("loggers", "resources", "ops", "execution") and v is None)}
+
+
+def resource_configs(processed: dict[str, Any]) -> dict[str, Any]:
+    return {key: (section or {}).get("config") for key, section in (processed.get("resources") or {}).items()}
+
+
+def console_writer_for(processed: dict[str, Any]) -> Any:
+    from orchestra._core.log import LEVELS, ConsoleWriter
+
+    console = ((processed.get("loggers") or {}).get("console") or {}).get("config") or {}
+    level = LEVELS.get(str(console.get("log_level", "DEBUG")).upper(), 10)
+    return ConsoleWriter(level, console.get("name", "dagster"))
+
+
+def validate_run_config(job_def: Any, run_config: Any = None) -> dict[str, Any]:
+    """Validate `run_config` for `job_def` and return it with defaults filled in.
+
+    Raises DagsterInvalidConfigError listing every error with its path.
+
+    Example:
+        >>> validate_run_config(my_job, {"ops": {"add": {"config": {"n": 1}}}})
+    """
+    if run_config is None and isinstance(getattr(job_def, "config", None), dict):
+        run_config = job_def.config
+    processed, _ = process_job_run_config(job_def, run_config, input_values=job_def.input_values)
+    ops = _with_op_defaults(job_def.graph, processed.get("ops") or {})
+    execution = (processed.get("execution") or {}).get("config")
+    if execution is None:
+        from orchestra._core.resources.config_bridge import process_config
+
+        execution = process_config(job_def.executor_def.config_field, None, what="executor")
+    return {
+        "ops": ops,
+        "execution": {job_def.executor_def.name: execution} if execution is not None else {},
+        "resources": {k: {"config": (v or {}).get("config")} for k, v in (processed.get("resources") or {}).items()},
+        "loggers": processed.get("loggers") or {},
+    }
+
+
+def _with_op_defaults(graph_def: Any, ops: dict[str, Any], prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every node's resolved config keyed by its dotted path, as Dagster's `validate_run_config` returns it."""
+    from orchestra._core.definitions.graph import GraphDefinition
+
+    result = {} if result is None else result
+    for node in graph_def.nodes:
+        section = ops.get(node.name) or {}
+        path = f"{prefix}{node.name}"
+        result[path] = {
+            "config": section.get("config"), "inputs": section.get("inputs") or {}, "outputs": section.get("outputs"),
+        }
+        if isinstance(node.definition, GraphDefinition):
+            _with_op_defaults(node.definition, section.get("ops") or {}, f"{path}.", result)
+    return result

@@ -1,0 +1,214 @@
+"""`SelectionGraph`: the read-only view of assets that selections resolve against.
+
+It is built once per set of definitions (linear in the number of assets and edges) from
+`AssetsDefinition`s, `AssetSpec`s and `SourceAsset`s, or taken as is when one is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+DEFAULT_GROUP_NAME = "default"
+KIND_TAG_PREFIX = "dagster/kind/"
+
+
+class AssetNodeInfo:
+    """What selections need to know about one asset key."""
+
+    __slots__ = (
+        "key", "parents", "children", "group_name", "tags", "kinds", "owners", "is_materializable",
+        "is_external", "is_observable", "execution_set", "assets_def", "spec",
+    )
+
+    def __init__(self, key: Any, *, parents: Iterable[Any] = (), group_name: str | None = None,
+                 tags: dict[str, str] | None = None, kinds: Iterable[str] = (), owners: Iterable[str] = (),
+                 is_materializable: bool = True, is_observable: bool = False, assets_def: Any = None,
+                 spec: Any = None):
+        self.key = key
+        self.parents: set[Any] = set(parents)
+        self.children: set[Any] = set()
+        self.group_name = group_name or DEFAULT_GROUP_NAME
+        self.tags = dict(tags or {})
+        self.kinds = set(kinds) | {k[len(KIND_TAG_PREFIX):] for k in self.tags if k.startswith(KIND_TAG_PREFIX)}
+        self.owners = list(owners)
+        self.is_materializable = is_materializable
+        self.is_external = not is_materializable
+        self.is_observable = is_observable
+        self.execution_set: frozenset[Any] = frozenset([key])
+        self.assets_def = assets_def
+        self.spec = spec
+
+
+class SelectionGraph:
+    """Asset keys with their edges and attributes, plus the asset checks on them.
+
+    Example:
+        >>> graph = SelectionGraph.from_assets([raw, clean])
+        >>> graph.children[AssetKey("raw")]
+        {AssetKey(['clean'])}
+    """
+
+    def __init__(self, nodes: Iterable[AssetNodeInfo], check_keys: Iterable[Any] = (), extra_definitions: Iterable[Any] = ()):
+        self.extra_definitions = list(extra_definitions)  # check-only definitions, which own no node
+        self.asset_graph: Any = None  # the assets area's AssetGraph, when built from one
+        self.nodes: dict[Any, AssetNodeInfo] = {}
+        for node in nodes:
+            self.nodes[node.key] = node
+        for node in self.nodes.values():
+            for parent in node.parents:
+                parent_node = self.nodes.get(parent)
+                if parent_node is not None:
+                    parent_node.children.add(node.key)
+        self.check_keys: set[Any] = set(check_keys)
+        self.checks_by_asset: dict[Any, set[Any]] = {}
+        for check_key in self.check_keys:
+            self.checks_by_asset.setdefault(check_key.asset_key, set()).add(check_key)
+
+    # --- views ------------------------------------------------------------------------------
+
+    @property
+    def all_keys(self) -> set[Any]:
+        return set(self.nodes)
+
+    @property
+    def materializable_keys(self) -> set[Any]:
+        return {k for k, n in self.nodes.items() if n.is_materializable}
+
+    @property
+    def external_keys(self) -> set[Any]:
+        return {k for k, n in self.nodes.items() if not n.is_materializable}
+
+    def parents(self, key: Any) -> set[Any]:
+        node = self.nodes.get(key)
+        return {p for p in node.parents if p in self.nodes} if node else set()
+
+    def children(self, key: Any) -> set[Any]:
+        node = self.nodes.get(key)
+        return set(node.children) if node else set()
+
+    def connected(self, keys: Iterable[Any], *, upstream: bool, depth: int | None) -> set[Any]:
+        """`keys` plus everything reachable upstream (or downstream) within `depth` steps."""
+        seen = set(keys)
+        frontier = set(seen)
+        level = 0
+        while frontier and (depth is None or level < depth):
+            nxt: set[Any] = set()
+            for key in frontier:
+                nxt |= self.parents(key) if upstream else self.children(key)
+            frontier = nxt - seen
+            seen |= frontier
+            level += 1
+        return seen
+
+    # --- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_assets(cls, assets: Iterable[Any]) -> SelectionGraph:
+        """A graph from `AssetsDefinition`s, `AssetSpec`s, `SourceAsset`s and check definitions."""
+        nodes: list[AssetNodeInfo] = []
+        check_keys: list[Any] = []
+        extra: list[Any] = []
+        for obj in assets:
+            own_nodes = _nodes_of(obj)
+            own_checks = _check_keys_of(obj)
+            nodes.extend(own_nodes)
+            check_keys.extend(own_checks)
+            if own_checks and not own_nodes:
+                extra.append(obj)
+        return cls(nodes, check_keys, extra)
+
+
+    @classmethod
+    def from_asset_graph(cls, asset_graph: Any) -> SelectionGraph:
+        """The view of an `orchestra._core.assets.graph.AssetGraph` (kept as `.asset_graph` for job building)."""
+        cached = getattr(asset_graph, "_orchestra_selection_graph", None)
+        if cached is not None:
+            return cached
+        definitions: dict[int, Any] = {}
+        for assets_def in asset_graph.assets_def_by_key.values():
+            definitions.setdefault(id(assets_def), assets_def)
+        for key, source in asset_graph.source_asset_by_key.items():
+            if key not in asset_graph.assets_def_by_key:
+                definitions.setdefault(id(source), source)
+        for checks_def in asset_graph.assets_def_by_check_key.values():
+            definitions.setdefault(id(checks_def), checks_def)
+        graph = cls.from_assets(definitions.values())
+        graph.asset_graph = asset_graph
+        try:
+            asset_graph._orchestra_selection_graph = graph
+        except AttributeError:  # a graph type that refuses new attributes: rebuild next time
+            pass
+        return graph
+
+
+def coerce_selection_graph(all_assets: Any) -> SelectionGraph:
+    """A `SelectionGraph` from a graph, an asset graph, a `Definitions`, or an iterable of asset definitions."""
+    if isinstance(all_assets, SelectionGraph):
+        return all_assets
+    graph = getattr(all_assets, "selection_graph", None)  # Definitions / RepositoryDefinition
+    if isinstance(graph, SelectionGraph):
+        return graph
+    if hasattr(all_assets, "assets_def_by_key") and hasattr(all_assets, "source_asset_by_key"):
+        return SelectionGraph.from_asset_graph(all_assets)
+    from orchestra._core.assets.graph import build_asset_graph
+
+    return SelectionGraph.from_asset_graph(build_asset_graph(list(all_assets)))
+
+
+def _dep_keys(deps: Iterable[Any]) -> list[Any]:
+    keys = []
+    for dep in deps or ():
+        key = getattr(dep, "asset_key", None)
+        if key is None:
+            key = getattr(dep, "key", None)
+        if key is None:
+            from orchestra._core.assets.keys import coerce_asset_key
+
+            key = coerce_asset_key(dep)
+        keys.append(key)
+    return keys
+
+
+def _nodes_of(obj: Any) -> list[AssetNodeInfo]:
+    type_name = type(obj).__name__
+    if type_name == "AssetSpec":
+        return [_node_from_spec(obj, None, materializable=False, observable=False)]
+    if type_name == "SourceAsset":
+        return [AssetNodeInfo(
+            obj.key, group_name=getattr(obj, "group_name", None), tags=dict(getattr(obj, "tags", None) or {}),
+            owners=getattr(obj, "owners", None) or (), is_materializable=False,
+            is_observable=bool(getattr(obj, "is_observable", False)), assets_def=obj,
+        )]
+    specs = list(getattr(obj, "specs", None) or ())
+    if not specs:
+        return []
+    materializable = bool(getattr(obj, "is_materializable", True))
+    observable = bool(getattr(obj, "is_observable", False))
+    nodes = [_node_from_spec(spec, obj, materializable=materializable, observable=observable) for spec in specs]
+    dep_map = getattr(obj, "asset_deps", None)
+    if isinstance(dep_map, dict):  # the definition knows the full upstream keys of each output
+        for node in nodes:
+            if node.key in dep_map:
+                node.parents = set(dep_map[node.key])
+    if len(nodes) > 1 and not getattr(obj, "can_subset", False) and materializable:
+        execution_set = frozenset(n.key for n in nodes)
+        for node in nodes:
+            node.execution_set = execution_set
+    return nodes
+
+
+def _node_from_spec(spec: Any, assets_def: Any, *, materializable: bool, observable: bool) -> AssetNodeInfo:
+    return AssetNodeInfo(
+        spec.key, parents=_dep_keys(getattr(spec, "deps", ())), group_name=getattr(spec, "group_name", None),
+        tags=dict(getattr(spec, "tags", None) or {}), kinds=getattr(spec, "kinds", None) or (),
+        owners=getattr(spec, "owners", None) or (), is_materializable=materializable, is_observable=observable,
+        assets_def=assets_def if assets_def is not None else spec, spec=spec,
+    )
+
+
+def _check_keys_of(obj: Any) -> list[Any]:
+    keys = getattr(obj, "check_keys", None)
+    if keys is None:
+        return []
+    return list(keys() if callable(keys) else keys)

@@ -1,0 +1,85 @@
+"""Asset node and asset check snapshots: what the asset catalog, lineage and automation read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra._core.snapshot.jobs import _metadata
+from orchestra._core.snapshot.plain import to_plain
+
+
+def _path(key: Any) -> list[str]:
+    return list(key.path)
+
+
+def _text(key: Any) -> str:
+    return "/".join(key.path)
+
+
+def _check_text(check_key: Any) -> str:
+    return f"{_text(check_key.asset_key)}:{check_key.name}"
+
+
+def asset_node_snapshots(repository: Any, jobs_by_asset: dict[Any, list[str]]) -> list[dict[str, Any]]:
+    """One entry per asset key (materializable, observable or external), sorted by key."""
+    graph = repository.selection_graph
+    asset_graph = repository.asset_graph
+    snaps = []
+    for key in sorted(graph.nodes):
+        node = graph.nodes[key]
+        assets_def = node.assets_def
+        spec = asset_graph.spec(key) if asset_graph is not None else node.spec
+        node_def = getattr(assets_def, "node_def", None) if node.is_materializable or node.is_observable else None
+        partitions_def = asset_graph.partitions_def(key) if asset_graph is not None else None
+        op_tags = dict(getattr(node_def, "tags", None) or {})
+        parents = asset_graph.upstream.get(key, set()) if asset_graph is not None else node.parents
+        snaps.append({
+            "key": _path(key),
+            "key_string": _text(key),
+            "deps": [_path(p) for p in sorted(parents)],
+            "group_name": node.group_name,
+            "description": getattr(spec, "description", None),
+            "metadata": _metadata(getattr(spec, "metadata", None)),
+            "tags": to_plain({k: v for k, v in node.tags.items() if not k.startswith("dagster/kind/")}),
+            "kinds": sorted(node.kinds),
+            "owners": list(node.owners),
+            "code_version": getattr(spec, "code_version", None),
+            "partitions": to_plain(partitions_def.to_snapshot()) if partitions_def is not None else None,
+            "checks": sorted(_check_text(c) for c in graph.checks_by_asset.get(key, ())),
+            "is_materializable": node.is_materializable,
+            "is_observable": node.is_observable,
+            "is_external": not node.is_materializable,
+            "execution_set": sorted(_text(k) for k in node.execution_set),
+            "job_names": sorted(jobs_by_asset.get(key, [])),
+            "op_name": getattr(node_def, "name", None),
+            "compute_kind": op_tags.get("dagster/compute_kind") or op_tags.get("kind"),
+            "io_manager_key": asset_graph.io_manager_key(key) if asset_graph is not None else None,
+            "required_resource_keys": sorted(getattr(assets_def, "required_resource_keys", None) or ()),
+            "automation_condition": _optional_text(getattr(spec, "automation_condition", None)),
+        })
+    return snaps
+
+
+def asset_check_snapshots(repository: Any, jobs_by_check: dict[Any, list[str]]) -> list[dict[str, Any]]:
+    """One entry per asset check, sorted by asset key then name."""
+    asset_graph = repository.asset_graph
+    if asset_graph is None:
+        return []
+    snaps = []
+    for check_key in sorted(asset_graph.assets_def_by_check_key, key=lambda c: (c.asset_key.path, c.name)):
+        check_spec = asset_graph.assets_def_by_check_key[check_key].get_spec_for_check_key(check_key)
+        snaps.append({
+            "name": check_key.name,
+            "asset_key": _path(check_key.asset_key),
+            "key_string": _check_text(check_key),
+            "description": check_spec.description,
+            "blocking": bool(check_spec.blocking),
+            "additional_asset_keys": [_path(d.asset_key) for d in check_spec.additional_deps],
+            "metadata": _metadata(check_spec.metadata),
+            "job_names": sorted(jobs_by_check.get(check_key, [])),
+        })
+    return snaps
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else repr(value)

@@ -1,0 +1,138 @@
+"""Job snapshots: the op graph, run-config schema, executor, partitions, tags and metadata of one job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra._core.snapshot.plain import snapshot_hash, to_plain
+
+
+def _type_snap(dagster_type: Any) -> dict[str, Any]:
+    return {
+        "key": dagster_type.key,
+        "name": dagster_type.display_name,
+        "description": getattr(dagster_type, "description", None),
+        "is_nothing": bool(getattr(dagster_type, "is_nothing", False)),
+    }
+
+
+def _metadata(metadata: Any) -> list[dict[str, Any]]:
+    if not metadata:
+        return []
+    from orchestra._core.metadata.json_form import metadata_to_json
+
+    try:
+        return metadata_to_json(metadata)
+    except Exception:  # metadata an op carries that is not valid definition metadata: keep its text
+        return [{"label": str(k), "type": "text", "data": repr(v)} for k, v in dict(metadata).items()]
+
+
+def _dependencies(graph_def: Any, node_name: str, input_name: str) -> list[dict[str, Any]]:
+    dep = graph_def.dependency_map.get(node_name, {}).get(input_name)
+    if dep is None:
+        return []
+    return [{"node": d.node, "output": d.output} for d in dep.get_node_dependencies()]
+
+
+def graph_snapshot(graph_def: Any) -> dict[str, Any]:
+    """Nodes in definition order, each with its inputs (and what feeds them) and outputs; sub-graphs nested."""
+    from orchestra._core.definitions.graph import GraphDefinition
+
+    mapped_inputs: dict[tuple[str, str], list[str]] = {}
+    for mapping in graph_def.input_mappings:
+        mapped_inputs.setdefault((mapping.mapped_node_name, mapping.mapped_node_input_name), []).append(
+            mapping.graph_input_name
+        )
+    nodes = []
+    for node in graph_def.nodes:
+        definition = node.definition
+        is_graph = isinstance(definition, GraphDefinition)
+        snap: dict[str, Any] = {
+            "name": node.name,
+            "definition_name": definition.name,
+            "kind": "graph" if is_graph else "op",
+            "description": definition.description,
+            "tags": to_plain(dict(node.tags)),
+            "required_resource_keys": sorted(getattr(definition, "required_resource_keys", ()) or ()),
+            "inputs": [
+                {
+                    "name": d.name,
+                    "type": _type_snap(d.dagster_type),
+                    "description": d.description,
+                    "has_default_value": d.has_default_value,
+                    "depends_on": _dependencies(graph_def, node.name, d.name),
+                    "from_graph_inputs": mapped_inputs.get((node.name, d.name), []),
+                }
+                for d in definition.input_defs
+            ],
+            "outputs": [
+                {
+                    "name": d.name,
+                    "type": _type_snap(d.dagster_type),
+                    "description": d.description,
+                    "is_required": d.is_required,
+                    "is_dynamic": d.is_dynamic,
+                    "io_manager_key": d.io_manager_key,
+                }
+                for d in definition.output_defs
+            ],
+        }
+        if is_graph:
+            snap["graph"] = graph_snapshot(definition)
+        else:
+            snap["pool"] = getattr(definition, "pool", None)
+            snap["code_version"] = getattr(definition, "version", None)
+        nodes.append(snap)
+    return {
+        "name": graph_def.name,
+        "nodes": nodes,
+        "inputs": [{"name": d.name, "type": _type_snap(d.dagster_type)} for d in graph_def.input_defs],
+        "outputs": [
+            {"name": m.graph_output_name, "node": m.mapped_node_name, "output": m.mapped_node_output_name}
+            for m in graph_def.output_mappings
+        ],
+    }
+
+
+def run_config_schema_snapshot(job: Any) -> dict[str, Any]:
+    """The job's run-config schema as JSON Schema and as a rebuildable config type snapshot."""
+    from orchestra._config.snapshot import config_type_snapshot, to_json_schema
+
+    schema = job.run_config_schema
+    return {"json_schema": to_json_schema(schema), "config_types": config_type_snapshot(schema)}
+
+
+def asset_keys_of_job(job: Any) -> tuple[set[Any], set[Any]]:
+    """The asset keys and asset check keys a job materializes or runs (empty for op jobs)."""
+    layer = getattr(job, "asset_layer", None) or getattr(job, "_asset_layer", None)
+    if layer is None:
+        return set(), set()
+    keys = getattr(layer, "selected_asset_keys", None) or set()
+    checks = getattr(layer, "selected_check_keys", None) or set()
+    return set(keys() if callable(keys) else keys), set(checks() if callable(checks) else checks)
+
+
+def job_snapshot(job: Any) -> dict[str, Any]:
+    """Everything the webserver shows and validates about one job, as plain JSON."""
+    partitions = job.partitions_def.to_snapshot() if job.partitions_def is not None else None
+    asset_keys, check_keys = asset_keys_of_job(job)
+    snap = {
+        "name": job.name,
+        "description": job.description,
+        "tags": to_plain(dict(job.tags)),
+        "run_tags": to_plain(dict(job.run_tags)),
+        "metadata": _metadata(job.metadata),
+        "owners": list(getattr(job, "owners", None) or []),
+        "executor": {"name": job.executor_def.name},
+        "loggers": sorted(job.logger_defs),
+        "resource_keys": sorted(job.resource_defs),
+        "partitions": to_plain(partitions),
+        "is_asset_job": bool(asset_keys or check_keys),
+        "asset_keys": sorted("/".join(k.path) for k in asset_keys),
+        "asset_check_keys": sorted(f"{'/'.join(c.asset_key.path)}:{c.name}" for c in check_keys),
+        "graph": graph_snapshot(job.graph),
+        "run_config_schema": run_config_schema_snapshot(job),
+    }
+    snap = to_plain(snap)
+    snap["snapshot_id"] = snapshot_hash(snap)
+    return snap

@@ -1,0 +1,92 @@
+"""`snapshot_from_definitions`: the whole code location as one versioned, hashable JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra._core.snapshot import SNAPSHOT_VERSION
+from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_snapshots
+from orchestra._core.snapshot.jobs import _metadata, asset_keys_of_job, job_snapshot
+from orchestra._core.snapshot.plain import snapshot_hash, to_plain
+
+
+def _type_name(value: Any) -> str:
+    cls = value if isinstance(value, type) else type(value)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def resource_snapshots(repository: Any, given: dict[str, Any] | None, jobs: list[Any]) -> list[dict[str, Any]]:
+    """Top-level resources: key, type, description, config schema, and the jobs that use each."""
+    from orchestra._config.snapshot import config_type_snapshot, to_json_schema
+
+    used_by: dict[str, list[str]] = {}
+    for job in jobs:
+        for key in job.resource_defs:
+            used_by.setdefault(key, []).append(job.name)
+    snaps = []
+    for key, resource_def in sorted(repository.get_top_level_resources().items()):
+        original = (given or {}).get(key, resource_def)
+        field = resource_def.config_field
+        env_vars = sorted(_env_var_names(field.default_value)) if field.default_provided else []
+        snaps.append({
+            "key": key,
+            "type": _type_name(original),
+            "description": getattr(resource_def, "description", None) or getattr(original, "description", None),
+            "config_schema": {"json_schema": to_json_schema(field), "config_types": config_type_snapshot(field)},
+            "job_names": sorted(used_by.get(key, [])),
+            "env_vars": env_vars,
+        })
+    return snaps
+
+
+def _env_var_names(value: Any) -> set[str]:
+    """Names of environment variables a config value reads (`{"env": NAME}`), at any depth."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("env"), str):
+            return {value["env"]}
+        return set().union(*(_env_var_names(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_env_var_names(v) for v in value)) if value else set()
+    return set()
+
+
+def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
+    """Plain JSON describing `defs` for the webserver and daemon, with `version` and a stable `snapshot_id`.
+
+    Jobs (including asset jobs and `__ASSET_JOB`) are resolved here, so errors surface when a code
+    location loads, not when a run starts.
+
+    Example:
+        >>> snapshot = snapshot_from_definitions(defs, "analytics")
+        >>> snapshot["jobs"][0]["name"], snapshot["version"]
+        ('__ASSET_JOB', 1)
+    """
+    repository = defs.get_repository_def() if hasattr(defs, "get_repository_def") else defs
+    jobs = repository.get_all_jobs()
+    jobs_by_asset: dict[Any, list[str]] = {}
+    jobs_by_check: dict[Any, list[str]] = {}
+    for job in jobs:
+        asset_keys, check_keys = asset_keys_of_job(job)
+        for key in asset_keys:
+            jobs_by_asset.setdefault(key, []).append(job.name)
+        for check_key in check_keys:
+            jobs_by_check.setdefault(check_key, []).append(job.name)
+    resources = resource_snapshots(repository, getattr(defs, "resources", None), jobs)
+    snapshot: dict[str, Any] = to_plain({
+        "version": SNAPSHOT_VERSION,
+        "location_name": location_name,
+        "repository_name": repository.name,
+        "metadata": _metadata(getattr(repository, "metadata", None)),
+        "asset_nodes": asset_node_snapshots(repository, jobs_by_asset),
+        "asset_checks": asset_check_snapshots(repository, jobs_by_check),
+        "schedules": [s.to_snapshot() for s in sorted(repository.schedule_defs, key=lambda s: s.name)],
+        "sensors": [s.to_snapshot() for s in sorted(repository.sensor_defs, key=lambda s: s.name)],
+        "resources": resources,
+        "utilized_env_vars": {
+            name: sorted(r["key"] for r in resources if name in r["env_vars"])
+            for name in sorted({n for r in resources for n in r["env_vars"]})
+        },
+    })
+    snapshot["jobs"] = [job_snapshot(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
+    snapshot["snapshot_id"] = snapshot_hash(snapshot)
+    return snapshot

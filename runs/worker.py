@@ -1,0 +1,251 @@
+"""The run worker: executes one stored run (`orchestra api execute-run RUN_ID`) and is its only event writer.
+
+Sequence, as Dagster's run worker: claim the run ("Started process for run (pid: N)."), load the job
+from the run's code origin, RUN_START, the executor's events, RUN_SUCCESS / RUN_FAILURE, then
+"Process for run exited (pid: N).". A heartbeat thread refreshes `Run.heartbeat_at` and writes
+buffered events that have waited too long. SIGTERM (or SIGINT) interrupts the step in flight with
+`DagsterExecutionInterruptedError`, lets the executor stop, and ends the run as CANCELED; a signal
+that arrives while events are being written waits until the write is done, so nothing half-written
+is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from django.db import connections
+
+from core.exceptions import NotFound
+from orchestra._core.events import SerializableErrorInfo
+from orchestra._errors import DagsterExecutionInterruptedError
+from runs import selectors, services
+from runs.event_payloads import json_value
+from runs.instance import instance_for_home
+from runs.models import RunStatus
+from runs.multiprocess_executor import MultiprocessExecutor, load_job
+from runs.services import EventInput, RunNotStartable
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 3.0  # ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS overrides it
+EXIT_SUCCESS, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
+_STEP_BOUNDARY = ("STEP_START", "STEP_RESTARTED", "STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_SKIPPED")
+
+
+class Termination:
+    """Turns SIGTERM/SIGINT into `DagsterExecutionInterruptedError` in the main thread.
+
+    Also the event storage's write guard: while the main thread is inside it (buffering or writing
+    events) the interrupt is held back and raised when the write is complete.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.closed = False
+        self._depth = 0
+        self._pending = False
+        self._main = threading.main_thread()
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def install(self) -> dict[int, Any]:
+        return {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None or self.closed:
+            return
+        self.signum = signum
+        if self._depth:
+            self._pending = True
+            return
+        raise self.error()
+
+    def error(self) -> DagsterExecutionInterruptedError:
+        name = signal.Signals(self.signum).name if self.signum else "a signal"
+        return DagsterExecutionInterruptedError(f"The run worker received {name}: execution was interrupted.")
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is self._main:
+            self._depth += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        if threading.current_thread() is not self._main:
+            return
+        self._depth -= 1
+        if not self._depth and self._pending and not self.closed:
+            self._pending = False
+            raise self.error()
+
+
+class Heartbeat(threading.Thread):
+    """Refreshes the run's heartbeat and writes buffered events that have waited `max_delay`.
+
+    It also watches for a termination request: when the run turns CANCELING (a terminate from the UI,
+    GraphQL or REST, possibly on another machine) it sends this process SIGTERM, so a request recorded
+    in the database stops the run like a signal from the launcher.
+    """
+
+    def __init__(self, run_id: str, storage: Any, interval: float = HEARTBEAT_SECONDS):
+        super().__init__(name=f"run-heartbeat-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.storage = storage
+        self.interval = interval
+        self._stopped = threading.Event()
+        self.cancel_requested = False
+
+    def run(self) -> None:
+        next_beat = time.monotonic() + self.interval
+        try:
+            while not self._stopped.wait(self.storage.max_delay):
+                try:
+                    self.storage.flush_if_stale()
+                    if time.monotonic() >= next_beat:
+                        status = services.run_heartbeat(run_id=self.run_id)
+                        next_beat = time.monotonic() + self.interval
+                        if status == RunStatus.CANCELING and not self.cancel_requested:
+                            self.cancel_requested = True
+                            os.kill(os.getpid(), signal.SIGTERM)
+                except Exception:  # a database hiccup must not end the run; the next tick retries
+                    logger.exception("run worker heartbeat failed for run %s", self.run_id)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=10)
+
+
+def run_worker_execute(*, run_id: str) -> int:
+    """Execute the stored run `run_id` in this process; answer the process exit code.
+
+    0 when the run succeeded, 1 when it failed or was canceled, 2 when it was refused (unknown run,
+    or a run that is finished, canceled, queued or already claimed by another worker) — a refusal
+    changes nothing.
+    """
+    pid = os.getpid()
+    try:
+        run = services.run_worker_claim(run_id=run_id, pid=pid, hostname=socket.gethostname())
+    except (NotFound, RunNotStartable) as exc:
+        print(f"Refusing to execute run {run_id}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    termination = Termination()
+    previous = termination.install()
+    instance = instance_for_home(write_guard=termination)
+    storage = instance.event_log_storage
+    interval = float(os.environ.get("ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
+    heartbeat = Heartbeat(run_id, storage, interval)
+    heartbeat.start()
+    code = EXIT_RUN_FAILED
+    try:
+        try:
+            job_def = load_job(run.origin, run.job_name)
+        except DagsterExecutionInterruptedError:
+            raise
+        except Exception as exc:
+            _write(run_id, EventInput(
+                event_type="RUN_FAILURE", level=logging.ERROR,
+                message=f'Execution of run for "{run.job_name}" failed. Could not load the job: {exc}',
+                payload={"error": _error(exc), "failure_reason": "JOB_INITIALIZATION_FAILURE"},
+            ))
+            return EXIT_RUN_FAILED
+        from orchestra._core.execute import execute_run
+
+        dagster_run = instance.get_run_by_id(run_id)
+        executor = executor_for(job_def, dagster_run)
+        final = execute_run(job_def, dagster_run=dagster_run, instance=instance, executor=executor)
+        code = EXIT_SUCCESS if final is not None and final.is_success else EXIT_RUN_FAILED
+    except DagsterExecutionInterruptedError as exc:
+        termination.closed = True
+        storage.flush()
+        _cancel(run_id, run.job_name, exc)
+    except Exception as exc:  # a framework error outside any step
+        termination.closed = True
+        storage.flush()
+        _write(run_id, EventInput(
+            event_type="RUN_FAILURE", level=logging.ERROR,
+            message=f'Execution of run for "{run.job_name}" failed. An exception was thrown during execution.',
+            payload={"error": _error(exc), "failure_reason": "RUN_EXCEPTION"},
+        ))
+    finally:
+        termination.closed = True
+        heartbeat.stop()
+        storage.flush()
+        _write(run_id, EventInput(event_type="ENGINE_EVENT", message=f"Process for run exited (pid: {pid}).",
+                                  payload={"pid": pid, "metadata": []}))
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
+
+
+def executor_for(job_def: Any, dagster_run: Any) -> Any:
+    """The server's multiprocess engine when the run config selects `multiprocess`, else None.
+
+    None leaves the choice to the job's executor definition (`in_process`, custom executors), and
+    to `execute_run` the reporting of an invalid run config.
+    """
+    from orchestra._core.run_config import process_job_run_config
+
+    name = job_def.executor_def.name
+    if name not in ("multiprocess", "multi_or_in_process_executor"):
+        return None
+    subset = job_def.get_subset(op_selection=dagster_run.op_selection) if dagster_run.op_selection else job_def
+    try:
+        processed, _ = process_job_run_config(subset, dagster_run.run_config, input_values=subset.input_values)
+    except Exception:
+        return None
+    config = (processed.get("execution") or {}).get("config")
+    if config is None:  # no execution block: the definition's default (multiprocess for jobs)
+        config = {"multiprocess": {}} if name == "multi_or_in_process_executor" else {}
+    if name == "multi_or_in_process_executor":
+        if "multiprocess" not in config:
+            return None
+        config = config["multiprocess"] or {}
+    return MultiprocessExecutor.from_config(config)
+
+
+def _cancel(run_id: str, job_name: str, exc: BaseException) -> None:
+    """Fail the steps that were in flight as interrupted, then end the run as CANCELED."""
+    error = _error(exc)
+    events = [
+        EventInput(
+            event_type="STEP_FAILURE", step_key=step_key, level=logging.ERROR,
+            message=f'Execution of step "{step_key}" was interrupted.',
+            payload={"error": error, "error_source": "INTERRUPT", "user_failure_data": None},
+        )
+        for step_key in _steps_in_flight(run_id)
+    ]
+    events.append(EventInput(event_type="RUN_CANCELED", message=f'Execution of run for "{job_name}" canceled.',
+                             payload={"error": error}))
+    _write(run_id, *events)
+
+
+def _steps_in_flight(run_id: str) -> list[str]:
+    open_steps: dict[str, None] = {}
+    cursor = None
+    while True:
+        rows = selectors.events_after(run_id=run_id, cursor=cursor, limit=10_000, event_types=_STEP_BOUNDARY)
+        for row in rows:
+            if row.event_type in ("STEP_START", "STEP_RESTARTED"):
+                open_steps[row.step_key] = None
+            else:
+                open_steps.pop(row.step_key, None)
+        if len(rows) < 10_000:
+            return list(open_steps)
+        cursor = rows[-1].id
+
+
+def _write(run_id: str, *events: EventInput) -> None:
+    services.event_store(run_id=run_id, events=events, strict=False)
+
+
+def _error(exc: BaseException) -> Any:
+    return json_value(SerializableErrorInfo.from_exception(exc))
