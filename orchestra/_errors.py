@@ -161,6 +161,14 @@ class DagsterTypeCheckDidNotPass(DagsterError):
         super().__init__(description)
 
 
+class DagsterMaxRetriesExceededError(DagsterError):
+    """A step ran out of retries (raised by `execute_in_process` when `raise_on_error` is true)."""
+
+    def __init__(self, *args: Any, user_code_process_error_infos: list[Any] | None = None, **kwargs: Any):
+        self.user_code_process_error_infos = list(user_code_process_error_infos or [])
+        super().__init__(*args, **kwargs)
+
+
 class DagsterUserCodeExecutionError(DagsterError):
     """Wraps an exception raised by user code; `user_exception` is the original."""
 

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
+import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from orchestra._core import events as ev
-from orchestra._core.assets.keys import AssetKey
 from orchestra._core.metadata.json_form import encode_json_value, metadata_from_json, metadata_to_json
 from runs.services import EventInput
+
+# Assets are imported on first use, so a run worker for a job of plain ops (and its time to RUN_START)
+# does not pay for them: an AssetKey can only exist once its module has been imported. (Imports stay
+# out of the write path: the heartbeat thread writes too, and concurrent first imports can collide.)
+_KEYS_MODULE = "orchestra._core.assets.keys"
+_UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 _NAME_BY_VALUE = {t.value: t.name for t in ev.DagsterEventType}
 _VALUE_BY_NAME = {t.name: t.value for t in ev.DagsterEventType}
@@ -65,14 +73,24 @@ def event_input(entry: ev.EventLogEntry) -> EventInput:
     )
 
 
-def _asset_of(data: Any) -> tuple[AssetKey | None, str | None]:
+def _asset_key_type() -> type | None:
+    module = sys.modules.get(_KEYS_MODULE)
+    return module.AssetKey if module is not None else None
+
+
+def _is_asset_key(value: Any) -> bool:
+    key_type = _asset_key_type()
+    return key_type is not None and isinstance(value, key_type)
+
+
+def _asset_of(data: Any) -> tuple[Any, str | None]:
     for name in _NESTED:
         inner = getattr(data, name, None)
         if inner is not None:
             data = inner
             break
     key = getattr(data, "asset_key", None)
-    if not isinstance(key, AssetKey):
+    if not _is_asset_key(key):
         return None, None
     partition = getattr(data, "partition", None)
     return key, partition if isinstance(partition, str) else None
@@ -117,6 +135,11 @@ def _field_names(value: Any) -> tuple[str, ...]:
     return tuple(s for cls in type(value).__mro__ for s in getattr(cls, "__slots__", ()) if not s.startswith("_"))
 
 
+def _plain_str(text: str) -> bool:
+    # what PostgreSQL jsonb stores as is: no NUL, no lone surrogates (json_form tags the others)
+    return _UNSAFE_CHARS.search(text) is None
+
+
 def _fields(value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _field_names(value):
@@ -135,8 +158,12 @@ def _metadata(metadata: Any) -> list[dict[str, Any]]:
 
 
 def json_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, str, float)):
-        return encode_json_value(value)
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+    if isinstance(value, str):
+        return value if _plain_str(value) else encode_json_value(value)
     if isinstance(value, ev.SerializableErrorInfo):
         return {
             "message": value.message,
@@ -147,7 +174,7 @@ def json_value(value: Any) -> Any:
         }
     if isinstance(value, enum.Enum):
         return json_value(value.value)
-    if isinstance(value, AssetKey):
+    if _is_asset_key(value):
         return list(value.path)
     if isinstance(value, Mapping):
         return {str(k): json_value(v) for k, v in value.items()}
@@ -199,6 +226,7 @@ def _meta(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _data(value: str, row: Any, p: Mapping[str, Any]) -> Any:
     from orchestra._core.assets import results as ar
+    from orchestra._core.assets.keys import AssetKey
 
     key = AssetKey(row.asset_key.split("/")) if row.asset_key else None
     if value == "STEP_FAILURE":

@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError
@@ -181,6 +182,18 @@ class DjangoEventLogStorage(EventLogStorage):
 
     def delete_events(self, run_id: str) -> None:
         services.run_events_delete(run_id=run_id)
+
+    def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
+        return selectors.dynamic_partition_keys(partitions_def_name=partitions_def_name)
+
+    def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        services.dynamic_partitions_add(partitions_def_name=partitions_def_name, partition_keys=partition_keys)
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        services.dynamic_partition_delete(partitions_def_name=partitions_def_name, partition_key=partition_key)
+
+    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+        return partition_key in self.get_dynamic_partitions(partitions_def_name)
 
     def dispose(self) -> None:
         self.flush()

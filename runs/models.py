@@ -167,6 +167,23 @@ class AssetCheckIndex(models.Model):
         return f"{self.asset_key}:{self.check_name}"
 
 
+class DynamicPartition(models.Model):
+    """A key of a `DynamicPartitionsDefinition`; `id` keeps the order keys were added in."""
+
+    id = models.BigAutoField(primary_key=True)
+    partitions_def_name = models.CharField(max_length=255)
+    partition_key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partitions_def_name", "partition_key"], name="dynamicpartition_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partitions_def_name}:{self.partition_key}"
+
+
 class DaemonHeartbeat(models.Model):
     """The last heartbeat of each daemon duty (scheduler, sensors, run queue, ...) per daemon process."""
 

@@ -36,6 +36,12 @@ from orchestra._errors import DagsterExecutionInterruptedError
 
 ORIGIN_KEYS = frozenset({"python_file", "module_name", "package_name", "attribute", "working_directory"})
 STOP_GRACE_SECONDS = 10.0
+# What a step imports on first use; the fork server imports it once, so step processes start warm.
+FORKSERVER_PRELOAD = (
+    "orchestra", "orchestra._core.definitions.op", "orchestra._core.definitions.job", "orchestra._core.run_config",
+    "orchestra._core.resources.initialization", "orchestra._core.io_managers.builtin",
+    "orchestra._core.definitions_class.module_loading",
+)
 _STEP_ENDS = frozenset({"STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_SKIPPED"})
 
 
@@ -109,7 +115,7 @@ class MultiprocessExecutor(Executor):
         mp = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             # The server forks step processes with the executor (and the SDK core) already imported.
-            mp.set_forkserver_preload([__name__, *self.preload_modules])
+            mp.set_forkserver_preload([__name__, *FORKSERVER_PRELOAD, *self.preload_modules])
         yield run_context.event(
             "ENGINE_EVENT", f"Executing steps using multiprocess executor: parent process (pid: {pid})", EngineEventData()
         )

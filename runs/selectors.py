@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from core.exceptions import InvalidInput, NotFound
-from runs.models import AssetIndex, EventLogEntry, Run, RunTag
+from runs.models import AssetIndex, DynamicPartition, EventLogEntry, Run, RunTag
 
 MAX_PAGE = 1000
 
@@ -73,12 +73,30 @@ def _filtered(filters: RunFilter | None) -> QuerySet[Run]:
         qs = qs.filter(updated_at__gt=filters.updated_after)
     if filters.snapshot_id:
         qs = qs.filter(snapshot_id=filters.snapshot_id)
+    driving = _driving_tag(filters)
     for key, value in filters.tags.items():
-        # One EXISTS per tag keeps the plan an index probe per candidate run, newest first.
-        tag_q = RunTag.objects.filter(run=OuterRef("pk"), key=key)
-        tag_q = tag_q.filter(value=value) if isinstance(value, str) else tag_q.filter(value__in=list(value))
-        qs = qs.filter(Exists(tag_q))
+        if key == driving:
+            # A join, not an EXISTS: a run has one value per key, so the join adds no rows, and
+            # `_newest_first` orders by this tag's run id (equal to Run.id), so the database walks
+            # the (key, value, run) index backwards and stops after `limit` rows instead of scanning
+            # runs newest first and probing each for the tag (SQLite's plan for EXISTS: a full scan
+            # when fewer than `limit` runs match).
+            qs = qs.filter(tags__key=key, tags__value=value)
+        else:
+            values = {"value": value} if isinstance(value, str) else {"value__in": list(value)}
+            qs = qs.filter(Exists(RunTag.objects.filter(run=OuterRef("pk"), key=key, **values)))
     return qs
+
+
+def _driving_tag(filters: RunFilter | None) -> str | None:
+    """The first tag filtered on one value (a list of values has no single index order to walk)."""
+    if filters is None:
+        return None
+    return next((key for key, value in filters.tags.items() if isinstance(value, str)), None)
+
+
+def _newest_first(qs: QuerySet[Run], filters: RunFilter | None) -> QuerySet[Run]:
+    return qs.order_by("-tags__run_id" if _driving_tag(filters) is not None else "-id")
 
 
 def run_list(*, filters: RunFilter | None = None, cursor: str | None = None, limit: int = 50) -> list[Run]:
@@ -90,11 +108,12 @@ def run_list(*, filters: RunFilter | None = None, cursor: str | None = None, lim
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     qs = _filtered(filters)
     if cursor:
-        anchor = Run.objects.filter(run_id=cursor).values_list("id", flat=True).first()
-        if anchor is None:
-            raise NotFound("run", cursor)
-        qs = qs.filter(id__lt=anchor)
-    return list(qs.order_by("-id").prefetch_related("tags")[:limit])
+        # The cursor's id as a subquery, not a query of its own: two queries per page, cursor or not.
+        qs = qs.filter(id__lt=Subquery(Run.objects.filter(run_id=cursor).order_by().values("id")[:1]))
+    page = list(_newest_first(qs, filters).prefetch_related("tags")[:limit])
+    if cursor and not page and not Run.objects.filter(run_id=cursor).exists():
+        raise NotFound("run", cursor)  # an unknown cursor compares as NULL: an empty page, then this
+    return page
 
 
 def run_count(*, filters: RunFilter | None = None) -> int:
@@ -193,4 +212,13 @@ def asset_latest(*, asset_key: str) -> list[AssetIndex]:
         AssetIndex.objects.filter(asset_key=asset_key)
         .select_related("last_materialization", "last_observation")
         .order_by("partition")
+    )
+
+
+def dynamic_partition_keys(*, partitions_def_name: str) -> list[str]:
+    """The keys of a dynamic partitions definition, in the order they were added."""
+    return list(
+        DynamicPartition.objects.filter(partitions_def_name=partitions_def_name)
+        .order_by("id")
+        .values_list("partition_key", flat=True)
     )

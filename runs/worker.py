@@ -144,7 +144,6 @@ def run_worker_execute(*, run_id: str) -> int:
     interval = float(os.environ.get("ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
     heartbeat = Heartbeat(run_id, storage, interval)
     heartbeat.start()
-    code = EXIT_RUN_FAILED
     try:
         try:
             job_def = load_job(run.origin, run.job_name)
@@ -161,8 +160,7 @@ def run_worker_execute(*, run_id: str) -> int:
 
         dagster_run = instance.get_run_by_id(run_id)
         executor = executor_for(job_def, dagster_run)
-        final = execute_run(job_def, dagster_run=dagster_run, instance=instance, executor=executor)
-        code = EXIT_SUCCESS if final is not None and final.is_success else EXIT_RUN_FAILED
+        execute_run(job_def, dagster_run=dagster_run, instance=instance, executor=executor)
     except DagsterExecutionInterruptedError as exc:
         termination.closed = True
         storage.flush()
@@ -183,7 +181,8 @@ def run_worker_execute(*, run_id: str) -> int:
                                   payload={"pid": pid, "metadata": []}))
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return code
+    # The stored status decides: a signal that arrived after RUN_SUCCESS does not make the run fail.
+    return EXIT_SUCCESS if selectors.run_get(run_id=run_id).status == RunStatus.SUCCESS else EXIT_RUN_FAILED
 
 
 def executor_for(job_def: Any, dagster_run: Any) -> Any:

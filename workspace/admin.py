@@ -1,8 +1,10 @@
 """Admin for code locations (read-only: the workspace and reload own their state)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from core.exceptions import OrchestraError
 from workspace.models import CodeLocation
+from workspace.services import location_reload
 
 
 @admin.register(CodeLocation)
@@ -10,8 +12,19 @@ class CodeLocationAdmin(admin.ModelAdmin):
     list_display = ("name", "status", "snapshot_id", "updated_at")
     list_filter = ("status",)
     search_fields = ("name",)
-    readonly_fields = ("name", "origin", "status", "snapshot_id", "load_error", "server", "updated_at")
+    readonly_fields = ("name", "origin", "status", "snapshot_id", "load_error", "server", "updated_at",
+                       "reload_requested_at")
     exclude = ("snapshot",)
+    actions = ["reload"]
+
+    @admin.action(description="Reload selected code locations")
+    def reload(self, request, queryset):
+        for location in queryset:
+            try:
+                location_reload(name=location.name, actor=request.user)
+            except OrchestraError as exc:
+                self.message_user(request, f"{location.name}: {exc}", messages.ERROR)
+        self.message_user(request, f"Reload requested for {queryset.count()} location(s).", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False

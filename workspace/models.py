@@ -21,6 +21,9 @@ class CodeLocation(models.Model):
     load_error = models.JSONField(null=True, blank=True)
     server = models.JSONField(default=dict, blank=True)  # host, port, pid, version of its code server
     updated_at = models.DateTimeField(default=timezone.now)
+    # Set by a reload asked for anywhere; every supervisor running the location restarts its server
+    # when this is newer than that server's start, so N webservers and the daemon all pick it up.
+    reload_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

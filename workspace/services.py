@@ -102,6 +102,7 @@ def workspace_start(*, entries: Iterable[LocationEntry], startup_timeout: float 
             lambda managed, error: location_load(entry=by_name[managed.name], start_error=error,
                                                  server={"restarts": managed.restarts})
         ),
+        on_tick=_closing_connections(serve_reload_requests),
     )
     supervisor.start()
     for entry in entries:
@@ -124,14 +125,14 @@ def _closing_connections(callback: Callable[..., Any]) -> Callable[..., None]:
     return run
 
 
-def location_reload(*, name: str, supervisor: Supervisor | None = None,
-                    actor: Any = None) -> CodeLocation:
+def location_reload(*, name: str, supervisor: Supervisor | None = None, actor: Any = None) -> CodeLocation:
     """Reload one location without touching the others.
 
-    A local location's code server is restarted by `supervisor` (a fresh process imports the code
-    again) and its new snapshot stored. A `code_server` location, run by someone else, is asked for
-    its snapshot again. Raises NotFound for an unknown name and Conflict for a local location when no
-    supervisor runs it in this process.
+    A local location's code server is restarted, so a fresh process imports the code again: at once
+    when `supervisor` (running in this process) runs it; otherwise the reload is recorded on the row
+    (`reload_requested_at`) and every supervisor serving the location restarts its server within a
+    second or so, storing the new snapshot. A `code_server` location, run by someone else, is asked
+    for its snapshot again. Raises NotFound for an unknown name.
     """
     try:
         location = CodeLocation.objects.get(name=name)
@@ -140,10 +141,9 @@ def location_reload(*, name: str, supervisor: Supervisor | None = None,
     entry = LocationEntry.from_origin(location.origin)
     if not entry.is_local:
         return location_load(entry=entry, actor=actor)
+    _request_reload(name=name)
     if supervisor is None or name not in supervisor.servers:
-        raise Conflict(f"location {name!r} is started by the workspace's supervisor, which does not run in this "
-                       "process; reload it where the workspace is served")
-    _mark_loading(name=name)
+        return CodeLocation.objects.get(name=name)
     managed = supervisor.servers[name]
     error = supervisor.restart(name, timeout=code_servers().reload_timeout)
     if supervisor.on_start is not None and supervisor.on_failure is not None:
@@ -153,9 +153,23 @@ def location_reload(*, name: str, supervisor: Supervisor | None = None,
     return location_load_from_server(entry=entry, supervisor=supervisor, actor=actor)
 
 
+def serve_reload_requests(supervisor: Supervisor) -> list[str]:
+    """Restart every server of `supervisor` whose location was asked to reload after the server started
+    (the supervisor's periodic duty). Returns the names restarted."""
+    requested = CodeLocation.objects.filter(name__in=list(supervisor.servers), reload_requested_at__isnull=False)
+    restarted = []
+    for name, requested_at in requested.values_list("name", "reload_requested_at"):
+        managed = supervisor.servers[name]
+        if managed.started_at is None or requested_at.timestamp() > managed.started_at:
+            supervisor.restart(name, timeout=code_servers().reload_timeout)
+            restarted.append(name)
+    return restarted
+
+
 @transaction.atomic
-def _mark_loading(*, name: str) -> None:
-    CodeLocation.objects.filter(name=name).update(status=LocationStatus.LOADING, updated_at=timezone.now())
+def _request_reload(*, name: str) -> None:
+    now = timezone.now()
+    CodeLocation.objects.filter(name=name).update(status=LocationStatus.LOADING, reload_requested_at=now, updated_at=now)
 
 
 @transaction.atomic

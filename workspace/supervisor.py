@@ -54,6 +54,7 @@ class ManagedCodeServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self.restarts = 0
+        self.started_at: float | None = None  # wall-clock time of the last successful start
 
     @property
     def name(self) -> str:
@@ -108,6 +109,7 @@ class ManagedCodeServer:
                     raise CodeServerStartError(self.name, "it did not answer /health", self.output_tail()) from None
                 time.sleep(0.05)
         self.info = {**info, "loaded": health.get("loaded"), "executable": executable}
+        self.started_at = time.time()
         return self.info
 
     def client(self) -> CodeServerClient:
@@ -141,7 +143,8 @@ class Supervisor:
     """Starts a code server per local entry and restarts any that dies, with exponential back-off.
 
     `on_start(server)` is called after every successful (re)start — the place to store the new
-    snapshot; `on_failure(server, error)` after every failed start.
+    snapshot; `on_failure(server, error)` after every failed start; `on_tick(supervisor)` from the
+    monitor thread every `tick_interval` seconds (where reload requests are picked up).
 
     Example:
         >>> supervisor = Supervisor(entries, startup_timeout=180, on_start=store_snapshot)
@@ -154,7 +157,8 @@ class Supervisor:
                  evaluation_timeout: float = 60.0, initial_backoff: float = 0.5, max_backoff: float = 30.0,
                  stable_after: float = 60.0, poll_interval: float = 0.2,
                  on_start: Callable[[ManagedCodeServer], None] | None = None,
-                 on_failure: Callable[[ManagedCodeServer, CodeServerStartError], None] | None = None):
+                 on_failure: Callable[[ManagedCodeServer, CodeServerStartError], None] | None = None,
+                 on_tick: Callable[[Supervisor], None] | None = None, tick_interval: float = 1.0):
         self.run_dir = Path(tempfile.mkdtemp(prefix="orchestra-code-servers-"))
         self.servers: dict[str, ManagedCodeServer] = {
             entry.name: ManagedCodeServer(entry, startup_timeout=startup_timeout,
@@ -170,6 +174,8 @@ class Supervisor:
         self.poll_interval = poll_interval
         self.on_start = on_start
         self.on_failure = on_failure
+        self.on_tick = on_tick
+        self.tick_interval = tick_interval
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -230,7 +236,14 @@ class Supervisor:
         return None
 
     def _watch(self) -> None:
+        last_tick = time.monotonic()
         while not self._stopping.wait(self.poll_interval):
+            if self.on_tick is not None and time.monotonic() - last_tick >= self.tick_interval:
+                last_tick = time.monotonic()
+                try:
+                    self.on_tick(self)
+                except Exception:
+                    logger.exception("The supervisor's periodic duty failed")
             for server in list(self.servers.values()):
                 with self._lock:
                     if self._stopping.is_set() or server.alive():

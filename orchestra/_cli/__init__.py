@@ -18,6 +18,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    from orchestra._cli import api, code_server, dev, instance  # noqa: F401  (registers the subcommands)
+    from orchestra._cli import api, code_server, definitions, dev, instance, workspace  # noqa: F401  (registers the subcommands)
 
     cli()

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -75,6 +76,7 @@ class LoadedLocation:
         self.repository: Any = None
         self.snapshot: dict[str, Any] | None = None
         self.load_error: dict[str, Any] | None = None
+        self.load_exception: BaseException | None = None
         started = time.monotonic()
         self._load()
         self.load_seconds = time.monotonic() - started
@@ -98,6 +100,7 @@ class LoadedLocation:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self.defs = self.repository = self.snapshot = None
+            self.load_exception = exc
             self.load_error = error_data(exc)
 
     @property
@@ -232,6 +235,22 @@ class LoadedLocation:
         return box["value"]
 
 
+def user_code_position(exc: BaseException) -> tuple[str, int] | None:
+    """The file and line in user code where a load failed: a syntax error's own position, else the
+    innermost frame of the root cause that lies outside Orchestra itself."""
+    root = exc
+    while root.__cause__ is not None and root.__cause__ is not root:
+        root = root.__cause__
+    if isinstance(root, SyntaxError) and root.filename:
+        return root.filename, root.lineno or 0
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    position = None
+    for frame in traceback.extract_tb(root.__traceback__):
+        if not os.path.abspath(frame.filename).startswith(package + os.sep) and not frame.filename.startswith("<"):
+            position = (frame.filename, frame.lineno or 0)
+    return position
+
+
 def _catching(fn: Callable[[], T]) -> T | dict[str, Any]:
     try:
         return fn()
@@ -267,9 +286,9 @@ def parse_time(value: Any, field: str) -> dt.datetime | None:
 
 
 def optional(body: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """`body[key]` when absent, null or of `kind` (booleans never pass for numbers); else BadRequest."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     value = body.get(key)
-    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and bool not in (
-            kind if isinstance(kind, tuple) else (kind,))):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise BadRequest(f"'{key}' must be {names} or null, got {value!r}")
-    return value
+    if value is None or (isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)):
+        return value
+    raise BadRequest(f"'{key}' must be {' or '.join(k.__name__ for k in kinds)} or null, got {value!r}")

@@ -220,14 +220,15 @@ def serve(pointer: CodePointer, *, location_name: str | None = None, host: str =
         f"{location.load_seconds:.2f} s; listening on http://{bound_host}:{bound_port}",
         file=sys.stderr, flush=True,
     )
-    if ready_file:
-        _write_atomically(ready_file, {"host": bound_host, "port": bound_port, "pid": os.getpid(),
-                                        "server_id": server.server_id, "version": __version__})
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    # Installed before the ready file is written: a supervisor may send SIGTERM as soon as it sees it.
     signal.signal(signal.SIGTERM, stop)
+    if ready_file:
+        _write_atomically(ready_file, {"host": bound_host, "port": bound_port, "pid": os.getpid(),
+                                        "server_id": server.server_id, "version": __version__})
     if exit_with_parent:
         def watch() -> None:
             while os.getppid() == parent:

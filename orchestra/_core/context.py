@@ -88,8 +88,8 @@ class OpExecutionContext:
 
     @property
     def run_config(self) -> dict[str, Any]:
-        if self._run is not None and self._run.run_config:
-            return self._run.run_config
+        if self._run is not None and (self._run.run_config or self._job_def is not None):
+            return self._run.run_config or {}  # the run config as launched, without defaults
         return self._run_config or {}
 
     @property
@@ -332,32 +332,38 @@ def invoke_op_directly(op_def: Any, args: tuple, kwargs: dict) -> Any:
         resources=context._resources, log=context._log, instance=context._instance, mapping_key=context._mapping_key,
         partition_key=context._partition_key,
     )
+    # The caller's context sees what the op records (`get_output_metadata`, `get_events`), as in Dagster.
+    if context._output_metadata is None:
+        context._output_metadata = {}
+    if context._user_events is None:
+        context._user_events = []
+    bound._output_metadata = context._output_metadata
+    bound._user_events = context._user_events
     config_value = _direct_config(op_def, call, context._op_config, config_override)
-    if getattr(call, "config_arg", None) is None and context._op_config is None:
-        bound._op_config = _default_op_config(op_def)
+    if getattr(call, "config_arg", None) is None:
+        bound._op_config = _bound_op_config(op_def, context._op_config)
     resource_values = {key: getattr(context._resources, key) for key in getattr(call, "resource_args", ())}
     for key in getattr(call, "resource_args", ()):
         if key in kwargs:
             resource_values[key] = kwargs[key]
     result = call(bound, inputs, config_value, resource_values)
+    # Async ops return a coroutine / async generator (as in Dagster) that type-checks when awaited.
     if inspect.iscoroutine(result):
-        import asyncio
-
-        result = asyncio.run(result)
+        return _checked_coroutine(op_def, result)
+    if inspect.isasyncgen(result):
+        return _checked_async_outputs(op_def, result)
     if inspect.isgenerator(result):
         return _checked_outputs(op_def, result)
     return _check_returned(op_def, result)
 
 
-def _default_op_config(op_def: Any) -> Any:
+def _bound_op_config(op_def: Any, op_config: Any) -> Any:
+    """`context.op_config` for a direct call: validated, with defaults (DagsterInvalidConfigError if invalid)."""
     if op_def.config_schema is None:
-        return None
+        return op_config
     from orchestra._core.resources.config_bridge import process_config
 
-    try:
-        return process_config(op_def.config_field, None, what=f"op {op_def.name}")
-    except Exception:
-        return None
+    return process_config(op_def.config_field, op_config, what="op")
 
 
 def _direct_config(op_def: Any, call: Any, op_config: Any, override: Any) -> Any:
@@ -389,6 +395,17 @@ def _check_output(op_def: Any, name: str, value: Any) -> None:
             ),
             metadata=check.metadata, dagster_type=definition.dagster_type,
         )
+
+
+async def _checked_coroutine(op_def: Any, coroutine: Any) -> Any:
+    return _check_returned(op_def, await coroutine)
+
+
+async def _checked_async_outputs(op_def: Any, gen: Any) -> Any:
+    async for item in gen:
+        if isinstance(item, (Output, DynamicOutput)):
+            _check_output(op_def, item.output_name, item.value)
+        yield item
 
 
 def _checked_outputs(op_def: Any, gen: Any) -> Any:

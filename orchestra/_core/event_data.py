@@ -27,6 +27,9 @@ class SerializableErrorInfo(NamedTuple):
             )
         return text
 
+    def __str__(self) -> str:
+        return self.to_string()
+
     @classmethod
     def from_exception(cls, exc: BaseException, _seen: set[int] | None = None) -> SerializableErrorInfo:
         seen = _seen if _seen is not None else set()

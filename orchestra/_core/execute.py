@@ -322,6 +322,21 @@ def execute_job_in_process(job_def: Any, *, run_config: Any = None, instance: An
                            input_values: dict[str, Any] | None = None, tags: dict[str, Any] | None = None,
                            resources: dict[str, Any] | None = None) -> Any:
     from orchestra._core.instance import DagsterInstance
+    from orchestra._core.partitions.base import partition_loading_context
+
+    instance = instance if instance is not None else DagsterInstance.ephemeral()
+    with partition_loading_context(dynamic_partitions_store=instance):  # dynamic partition keys live in the instance
+        return _execute_in_process(
+            job_def, run_config=run_config, instance=instance, partition_key=partition_key,
+            raise_on_error=raise_on_error, op_selection=op_selection, run_id=run_id, input_values=input_values,
+            tags=tags, resources=resources,
+        )
+
+
+def _execute_in_process(job_def: Any, *, run_config: Any, instance: Any, partition_key: str | None,
+                        raise_on_error: bool, op_selection: list[str] | None, run_id: str | None,
+                        input_values: dict[str, Any] | None, tags: dict[str, Any] | None,
+                        resources: dict[str, Any] | None) -> Any:
     from orchestra._core.results import ExecuteInProcessResult
     from orchestra._core.run_config import console_writer_for, process_job_run_config
 
@@ -345,7 +360,6 @@ def execute_job_in_process(job_def: Any, *, run_config: Any = None, instance: An
     merged_inputs = {**job_def.input_values, **(input_values or {})}
     processed, given = process_job_run_config(ephemeral, run_config, input_values=merged_inputs, in_process=True)
     plan = plan_for_job(job_def)
-    instance = instance if instance is not None else DagsterInstance.ephemeral()
     run_tags = {**job_def.run_tags, **{k: str(v) for k, v in (tags or {}).items()}}
     run_tags.update(partition_tags)
     run = instance.create_run(
@@ -361,12 +375,14 @@ def execute_job_in_process(job_def: Any, *, run_config: Any = None, instance: An
     output_capture: dict = {}
     context = RunContext(
         job_def=job_def, plan=plan, run=run, instance=instance, run_config=processed,
-        sink=instance.handle_new_event, console=console_writer_for(processed), raise_on_error=raise_on_error,
+        sink=instance.handle_new_event, console=console_writer_for(processed, job_def, run.run_id),
+        raise_on_error=raise_on_error,
         input_values=merged_inputs, output_capture=output_capture, resource_defs=ephemeral.resource_defs,
         partition_key=partition_key,
     )
     events: list[DagsterEvent] = []
-    executor = InProcessExecutor(retries_enabled=_retries_enabled(processed))
+    # As in Dagster, execute_in_process ignores the run config's executor section (retries stay on).
+    executor = InProcessExecutor()
     write_events(context, execute_run_iterator(context, executor), events)
     final_run = instance.get_run_by_id(run.run_id) or run
     if context.raised is not None:
@@ -376,16 +392,6 @@ def execute_job_in_process(job_def: Any, *, run_config: Any = None, instance: An
 
 def _is_run_config(value: Any) -> bool:
     return type(value).__name__ == "RunConfig"
-
-
-def _retries_enabled(processed: dict[str, Any]) -> bool:
-    execution = (processed.get("execution") or {}).get("config") or {}
-    if isinstance(execution, dict):
-        for section in (execution, *[v for v in execution.values() if isinstance(v, dict)]):
-            retries = section.get("retries") if isinstance(section, dict) else None
-            if isinstance(retries, dict) and "disabled" in retries:
-                return False
-    return True
 
 
 def ephemeral_job(job_def: Any, resources: dict[str, Any] | None) -> Any:

@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from orchestra._core.events import DagsterEvent, DagsterEventType, EventLogEntry
@@ -80,6 +81,22 @@ class EventLogStorage(abc.ABC):
     def get_logs_for_run(self, run_id: str, cursor: int | None = None, of_type: Any = None, limit: int | None = None) -> list[EventLogEntry]:
         return [r.event_log_entry for r in self.get_records_for_run(run_id, cursor, of_type, limit)]
 
+    # Dynamic partitions live beside the event log, as in Dagster. Not abstract so that a storage
+    # written before they existed still loads; such a storage refuses them.
+    def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
+        """The keys of a dynamic partitions definition, in the order they were added."""
+        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
+
+    def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        """Add keys (those already present are left where they are)."""
+        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
+
+    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+        return partition_key in self.get_dynamic_partitions(partitions_def_name)
+
 
 class InMemoryRunStorage(RunStorage):
     def __init__(self) -> None:
@@ -140,6 +157,7 @@ class InMemoryEventLogStorage(EventLogStorage):
     def __init__(self) -> None:
         self._by_run: dict[str, list[EventLogEntry]] = {}
         self._next_id = 1
+        self._dynamic_partitions: dict[str, dict[str, None]] = {}  # an ordered set per definition
 
     def store_event(self, event: EventLogEntry) -> None:
         event.storage_id = self._next_id
@@ -164,6 +182,17 @@ class InMemoryEventLogStorage(EventLogStorage):
 
     def delete_events(self, run_id: str) -> None:
         self._by_run.pop(run_id, None)
+
+    def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
+        return list(self._dynamic_partitions.get(partitions_def_name, ()))
+
+    def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        keys = self._dynamic_partitions.setdefault(partitions_def_name, {})
+        for key in partition_keys:
+            keys.setdefault(key, None)
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        self._dynamic_partitions.get(partitions_def_name, {}).pop(partition_key, None)
 
 
 def _event_type_values(of_type: Any) -> set[str] | None:
@@ -375,6 +404,25 @@ class DagsterInstance:
 
     def logs_after(self, run_id: str, cursor: int | None = None, of_type: Any = None, limit: int | None = None) -> list[EventLogEntry]:
         return self._event_storage.get_logs_for_run(run_id, cursor, of_type, limit)
+
+    # --- dynamic partitions (the `DynamicPartitionsStore` the partitions code reads) ---
+
+    def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
+        return self._event_storage.get_dynamic_partitions(partitions_def_name)
+
+    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+        return self._event_storage.has_dynamic_partition(partitions_def_name, partition_key)
+
+    def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        if isinstance(partition_keys, str):  # Dagster refuses a bare string, which would add one key per letter
+            raise DagsterInvariantViolationError(
+                "partition_keys must be a sequence of partition keys, got a string. Did you mean to call "
+                "add_dynamic_partitions with a list, e.g. [partition_key]?"
+            )
+        self._event_storage.add_dynamic_partitions(partitions_def_name, list(partition_keys))
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        self._event_storage.delete_dynamic_partition(partitions_def_name, partition_key)
 
     def __enter__(self) -> DagsterInstance:
         return self

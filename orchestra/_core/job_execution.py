@@ -67,6 +67,11 @@ def reconstructable(target: Any) -> ReconstructableJob:
     """Wrap a job (or a function returning one) so it can be rebuilt outside this process."""
     from orchestra._core.definitions.job import JobDefinition
 
+    if getattr(target, "__name__", None) == "<lambda>":
+        raise DagsterInvariantViolationError(
+            "Reconstructable target can not be a lambda. Use a function or decorated function defined at module "
+            "scope instead, or use build_reconstructable_job."
+        )
     job_def = target if isinstance(target, JobDefinition) else target()
     if not isinstance(job_def, JobDefinition):
         raise DagsterInvariantViolationError(f"Reconstructable target should be a job or a function returning one, got {target!r}.")

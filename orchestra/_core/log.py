@@ -50,7 +50,7 @@ class ConsoleWriter:
             parts.append(str(pid))
             if entry.step_key:
                 parts.append(entry.step_key)
-            parts.append(event.event_type_value)
+            parts.append(event.event_type.name)  # Dagster prints RUN_START, not the stored PIPELINE_START
         elif entry.step_key:
             parts.append(entry.step_key)
         text = entry.user_message

@@ -78,11 +78,22 @@ class ExecuteInProcessResult:
                 return event
         raise DagsterInvariantViolationError("No job failure event found.")
 
+    # Dagster's names for the two above
+    get_run_success_event = get_job_success_event
+    get_run_failure_event = get_job_failure_event
+
     def get_step_success_events(self) -> list[DagsterEvent]:
         return [e for e in self._event_list if e.event_type_value == "STEP_SUCCESS"]
 
     def get_step_failure_events(self) -> list[DagsterEvent]:
         return [e for e in self._event_list if e.event_type_value == "STEP_FAILURE"]
+
+    def failure_data_for_node(self, node_str: str) -> Any:
+        """The `StepFailureData` of the node's failure, or None if it did not fail."""
+        for event in self.events_for_node(node_str):
+            if event.event_type_value == "STEP_FAILURE":
+                return event.event_specific_data
+        return None
 
     def get_step_skipped_events(self) -> list[DagsterEvent]:
         return [e for e in self._event_list if e.event_type_value == "STEP_SKIPPED"]
@@ -186,7 +197,7 @@ class ExecuteInProcessResult:
                 found[key.step_key[len(mapped_prefix):-1]] = value
         if found:
             return found
-        raise DagsterInvariantViolationError(f"No outputs found for output '{requested_output}' from node '{node_str}'.")
+        raise DagsterInvariantViolationError(f"No outputs found for output '{output_name}' from node '{step_path}'.")
 
 
 def _resolve_output(node: Any, node_path: str, output_name: str) -> tuple[str, str]:

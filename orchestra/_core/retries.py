@@ -44,10 +44,10 @@ class RetryPolicy(NamedTuple("_RetryPolicy", [("max_retries", int), ("delay", An
             raise DagsterInvalidDefinitionError("delay must be a non-negative number.")
         if backoff is not None and delay is None:
             raise DagsterInvalidDefinitionError(
-                "Can not set backoff on RetryPolicy without setting delay"
+                "Can not set backoff on RetryPolicy without also setting delay"
             )
         if jitter is not None and delay is None:
-            raise DagsterInvalidDefinitionError("Can not set jitter on RetryPolicy without setting delay")
+            raise DagsterInvalidDefinitionError("Can not set jitter on RetryPolicy without also setting delay")
         return super().__new__(cls, max_retries, delay, backoff, jitter)
 
     def calculate_delay(self, attempt_num: int) -> float:

@@ -4,9 +4,15 @@ and validation of run config against it before anything runs; also `validate_run
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from orchestra._core.plan import FROM_CONFIG, config_loadable, plan_for_job
+
+# An op's `{config: ...}` entry depends only on the op when none of its inputs is configured; the jobs
+# of a location share their ops (every asset is in `__ASSET_JOB` and its group's job), so the entry is
+# built once per op. Weak keys: definitions of reloaded user code are not kept alive.
+_OP_FIELDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _config() -> Any:
@@ -19,6 +25,8 @@ def _input_config_type(dagster_type: Any) -> Any:
     from orchestra._builtins import Any as AnyMarker
 
     config = _config()
+    if getattr(dagster_type, "loader", None) is not None and hasattr(dagster_type.loader, "schema_type"):
+        return dagster_type.loader.schema_type
     scalars = {"Int": int, "String": str, "Float": float, "Bool": bool}
     key = dagster_type.key or ""
     if key in scalars:
@@ -50,18 +58,39 @@ def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, l
             children = _node_fields(job, node.definition, path, unconnected)
             fields[node.name] = config.Field(config.Shape({"ops": config.Field(config.Shape(children))}))
             continue
-        op_fields: dict[str, Any] = {"config": node.definition.config_field}
         inputs = unconnected.get(path)
-        if inputs:
-            op_fields["inputs"] = config.Field(config.Shape({
-                step_input.name: config.Field(
-                    _input_config_type(step_input.dagster_type),
-                    is_required=not step_input.definition.has_default_value,
-                )
-                for step_input in inputs
-            }))
+        if not inputs:
+            op_field = _OP_FIELDS.get(node.definition)
+            if op_field is None:
+                op_field = _OP_FIELDS[node.definition] = config.Field(config.Shape({"config": node.definition.config_field}))
+            fields[node.name] = op_field
+            continue
+        op_fields: dict[str, Any] = {"config": node.definition.config_field}
+        op_fields["inputs"] = config.Field(config.Shape({
+            step_input.name: config.Field(
+                _input_config_type(step_input.dagster_type),
+                is_required=not step_input.definition.has_default_value,
+            )
+            for step_input in inputs
+        }))
         fields[node.name] = config.Field(config.Shape(op_fields))
     return fields
+
+
+def _logger_fields(job: Any) -> dict[str, Any]:
+    """`loggers:` in run config: the job's own logger definitions, else Dagster's console logger."""
+    config = _config()
+    logger_defs = getattr(job, "logger_defs", None) or {}
+    if logger_defs:
+        return {key: config.Field(config.Shape({"config": d.config_field})) for key, d in sorted(logger_defs.items())}
+    return {
+        "console": config.Field(config.Shape({
+            "config": config.Field(config.Shape({
+                "log_level": config.Field(str, default_value="DEBUG"),
+                "name": config.Field(str, default_value="dagster"),
+            })),
+        }), is_required=False),
+    }
 
 
 def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: dict[str, Any] | None = None) -> Any:
@@ -81,14 +110,7 @@ def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: 
         "resources": config.Field(config.Shape({
             key: resource_config_field(resource_def) for key, resource_def in sorted(job.resource_defs.items())
         })),
-        "loggers": config.Field(config.Shape({
-            "console": config.Field(config.Shape({
-                "config": config.Field(config.Shape({
-                    "log_level": config.Field(str, default_value="DEBUG"),
-                    "name": config.Field(str, default_value="dagster"),
-                })),
-            }), is_required=False),
-        }), is_required=False),
+        "loggers": config.Field(config.Shape(_logger_fields(job)), is_required=False),
     }
     if in_process:
         fields["execution"] = config.Field(AnyMarker, is_required=False)
@@ -190,7 +212,17 @@ def _apply_graph_mappings(job_def: Any, graph_def: Any, ops: dict[str, Any], pat
         inner_path = [*path, node.name]
         mapping = node.definition.config_mapping
         if _is_config_mapping(mapping):
-            inner = mapping.resolve_from_validated_config(section.get("config"))
+            try:
+                inner = mapping.resolve_from_validated_config(section.get("config"))
+            except Exception as exc:
+                from orchestra._errors import DagsterConfigMappingFunctionError
+
+                raise DagsterConfigMappingFunctionError(
+                    f"The config mapping function on graph '{node.name}' in job '{job_def.name}' has thrown an "
+                    "unexpected error during its execution. The definition is instantiated at stack "
+                    f'"{":".join(inner_path)}".',
+                    user_exception=exc,
+                ) from exc
             inner = convert_inner(inner)
             unconnected = _unconnected_for(job_def)
             prefix = ".".join(inner_path)
@@ -231,9 +263,15 @@ def resource_configs(processed: dict[str, Any]) -> dict[str, Any]:
     return {key: (section or {}).get("config") for key, section in (processed.get("resources") or {}).items()}
 
 
-def console_writer_for(processed: dict[str, Any]) -> Any:
+def console_writer_for(processed: dict[str, Any], job_def: Any = None, run_id: str | None = None) -> Any:
     from orchestra._core.log import LEVELS, ConsoleWriter
 
+    if job_def is not None and getattr(job_def, "logger_defs", None):
+        from orchestra._core.loggers import run_loggers_writer
+
+        writer = run_loggers_writer(job_def, processed.get("loggers") or {}, run_id or "")
+        if writer is not None:
+            return writer
     console = ((processed.get("loggers") or {}).get("console") or {}).get("config") or {}
     level = LEVELS.get(str(console.get("log_level", "DEBUG")).upper(), 10)
     return ConsoleWriter(level, console.get("name", "dagster"))

@@ -42,6 +42,7 @@ from orchestra._errors import (
     DagsterExecutionLoadInputError,
     DagsterExecutionStepExecutionError,
     DagsterInvariantViolationError,
+    DagsterMaxRetriesExceededError,
     DagsterStepOutputNotFoundError,
     DagsterTypeCheckDidNotPass,
 )
@@ -62,9 +63,10 @@ def format_duration(ms: float) -> str:
 class StepFailed(Exception):
     """Internal: carries the event that ends a failed attempt and the error to re-raise (raise_on_error)."""
 
-    def __init__(self, event: DagsterEvent, user_error: BaseException):
+    def __init__(self, event: DagsterEvent, user_error: BaseException, raised: BaseException | None = None):
         self.event = event
-        self.user_error = user_error
+        self.user_error = user_error  # what failure hooks see as `op_exception`
+        self.raised = raised or user_error
 
 
 class KnownState:
@@ -144,6 +146,12 @@ class StepWorker(InputLoading):
                             f'Core compute for op "{step.node_handle.name}" did not return an output for non-optional '
                             f'output "{definition.name}"', step_key=step.key, output_name=definition.name,
                         )
+                for definition in getattr(op_def, "_unselected_output_defs", ()):  # assets hook: subsetted op
+                    if definition.is_required and not definition.is_dynamic and not definition.dagster_type.is_nothing:
+                        raise DagsterStepOutputNotFoundError(
+                            f'Core compute for op "{step.node_handle.name}" did not return an output for non-optional '
+                            f'output "{definition.name}"', step_key=step.key, output_name=definition.name,
+                        )
             except StepFailed:
                 raise
             except BaseException as exc:
@@ -155,7 +163,7 @@ class StepWorker(InputLoading):
                 self._hook_error = failed.user_error
             yield failed.event
             if failed.event.event_type_value == "STEP_FAILURE" and rc.raise_on_error:
-                rc.raised = failed.user_error
+                rc.raised = failed.raised
             return
         finally:
             pop_step_log()
@@ -274,6 +282,11 @@ class StepWorker(InputLoading):
         rc = self.rc
         name = output.output_name
         definition = step.op_def.output_dict.get(name)
+        if definition is None and any(o.name == name for o in getattr(step.op_def, "_unselected_output_defs", ())):
+            raise DagsterInvariantViolationError(
+                f'Core compute for op "{step.node_handle.name}" returned an output "{name}" that is not selected. The '
+                f"selected outputs are {set(step.op_def.output_dict)}"
+            )
         if definition is None:
             raise DagsterInvariantViolationError(
                 f'Core compute for op "{step.node_handle.name}" returned an output "{name}" that does not exist. The '
@@ -333,6 +346,8 @@ class StepWorker(InputLoading):
         layer = rc.asset_layer  # assets hook: ASSET_* events for outputs that are assets or checks
         asset = layer.output_asset(str(step.node_handle), name) if layer is not None else None
         if dagster_type.is_nothing or (asset is not None and getattr(output, "skip_io", False)):
+            if rc.output_capture is not None:
+                rc.output_capture[handle] = value
             if asset is not None:
                 yield from layer.output_events(self, step, asset, output, metadata, None)
             return
@@ -403,14 +418,14 @@ class StepWorker(InputLoading):
         if isinstance(user_exc, RetryRequested) and self.rc.retries_enabled:
             if retry_number < user_exc.max_retries:
                 return StepFailed(self._retry_event(step, user_exc, user_exc.seconds_to_wait), user_exc)
-            base = SerializableErrorInfo.from_exception(user_exc)
-            info = base._replace(message=f"Exceeded max_retries of {user_exc.max_retries}\n")
-            return StepFailed(self._failure_event(step, info, None, ErrorSource.USER_CODE_ERROR), user_exc)
+            return self._retries_exceeded(step, user_exc, user_exc)
         allow_retry = not isinstance(user_exc, Failure) or user_exc.allow_retries
-        if policy is not None and allow_retry and retry_number < policy.max_retries and isinstance(exc, (_UserCodeError, Failure)):
+        if policy is not None and allow_retry and isinstance(exc, (_UserCodeError, Failure)):
             wrapper = RetryRequestedFromPolicy(policy.max_retries, policy.calculate_delay(retry_number + 1))
             wrapper.__cause__ = user_exc
-            return StepFailed(self._retry_event(step, wrapper, wrapper.seconds_to_wait), user_exc)
+            if retry_number < policy.max_retries:
+                return StepFailed(self._retry_event(step, wrapper, wrapper.seconds_to_wait), user_exc)
+            return self._retries_exceeded(step, wrapper, user_exc)
         if isinstance(user_exc, Failure):
             info = SerializableErrorInfo.from_exception(user_exc)
             user_data = UserFailureData("intentional-failure", user_exc.description, user_exc.metadata)
@@ -429,6 +444,17 @@ class StepWorker(InputLoading):
         info = SerializableErrorInfo.from_exception(exc)
         source = ErrorSource.FRAMEWORK_ERROR if isinstance(exc, DagsterError) else ErrorSource.UNEXPECTED_ERROR
         return StepFailed(self._failure_event(step, info, None, source), exc)
+
+    def _retries_exceeded(self, step: ExecutionStep, request: RetryRequested, user_exc: BaseException) -> StepFailed:
+        """The last allowed attempt failed: Dagster reports the retry request (its cause the op's error)."""
+        base = SerializableErrorInfo.from_exception(request)
+        info = base._replace(message=f"Exceeded max_retries of {request.max_retries}\n")
+        cause = request.__cause__
+        user_data = (
+            UserFailureData("intentional-failure", cause.description, cause.metadata) if isinstance(cause, Failure) else None
+        )
+        raised = DagsterMaxRetriesExceededError(info.to_string(), user_code_process_error_infos=[info])
+        return StepFailed(self._failure_event(step, info, user_data, ErrorSource.USER_CODE_ERROR), user_exc, raised)
 
     def _retry_event(self, step: ExecutionStep, exc: RetryRequested, seconds_to_wait: float | None) -> DagsterEvent:
         info = SerializableErrorInfo.from_exception(exc)
@@ -452,7 +478,7 @@ def _run_async(result: Any) -> Any:
         async def drain() -> list[Any]:
             return [item async for item in result]
 
-        return iter(asyncio.run(drain()))
+        return (item for item in asyncio.run(drain()))  # a generator, so its items are read as yielded
     return asyncio.run(result)
 
 

@@ -120,6 +120,12 @@ class InputLoading:
             op_section = rc.op_section(step) or {}
             configured = op_section.get("inputs") or {}
             if step_input.name in configured:
+                loader = getattr(step_input.dagster_type, "loader", None)
+                if loader is not None and hasattr(loader, "construct_from_config_value"):
+                    from orchestra._core.types import DagsterTypeLoaderContext
+
+                    context = DagsterTypeLoaderContext(self.resources, None, step.op_def, rc.run_id)
+                    return loader.construct_from_config_value(context, configured[step_input.name])
                 return _unwrap_input_config(configured[step_input.name])
         if source.default is not NO_VALUE:
             return source.default
@@ -138,8 +144,11 @@ class InputLoading:
         asset_kwargs: dict[str, Any] = {"asset_key": asset_key} if asset_key is not None else {}
         if rc.asset_layer is not None:  # assets hook: asset key and partitions for both contexts
             asset_kwargs = rc.asset_layer.input_context_kwargs(str(step.node_handle), step_input.name, asset_key, rc)
+        # an asset produced outside this run gets Dagster's artificial upstream context: no step, no run
+        from_asset = upstream_key is None
         upstream = contexts.OutputContext(
-            step_key=upstream_key, name=output_name, job_name=rc.job_name, run_id=rc.run_id, mapping_key=mapping_key,
+            step_key="none" if from_asset else upstream_key, name=output_name, job_name=rc.job_name,
+            run_id="__EPHEMERAL_RUN_ID" if from_asset else rc.run_id, mapping_key=mapping_key,
             dagster_type=upstream_def.dagster_type if upstream_def else None,
             definition_metadata=upstream_def.metadata if upstream_def else None,
             op_def=upstream_step.op_def if upstream_step else None, log_manager=log, resources=self.resources,

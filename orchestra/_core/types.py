@@ -50,6 +50,65 @@ class TypeCheckContext:
         self.resources = resources
 
 
+class DagsterTypeLoaderContext:
+    """What a type loader receives: the step's resources, log and op."""
+
+    def __init__(self, resources: Any = None, log: Any = None, op_def: Any = None, run_id: str | None = None):
+        self.resources = resources
+        self.log = log
+        self.op_def = op_def
+        self.run_id = run_id
+
+
+class DagsterTypeLoader:
+    """Builds an unconnected input's value of a type from run config (`ops.<op>.inputs.<name>`)."""
+
+    @property
+    def schema_type(self) -> Any:
+        raise NotImplementedError
+
+    def construct_from_config_value(self, context: DagsterTypeLoaderContext, config_value: Any) -> Any:
+        return config_value
+
+    def required_resource_keys(self) -> frozenset[str]:
+        return frozenset()
+
+
+class _FunctionTypeLoader(DagsterTypeLoader):
+    def __init__(self, config_schema: Any, fn: Callable[[DagsterTypeLoaderContext, Any], Any], resource_keys: Any):
+        from orchestra._config import convert_potential_field
+
+        self._config_type = convert_potential_field(config_schema).config_type
+        self._fn = fn
+        self._resource_keys = frozenset(resource_keys or ())
+
+    @property
+    def schema_type(self) -> Any:
+        return self._config_type
+
+    def construct_from_config_value(self, context: DagsterTypeLoaderContext, config_value: Any) -> Any:
+        return self._fn(context, config_value)
+
+    def required_resource_keys(self) -> frozenset[str]:
+        return self._resource_keys
+
+
+def dagster_type_loader(config_schema: Any, required_resource_keys: set[str] | None = None) -> Any:
+    """Declare how a type's unconnected inputs are built from run config.
+
+    Example:
+        >>> @dagster_type_loader(config_schema={"path": str})
+        ... def load_frame(context, config):
+        ...     return read_frame(config["path"])
+        >>> FrameType = DagsterType(name="Frame", type_check_fn=lambda _, v: True, loader=load_frame)
+    """
+
+    def decorate(fn: Callable[[DagsterTypeLoaderContext, Any], Any]) -> DagsterTypeLoader:
+        return _FunctionTypeLoader(config_schema, fn, required_resource_keys)
+
+    return decorate
+
+
 class DagsterType:
     """A named runtime check on values passed between ops.
 

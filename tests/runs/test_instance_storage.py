@@ -277,3 +277,75 @@ def _entry(run_id, event):
 
 def _engine(run_id, message):
     return _entry(run_id, DagsterEvent("ENGINE_EVENT", "j", message=message))
+
+
+def test_values_json_cannot_hold_are_stored_tagged_and_read_back(instance):
+    @dg.op
+    def odd(context):
+        context.log_event(dg.AssetMaterialization("odd", metadata={"ratio": float("nan"), "raw": "a\x00b"}))
+
+    @dg.job
+    def odd_job():
+        odd()
+
+    result = odd_job.execute_in_process(instance=instance)
+    [row] = selectors.asset_materializations(asset_key="odd")
+    by_label = {m["label"]: m for m in row.payload["metadata"]}
+    assert by_label["ratio"]["data"] == {"__float__": "NaN"}
+    [entry] = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    metadata = entry.dagster_event.event_specific_data.materialization.metadata
+    assert metadata["raw"].value == "a\x00b"
+
+
+def test_dynamic_partitions_are_stored_in_order_and_materialize(instance):
+    instance.add_dynamic_partitions("regions", ["eu", "us", "eu"])
+    instance.add_dynamic_partitions("regions", ["ap", "us"])
+    assert instance.get_dynamic_partitions("regions") == ["eu", "us", "ap"]
+    assert instance.has_dynamic_partition("regions", "ap") and not instance.has_dynamic_partition("regions", "xx")
+    instance.delete_dynamic_partition("regions", "us")
+    assert dg.DagsterInstance.get().get_dynamic_partitions("regions") == ["eu", "ap"]
+
+    @dg.asset(partitions_def=dg.DynamicPartitionsDefinition(name="regions"))
+    def sales(context):
+        return context.partition_key
+
+    result = dg.materialize([sales], instance=instance, partition_key="ap")
+    assert [row.partition for row in selectors.asset_materializations(asset_key="sales")] == ["ap"]
+    assert result.success
+
+
+def test_the_graphql_log_reads_what_the_sink_writes(instance, client):
+    import json
+
+    @dg.op
+    def boom():
+        raise ValueError("no good")
+
+    @dg.job
+    def broken():
+        boom()
+
+    failed = broken.execute_in_process(instance=instance, raise_on_error=False)
+    materialized = dg.materialize([upstream, downstream], instance=instance)
+    query = """query($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events { __typename
+        ... on ExecutionStepFailureEvent { stepKey error { className cause { message } } }
+        ... on RunFailureEvent { pipelineName }
+        ... on MaterializationEvent { assetKey { path } metadataEntries { label } }
+        ... on HandledOutputEvent { outputName managerKey } } } } }"""
+
+    def events(run_id):
+        response = client.post("/graphql", json.dumps({"query": query, "variables": {"runId": run_id}}),
+                               content_type="application/json")
+        return response.json()["data"]["logsForRun"]["events"]
+
+    failed_events = events(failed.run_id)
+    [step_failure] = [e for e in failed_events if e["__typename"] == "ExecutionStepFailureEvent"]
+    assert step_failure["stepKey"] == "boom"
+    assert step_failure["error"]["className"] == "DagsterExecutionStepExecutionError"
+    assert "no good" in step_failure["error"]["cause"]["message"]
+    assert {"__typename": "RunFailureEvent", "pipelineName": "broken"} in failed_events
+    ok_events = events(materialized.run_id)
+    mats = [e for e in ok_events if e["__typename"] == "MaterializationEvent"]
+    assert [m["assetKey"]["path"] for m in mats] == [["upstream"], ["downstream"]]
+    assert {"label": "path"} in mats[0]["metadataEntries"]
+    assert {"__typename": "HandledOutputEvent", "outputName": "result", "managerKey": "io_manager"} in ok_events

@@ -35,7 +35,7 @@ DEFS = textwrap.dedent(
     @dg.op
     def nap(context, value):
         context.log.info(f"napping in {os.getpid()}")
-        time.sleep(0.6)
+        time.sleep(1.5)  # long enough to overlap with a sibling whatever the process start-up jitter
         return value
 
     @dg.op(tags={"database": "warehouse"})

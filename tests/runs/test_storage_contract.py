@@ -191,6 +191,10 @@ def test_run_list_query_count_is_constant(django_assert_num_queries):
         with django_assert_num_queries(2):  # runs, then all their tags
             runs = selectors.run_list(limit=limit, filters=selectors.RunFilter(tags={"team": "data"}))
             assert all(selectors.run_tags(r)["team"] == "data" for r in runs)
+    first = selectors.run_list(limit=10)
+    with django_assert_num_queries(2):  # a cursor is a subquery, not a query of its own
+        page = selectors.run_list(limit=10, cursor=first[-1].run_id, filters=selectors.RunFilter(tags={"team": "data"}))
+    assert len(page) == 10 and page[0].id < first[-1].id
 
 
 def test_run_list_rejects_bad_limit_and_unknown_cursor():

@@ -175,15 +175,12 @@ def test_default_executor_and_executor_definitions():
     assert isinstance(dg.multi_or_in_process_executor, dg.ExecutorDefinition)
 
 
-def test_import_is_cheap_and_loads_no_django_or_pydantic():
-    code = (
-        "import sys, time; t = time.perf_counter(); import orchestra; "
-        "elapsed = time.perf_counter() - t; "
-        "print(elapsed, 'django' in sys.modules, 'pydantic' in sys.modules, 'celery' in sys.modules)"
-    )
+def test_import_loads_no_django_or_pydantic():
+    # The import's speed is measured by bench/sdk_chain.py, not asserted here (a loaded CI machine
+    # would make a timed test flaky); what keeps it fast is that nothing heavy is imported.
+    code = "import sys, orchestra; print('django' in sys.modules, 'pydantic' in sys.modules, 'celery' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert float(out[0]) < 0.1
-    assert out[1:] == ["False", "False", "False"]
+    assert out == ["False", "False", "False"]
 
 
 def test_defining_and_running_a_job_loads_no_django():

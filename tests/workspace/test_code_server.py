@@ -185,7 +185,7 @@ def test_exactly_one_code_pointer_is_required():
     assert "give exactly one of -f/--python-file, -m/--module-name or --package-name (got -f, -m)" in result.stderr
 
 
-def test_the_code_server_imports_no_django(code_server):
+def test_the_code_server_imports_no_django():
     # The server runs in the user's environment: only the SDK may be loaded there.
     probe = subprocess.run(
         [sys.executable, "-c", "import sys, orchestra._code_server.server, orchestra._cli.code_server; "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from core.exceptions import Conflict, NotFound
+from core.exceptions import NotFound
 from tests.workspace.conftest import DEFS, start_code_server
 from workspace.config import LocationEntry, load_workspace_file
 from workspace.models import CodeLocation, LocationStatus
@@ -118,11 +118,42 @@ def test_reload_of_code_that_broke_shows_the_error_while_the_others_keep_working
     assert location_reload(name="defs.py", supervisor=running).status == LocationStatus.LOADED
 
 
-def test_reload_refuses_unknown_names_and_locations_it_does_not_run(running):
+def test_reload_refuses_unknown_names(running):
     with pytest.raises(NotFound):
         location_reload(name="nope", supervisor=running)
-    with pytest.raises(Conflict, match="does not run in this process"):
-        location_reload(name="defs.py", supervisor=None)
+
+
+def test_a_reload_asked_for_elsewhere_is_served_by_the_supervisor(running, workspace_dir):
+    # A webserver replica or the admin has no supervisor: the request goes through the database.
+    before = CodeLocation.objects.get(name="defs.py")
+    other_before = CodeLocation.objects.get(name="other.py").server
+    (workspace_dir / "defs.py").write_text(DEFS.replace("def hourly(", "def every_hour(").replace(
+        "schedules=[hourly,", "schedules=[every_hour,"))
+    requested = location_reload(name="defs.py")
+    assert requested.status == LocationStatus.LOADING and requested.reload_requested_at is not None
+    reloaded = wait_for(lambda: (loc := CodeLocation.objects.get(name="defs.py")).status == LocationStatus.LOADED
+                        and loc.server["pid"] != before.server["pid"] and loc)
+    assert "every_hour" in {s["name"] for s in reloaded.snapshot["schedules"]}
+    time.sleep(1.5)  # served once: the restarted server is newer than the request
+    assert CodeLocation.objects.get(name="defs.py").server["pid"] == reloaded.server["pid"]
+    assert CodeLocation.objects.get(name="other.py").server == other_before
+
+
+def test_location_reload_command_waits_for_the_outcome(running):
+    out = StringIO()
+    call_command("location_reload", "defs.py", "--wait", stdout=out)
+    assert out.getvalue() == "defs.py: LOADED\n"
+    with pytest.raises(CommandError, match="code location 'nope' not found"):
+        call_command("location_reload", "nope")
+
+
+def test_admin_action_requests_a_reload(running, admin_client):
+    before = CodeLocation.objects.get(name="other.py").server["pid"]
+    location_id = CodeLocation.objects.get(name="other.py").pk
+    response = admin_client.post("/admin/workspace/codelocation/",
+                                 {"action": "reload", "_selected_action": [location_id]}, follow=True)
+    assert response.status_code == 200 and b"Reload requested for 1 location(s)." in response.content
+    wait_for(lambda: CodeLocation.objects.get(name="other.py").server["pid"] != before)
 
 
 def test_a_code_server_run_elsewhere_is_loaded_and_reloaded(tmp_path, defs_file):

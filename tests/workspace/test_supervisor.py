@@ -132,3 +132,21 @@ def test_a_location_runs_in_its_own_virtualenv(separate_venv, defs_file):
         assert server.client().snapshot()["error"] is None
     finally:
         server.stop()
+
+
+def test_a_server_stops_when_the_process_that_started_it_dies(tmp_path, defs_file):
+    # The supervising process is killed outright (no clean-up runs): its code server must not linger.
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from workspace.config import LocationEntry; "
+         "from workspace.supervisor import ManagedCodeServer; "
+         f"s = ManagedCodeServer(LocationEntry(name='d', kind='python_file', python_file={str(defs_file)!r})); "
+         "print(s.start()['pid'], flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    child_pid = int(parent.stdout.readline())
+    assert Path(f"/proc/{child_pid}").exists()
+    parent.kill()
+    parent.wait(10)
+    wait_for(lambda: not Path(f"/proc/{child_pid}").exists() or
+             Path(f"/proc/{child_pid}/stat").read_text().split()[2] == "Z", timeout=10)

@@ -190,7 +190,7 @@ class AssetComputeFn(_DecoratedFn):
             yield from self._observation(name, result, key)
         else:
             has_value = getattr(result, "value", NO_VALUE) is not NO_VALUE
-            tags = _with_data_version(result.tags, result.data_version)
+            tags = _with_data_version(result.tags, result.data_version, materialization=True)
             yield AssetResultOutput(result.value if has_value else None, name, result.metadata, skip_io=not has_value,
                                     tags=tags)
         for check_result in result.check_results:
@@ -243,11 +243,12 @@ class AssetComputeFn(_DecoratedFn):
         )
 
 
-def _with_data_version(tags: dict[str, str] | None, data_version: Any) -> dict[str, str] | None:
+def _with_data_version(tags: dict[str, str] | None, data_version: Any, *, materialization: bool = False) -> dict[str, str] | None:
     if data_version is None:
         return tags
     value = data_version.value if hasattr(data_version, "value") else str(data_version)
-    return {**(tags or {}), "dagster/data_version": value}
+    extra = {"dagster/data_version_is_user_provided": "true"} if materialization else {}  # observations: none
+    return {**(tags or {}), "dagster/data_version": value, **extra}
 
 
 def _with_asset_key(result: AssetCheckResult, asset_key: AssetKey, check_name: str | None = None) -> AssetCheckResult:

@@ -100,12 +100,20 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
             raise DagsterInvalidDefinitionError(
                 f"deps value {dep.asset_key} also declared as input/AssetIn"
             )
-        name = dep.asset_key.to_python_identifier()
+        name = _dep_input_name(dep.asset_key)
         op_ins[name] = In(Nothing, asset_key=dep.asset_key)
         keys[name] = dep.asset_key
         if dep.partition_mapping is not None:
             mappings[dep.asset_key] = dep.partition_mapping
     return op_ins, keys, mappings
+
+
+def _dep_input_name(key: AssetKey) -> str:
+    """The name of the ordering-only input a dep becomes, as Dagster names it (`["a", "b"]` -> `a_b`)."""
+    name = "_".join(key.path).replace("-", "_").replace(".", "_")
+    if not name.isascii() or not all(c.isalnum() or c == "_" for c in name):
+        raise DagsterInvalidDefinitionError(f'"{name}" is not a valid name in Dagster. Names must be in regex ^[A-Za-z0-9_]+$.')
+    return name
 
 
 class _Named:

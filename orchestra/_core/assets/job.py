@@ -59,27 +59,37 @@ def build_assets_job(
             f"Assets provided in asset_selection argument {', '.join(sorted(k.to_user_string() for k in unknown))} "
             "do not exist in parent asset group or job."
         )
-    selected &= asset_graph.executable_asset_keys
+    not_executable = selected - asset_graph.executable_asset_keys
+    if not_executable and selected_asset_keys is not None:  # e.g. an AssetSpec or SourceAsset picked by key
+        raise DagsterInvalidDefinitionError(
+            f'Error resolving selection for asset job "{name}": Selected keys must be a subset of existing '
+            f"executable asset keys. Invalid selected keys: {not_executable}"
+        )
     checks = set(selected_check_keys) if selected_check_keys is not None else default_check_selection(asset_graph, selected)
 
     nodes: dict[str, AssetsDefinition] = {}
     node_defs: dict[str, Any] = {}
-    seen: list[AssetsDefinition] = []
-    for key in asset_graph.toposorted_asset_keys():
+    # the definitions of the selected keys and checks, in the graph's topological order: only these
+    # are looked at, so a 100-asset job of a 2,000-asset location does not walk all 2,000
+    candidates: dict[int, AssetsDefinition] = {}
+    for key in selected:
         assets_def = asset_graph.assets_def_by_key.get(key)
-        if assets_def is not None and assets_def not in seen:
-            seen.append(assets_def)
-    for check_def in asset_graph.assets_def_by_check_key.values():
-        if check_def not in seen:
-            seen.append(check_def)
-    for assets_def in seen:
+        if assets_def is not None:
+            candidates[id(assets_def)] = assets_def
+    for check_key in checks:
+        check_def = asset_graph.assets_def_by_check_key.get(check_key)
+        if check_def is not None:
+            candidates[id(check_def)] = check_def
+    order = asset_graph.assets_def_order()
+    for assets_def in sorted(candidates.values(), key=lambda d: order[id(d)]):
         if not assets_def.is_executable:
             continue
         keys = assets_def.keys & selected
         node_checks = assets_def.check_keys & checks
         if not keys and not node_checks:
             continue
-        if keys and keys != assets_def.keys and not assets_def.can_subset:
+        # all or nothing, checks included, unless the definition can subset itself
+        if (keys != assets_def.keys or node_checks != assets_def.check_keys) and not assets_def.can_subset:
             raise DagsterInvalidSubsetError(
                 f"When building job, the AssetsDefinition '{assets_def.node_def.name}' contains asset keys "
                 f"{sorted(assets_def.keys)} and check keys {sorted(assets_def.check_keys)}, but attempted to select "
@@ -148,6 +158,10 @@ def build_assets_job(
         keyed_deps[key] = deps
     graph_def = GraphDefinition(name=name, node_defs=list(node_defs.values()), dependencies=keyed_deps)
     resources = _merged_resources(nodes.values(), asset_graph, resource_defs)
+    if "io_manager" not in resources:  # asset values persist, even under execute_in_process, as in Dagster
+        from orchestra._core.io_managers.builtin import default_job_io_manager
+
+        resources["io_manager"] = default_job_io_manager
     _check_source_io_managers(nodes.values(), asset_graph, producers, resources)
     job_partitions = partitions_def if partitions_def is not None else _common_partitions_def(nodes.values())
     job_tags = dict(tags or {})
@@ -173,7 +187,11 @@ def _subset_node(assets_def: AssetsDefinition) -> Any:
         return node_def
     keep = set(assets_def.keys_by_output_name) | set(assets_def.check_specs_by_output_name)
     outputs = [o for o in node_def.output_defs if o.name in keep]
-    return node_def.with_replaced_properties(output_defs=outputs, output_dict={o.name: o for o in outputs})
+    # the step still answers for the dropped outputs: a required one missing or any one yielded fails it
+    dropped = [o for o in node_def.output_defs if o.name not in keep]
+    return node_def.with_replaced_properties(
+        output_defs=outputs, output_dict={o.name: o for o in outputs}, unselected_output_defs=dropped,
+    )
 
 
 def _with_inputs(node_def: Any, nothing_inputs: list[str], manager_keys: dict[str, str]) -> Any:
@@ -218,9 +236,13 @@ def _check_source_io_managers(assets_defs: Iterable[AssetsDefinition], asset_gra
     from orchestra._core.io_managers.base import IOManagerDefinition
 
     for assets_def in assets_defs:
-        for key in assets_def.node_keys_by_input_name.values():
+        input_dict = getattr(assets_def.node_def, "input_dict", {})
+        for input_name, key in assets_def.node_keys_by_input_name.items():
             source = asset_graph.source_asset_by_key.get(key)
             if source is None or key in producers:
+                continue
+            input_def = input_dict.get(input_name)
+            if input_def is not None and input_def.dagster_type.is_nothing:  # a dep only orders, nothing is loaded
                 continue
             manager_key = source.get_io_manager_key()
             if manager_key not in resources:

@@ -21,6 +21,7 @@ from orchestra._core.assets.results import (
     AssetMaterializationPlannedData,
 )
 from orchestra._core.events import DagsterEvent, StepMaterializationData
+from orchestra._errors import DagsterInvariantViolationError
 
 
 class OutputAsset(NamedTuple):
@@ -101,7 +102,8 @@ class AssetLayer:
             return kwargs
         downstream = self.assets_def_for_node(downstream_node)
         downstream_keys = run_partition_keys(rc.partition_key, rc.run.tags, downstream.partitions_def if downstream else None)
-        keys = _mapped_upstream_keys(self.asset_graph, downstream, key, downstream_keys)
+        keys = _mapped_upstream_keys(self.asset_graph, downstream, key, downstream_keys,
+                                     node_name=downstream_node.rsplit(".", 1)[-1])
         if keys is not None:
             kwargs.update(asset_partition_keys=keys, asset_partitions_def=upstream_partitions)
         return kwargs
@@ -124,6 +126,10 @@ class AssetLayer:
         if info.observation or getattr(output, "observation", False):
             return  # recorded by the observe function's AssetObservation, before the output
         tags.setdefault("dagster/code_version", info.code_version or rc.run_id)
+        version = getattr(output, "data_version", None)  # `Output(..., data_version=...)`
+        if version is not None and "dagster/data_version" not in tags:
+            tags["dagster/data_version"] = getattr(version, "value", str(version))
+            tags["dagster/data_version_is_user_provided"] = "true"
         materialized = getattr(rc, "materialized_assets", None)
         if materialized is None:
             materialized = rc.materialized_assets = {}
@@ -244,7 +250,8 @@ def _leaf_inputs(node_def: Any, handle: str, input_name: str) -> list[tuple[str,
 # --- partitions ------------------------------------------------------------------------------------
 
 
-def _mapped_upstream_keys(asset_graph: Any, downstream_def: Any, upstream_key: AssetKey, downstream_keys: list[Any] | None) -> list[str] | None:
+def _mapped_upstream_keys(asset_graph: Any, downstream_def: Any, upstream_key: AssetKey, downstream_keys: list[Any] | None,
+                          *, node_name: str) -> list[str] | None:
     upstream_partitions = asset_graph.partitions_def(upstream_key)
     downstream_partitions = downstream_def.partitions_def if downstream_def is not None else None
     from orchestra._core.partitions import infer_partition_mapping
@@ -256,7 +263,31 @@ def _mapped_upstream_keys(asset_graph: Any, downstream_def: Any, upstream_key: A
     if downstream_keys is None and downstream_partitions is not None:
         return None
     result = mapping.map_to_upstream(downstream_keys, downstream_partitions, upstream_partitions)
+    missing = list(result.required_but_nonexistent_partition_keys)
+    if missing:  # e.g. a weekly partition reading days past the daily asset's end date
+        from orchestra._core.partitions import PartitionKeyRange
+
+        key_range = PartitionKeyRange(str(downstream_keys[0]), str(downstream_keys[-1])) if downstream_keys else None
+        raise DagsterInvariantViolationError(
+            f"Partition key range {key_range} in {node_name} depends on invalid partitions "
+            f"{_subset_repr(upstream_partitions, missing)} in upstream asset {upstream_key!r}"
+        )
     return list(result.partition_keys)
+
+
+def _subset_repr(partitions_def: Any, keys: list[str]) -> str:
+    """Keys written as Dagster prints a partitions subset (time windows as ranges before/after the existing keys)."""
+    from orchestra._core.partitions import PartitionKeyRange, TimeWindowPartitionsDefinition
+
+    if not isinstance(partitions_def, TimeWindowPartitionsDefinition):
+        return f"DefaultPartitionsSubset(subset={set(keys)!r})"
+    first = partitions_def.get_first_partition_key()
+    ordered = sorted(keys, key=lambda k: partitions_def.time_window_for_partition_key(k).start)
+    before = [k for k in ordered if first is not None and partitions_def.time_window_for_partition_key(k).start
+              < partitions_def.time_window_for_partition_key(first).start]
+    after = [k for k in ordered if k not in before]
+    ranges = [PartitionKeyRange(block[0], block[-1]) for block in (before, after) if block]
+    return f"TimeWindowPartitionsSubset({ranges!r})"
 
 
 def partitions_def_of(op_context: Any, key: AssetKey) -> Any:
@@ -272,4 +303,5 @@ def upstream_partition_keys(op_context: Any, assets_def: Any, key: AssetKey) -> 
         return [op_context._partition_key] if op_context._partition_key is not None else None
     tags = op_context._run.tags if op_context._run is not None else {}
     downstream_keys = run_partition_keys(op_context._partition_key, tags, assets_def.partitions_def if assets_def else None)
-    return _mapped_upstream_keys(layer.asset_graph, assets_def, key, downstream_keys)
+    return _mapped_upstream_keys(layer.asset_graph, assets_def, key, downstream_keys,
+                                 node_name=str(op_context._node_handle or op_context._op_def.name).rsplit(".", 1)[-1])

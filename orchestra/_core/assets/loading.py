@@ -184,9 +184,21 @@ def _with_prefixes_and_groups(items: list[Any], key_prefix: Any, source_key_pref
     for item in items:
         if isinstance(item, AssetsDefinition):
             groups = {k: group_name for k in item.keys} if group_name else None
+            if groups:  # a group set on the asset itself wins over nothing: Dagster refuses to override it
+                for key, existing in item.group_names_by_key.items():
+                    if existing not in (None, "default", group_name):
+                        raise DagsterInvalidDefinitionError(
+                            f"Asset spec {replacements.get(key, key).to_user_string()} has group name {existing}, "
+                            f"which conflicts with the group name {group_name} provided in load_assets_from_modules."
+                        )
             if replacements or groups:
                 item = item.with_attributes(asset_key_replacements=replacements, group_names_by_key=groups)
         elif isinstance(item, SourceAsset):
+            if group_name and item.group_name not in (None, "default", group_name):
+                raise DagsterInvalidDefinitionError(
+                    f"Attempted to override group name to {group_name} for SourceAsset {item.key.to_user_string()}, "
+                    f"which already has group name {item.group_name}. {item.key.to_user_string()}"
+                )
             if replacements.get(item.key) or group_name:
                 item = item.with_attributes(key=replacements.get(item.key), group_name=group_name)
         elif isinstance(item, AssetSpec):

@@ -142,6 +142,10 @@ def _run(assets: Iterable[Any], run_config: Any, instance: Any, resources: dict[
         )
     except DagsterInvalidSubsetError as exc:
         raise DagsterInvalidDefinitionError(f"Failed to resolve asset job {EPHEMERAL_JOB_NAME}") from exc
+    except DagsterInvalidDefinitionError as exc:
+        if not str(exc).startswith("Error resolving selection"):  # other definition errors surface as they are
+            raise
+        raise DagsterInvalidDefinitionError(f"Failed to resolve asset job {EPHEMERAL_JOB_NAME}") from exc
     return job_def.execute_in_process(
         run_config=run_config, instance=instance, partition_key=partition_key, raise_on_error=raise_on_error,
         tags=tags,

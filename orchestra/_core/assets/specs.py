@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey, coerce_asset_key, coerce_key_prefix
 from orchestra._core.definitions.inout import NO_VALUE
 from orchestra._errors import DagsterInvalidDefinitionError
+
+_GROUP_SEGMENT = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def check_group_name(group_name: str | None) -> str | None:
+    """A group name as given, or DagsterInvalidDefinitionError: `/`-separated segments of word characters."""
+    if group_name is None:
+        return None
+    if group_name == "":
+        raise DagsterInvalidDefinitionError(
+            "Empty asset group name was provided, which is not permitted. Set group_name=None to use the default "
+            "group_name or set non-empty string"
+        )
+    if not all(_GROUP_SEGMENT.match(segment) for segment in group_name.split("/")):
+        raise DagsterInvalidDefinitionError(
+            f'"{group_name}" is not a valid asset group name. Group names must be one or more segments matching '
+            "^[A-Za-z0-9_]+$ separated by '/' (e.g. 'marketing' or 'marketing/foo/bar')."
+        )
+    return group_name
 
 DEFAULT_GROUP_NAME = "default"
 
@@ -92,7 +112,7 @@ class AssetSpec:
         self.description = description
         self.metadata = dict(metadata or {})
         self.skippable = skippable
-        self.group_name = group_name
+        self.group_name = check_group_name(group_name)
         self.code_version = code_version
         self.automation_condition = automation_condition
         self.owners = list(owners or [])

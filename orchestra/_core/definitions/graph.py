@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from orchestra._config.mapping import ConfigMapping
 from orchestra._core.definitions.composition import (
     CollectHandle,
     DynamicHandle,
@@ -138,6 +139,9 @@ class GraphDefinition(NodeDefinition):
 
     def has_node_named(self, name: str) -> bool:
         return name in self._nodes
+
+    def node_names(self) -> list[str]:
+        return [node.name for node in self.nodes]
 
     def node_named(self, name: str) -> Node:
         try:
@@ -442,6 +446,11 @@ def graph(
         ... def split(x):
         ...     return {"a": left(x), "b": right(x)}
     """
+
+    if config is not None and not isinstance(config, ConfigMapping):
+        # Dagster: a dict is the nested ops' fixed config, i.e. a mapping that ignores its input.
+        fixed = dict(config)
+        config = ConfigMapping(config_fn=lambda _: fixed, config_schema=None)
 
     def decorate(fn: Callable[..., Any]) -> GraphDefinition:
         graph_name = name or fn.__name__

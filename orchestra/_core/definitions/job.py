@@ -344,6 +344,11 @@ def parse_op_selection(graph_def: GraphDefinition, op_selection: list[str]) -> d
             _add_nested(graph_def, clause.strip().split("."), nested)
         else:
             plain.append(clause)
+    if plain == ["*"]:
+        plain = list(graph_def.node_dict)
+    # Dagster rejects the whole selection when any one clause selects nothing.
+    if any(not _parse_top_level(graph_def, [clause]) for clause in plain):
+        raise DagsterInvalidSubsetError(f"No qualified ops to execute found for op_selection={list(op_selection)}")
     selected_top = _parse_top_level(graph_def, plain) if plain else set()
     if not selected_top and not nested:
         raise DagsterInvalidSubsetError(f"No qualified ops to execute found for op_selection={list(op_selection)}")
@@ -470,6 +475,12 @@ def job(
     def decorate(fn: Callable[..., Any]) -> JobDefinition:
         job_name = name or fn.__name__
         parts = graph_parts_from_composition(job_name, "@job", fn)
+        if parts["output_mappings"]:  # a job has no outputs, so its body may not return one
+            first = parts["output_mappings"][0]
+            raise DagsterInvalidDefinitionError(
+                f"Returned a single output ({first.mapped_node_name}.{first.mapped_node_output_name}) in @job "
+                f"'{job_name}' but 0 outputs are defined. Return a dict to map defined outputs."
+            )
         graph_def = GraphDefinition._from_parts(
             job_name, description=description or inspect.getdoc(fn), config=None, tags=None, **parts
         )

@@ -1,10 +1,10 @@
-"""What op bodies return or yield: `Output` and `DynamicOutput`."""
+"""What op bodies return or yield: `Output`, `DynamicOutput` and `ExpectationResult`."""
 
 from __future__ import annotations
 
 import re
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestra._errors import DagsterInvalidDefinitionError
 
@@ -35,9 +35,11 @@ class Output:
         *,
         tags: dict[str, str] | None = None,
     ):
+        from orchestra._core.metadata import normalize_metadata
+
         self.value = value
         self.output_name = output_name
-        self.metadata = metadata or {}
+        self.metadata = normalize_metadata(metadata) if metadata else {}
         self.data_version = data_version
         self.tags = tags or {}
 
@@ -81,8 +83,7 @@ class DynamicOutput(Output):
     ):
         if not isinstance(mapping_key, str) or not _MAPPING_KEY.match(mapping_key):
             raise DagsterInvalidDefinitionError(
-                f'Value "{mapping_key}" passed to mapping_key is not valid. Must match the regex '
-                f"{_MAPPING_KEY.pattern}, which only allows letters, digits and underscores."
+                f'"{mapping_key}" is not a valid name in Dagster. Names must be in regex {_MAPPING_KEY.pattern}.'
             )
         super().__init__(value, output_name, metadata, tags=tags)
         self._mapping_key = mapping_key
@@ -93,3 +94,30 @@ class DynamicOutput(Output):
 
     def __repr__(self) -> str:
         return f"DynamicOutput(value={self.value!r}, mapping_key={self._mapping_key!r}, output_name={self.output_name!r})"
+
+
+class _ExpectationResultFields(NamedTuple):
+    success: bool
+    label: str
+    description: str | None
+    metadata: dict[str, Any]
+
+
+class ExpectationResult(_ExpectationResultFields):
+    """The outcome of a data-quality check made inside an op; yield it or pass it to `context.log_event`.
+
+    Example:
+        >>> @op
+        ... def check_rows(context, rows: list):
+        ...     yield ExpectationResult(success=len(rows) > 0, label="non_empty", metadata={"rows": len(rows)})
+        ...     yield Output(rows)
+    """
+
+    def __new__(
+        cls, success: bool, label: str | None = None, description: str | None = None, metadata: Any = None
+    ) -> ExpectationResult:
+        from orchestra._core.metadata import normalize_metadata
+
+        return super().__new__(
+            cls, bool(success), label or "result", description, normalize_metadata(metadata or {}, allow_invalid=True)
+        )

@@ -126,6 +126,8 @@ def build_asset_job(*, name: str, graph: Any, asset_keys: set[Any], check_keys: 
         from orchestra._core.assets.graph import build_asset_graph
 
         asset_graph = build_asset_graph(graph_assets_defs(graph))
+    if name == IMPLICIT_ASSET_JOB_NAME:  # runs every executable asset; an explicit selection may not name others
+        asset_keys = set(asset_keys) & asset_graph.executable_asset_keys
     return build_assets_job(
         name, asset_graph, selected_asset_keys=asset_keys, selected_check_keys=check_keys,
         resource_defs=dict(resource_defs or {}), executor_def=executor_def, partitions_def=partitions_def,

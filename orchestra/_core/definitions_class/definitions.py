@@ -38,7 +38,23 @@ def _specs_to_assets(assets: list[Any]) -> list[Any]:
         return assets
     from orchestra._core.assets.graph import external_assets_def
 
-    return [external_assets_def(obj) if _kind(obj) == "spec" else obj for obj in assets]
+    seen: dict[Any, Any] = {}
+    result = []
+    for obj in assets:
+        if _kind(obj) != "spec":
+            result.append(obj)
+            continue
+        earlier = seen.get(obj.key)
+        if earlier is not None:  # the same spec twice is one asset; two different ones conflict
+            if earlier != obj:
+                raise DagsterInvalidDefinitionError(
+                    f"Received conflicting AssetSpecs with the same key:\n{earlier!r}\n{obj!r}\n"
+                    "This warning will become an exception in version 1.11"
+                )
+            continue
+        seen[obj.key] = obj
+        result.append(external_assets_def(obj))
+    return result
 
 
 class Definitions:

@@ -109,7 +109,10 @@ class RepositoryData:
         return job
 
     def get_all_jobs(self) -> list[Any]:
-        return [self.get_job(name) for name in self.job_names()]
+        from orchestra._core.gc_pause import collection_paused
+
+        with collection_paused():  # resolving every asset job builds large, long-lived graphs and plans
+            return [self.get_job(name) for name in self.job_names()]
 
 
 # --- building and validation -----------------------------------------------------------------------

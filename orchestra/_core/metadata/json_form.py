@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,10 +21,11 @@ from orchestra._core.metadata import values as v
 from orchestra._errors import DagsterInvalidMetadata
 
 _TAGS = ("__float__", "__bytes__", "__items__")
+_UNSAFE_CHAR = re.compile("[\x00\ud800-\udfff]")  # NUL or a lone surrogate: not storable in jsonb
 
 
 def _is_safe_str(text: str) -> bool:
-    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _UNSAFE_CHAR.search(text) is None
 
 
 def encode_json_value(value: Any) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 from orchestra._config import Field, Permissive, Shape
 from orchestra._config.pythonic import Config, config_value_to_dict, infer_schema_from_config_class
@@ -30,6 +30,13 @@ from orchestra._errors import (
 )
 
 TResValue = TypeVar("TResValue")
+
+
+def _allows_none(info: Any) -> bool:
+    for marker in getattr(info, "metadata", ()):
+        if isinstance(marker, ResourceFieldMarker):
+            return type(None) in get_args(marker.original)
+    return True
 
 
 def _is_fully_configured(value: Any) -> bool:
@@ -56,6 +63,25 @@ class ConfigurableResourceFactory(Config, TreatAsResourceParam, Generic[TResValu
     @classmethod
     def _is_resource_field(cls, name: str, info: Any) -> bool:
         return any(isinstance(m, ResourceFieldMarker) for m in getattr(info, "metadata", ()))
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        # Resource attributes bypass pydantic validation (see ResourceMeta), so a required one that
+        # was left out would silently be None; Dagster rejects it when the resource is built.
+        missing = [
+            name
+            for name, info in type(self).model_fields.items()
+            if type(self)._is_resource_field(name, info)
+            and info.is_required()
+            and self.__dict__.get(name) is None
+            and not _allows_none(info)
+        ]
+        if missing:
+            from pydantic_core import ValidationError
+
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [{"type": "missing", "loc": (name,), "input": data} for name in missing]
+            )
 
     @classmethod
     def _resource_field_names(cls) -> list[str]:

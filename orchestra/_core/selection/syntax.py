@@ -1,6 +1,8 @@
 """Dagster's asset selection language, parsed into `AssetSelection`s.
 
-Supported: `key:<pattern>` (with `*` wildcards; a bare word means `key:`), `group:`, `tag:k` /
+Supported: `key:<pattern>` (with `*` wildcards; a bare word inside an expression means `key:`, an
+Orchestra extension; a string that is a single bare clause such as `orders+` keeps Dagster's older
+meaning, one layer per `+`), `group:`, `tag:k` /
 `tag:k=v`, `kind:`, `owner:`, quoted values, `*` (everything), `N+expr` / `+expr` (ancestors, all
 when no number), `expr+N` / `expr+`, `and` / `or` / `not` (any case), parentheses, `roots(...)` and
 `sinks(...)`. Precedence, loosest first: `or`, `and`, `not`, traversal.
@@ -192,8 +194,35 @@ class _Parser:
         return self.tokens[self.pos - 1][0] == "string"
 
 
+# Dagster's older clause syntax, which it still reads when the whole string is one bare clause:
+# `name`, `+name`, `name++`, `*name*` -- each `+` is one layer, `*` is every layer.
+_CLAUSE = re.compile(r"^(?P<up>\*?\+*)(?P<name>[\w./\[\]?-]+)(?P<down>\+*\*?)$")
+
+
+def _clause_depth(part: str) -> int | None:
+    return None if "*" in part else len(part)
+
+
+def _parse_clause(text: str) -> AssetSelection | None:
+    match = _CLAUSE.match(text.strip())
+    if match is None:
+        return None
+    base = AssetSelection.keys(match.group("name"))
+    up, down = match.group("up"), match.group("down")
+    if up and down:
+        return base.upstream(depth=_clause_depth(up)) | base.downstream(depth=_clause_depth(down))
+    if up:
+        return base.upstream(depth=_clause_depth(up))
+    if down:
+        return base.downstream(depth=_clause_depth(down))
+    return base
+
+
 def parse_selection(text: str, include_sources: bool = False) -> AssetSelection:
     """The `AssetSelection` a selection string means; DagsterInvalidAssetSelectionError when it is malformed."""
     if not isinstance(text, str):
         raise DagsterInvalidAssetSelectionError(f"Invalid selection string: {text!r}")
+    clause = _parse_clause(text) if text.strip() != "*" else None
+    if clause is not None:
+        return clause
     return _Parser(text, include_sources).parse()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestra._core.gc_pause import collection_paused
 from orchestra._core.snapshot import SNAPSHOT_VERSION
 from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_snapshots
-from orchestra._core.snapshot.jobs import _metadata, asset_keys_of_job, job_snapshot
-from orchestra._core.snapshot.plain import snapshot_hash, to_plain
+from orchestra._core.snapshot.jobs import _metadata, asset_keys_of_job, job_snapshot_and_json
+from orchestra._core.snapshot.plain import canonical_json_with, json_hash, to_plain
 
 
 def _type_name(value: Any) -> str:
@@ -61,6 +62,11 @@ def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
         >>> snapshot["jobs"][0]["name"], snapshot["version"]
         ('__ASSET_JOB', 1)
     """
+    with collection_paused():  # hundreds of thousands of long-lived dicts and lists, none garbage
+        return _snapshot(defs, location_name)
+
+
+def _snapshot(defs: Any, location_name: str) -> dict[str, Any]:
     repository = defs.get_repository_def() if hasattr(defs, "get_repository_def") else defs
     jobs = repository.get_all_jobs()
     jobs_by_asset: dict[Any, list[str]] = {}
@@ -87,6 +93,8 @@ def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
             for name in sorted({n for r in resources for n in r["env_vars"]})
         },
     })
-    snapshot["jobs"] = [job_snapshot(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
-    snapshot["snapshot_id"] = snapshot_hash(snapshot)
+    job_snaps = [job_snapshot_and_json(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
+    snapshot["jobs"] = [snap for snap, _ in job_snaps]
+    jobs_json = "[" + ",".join(text for _, text in job_snaps) + "]"
+    snapshot["snapshot_id"] = json_hash(canonical_json_with(snapshot, {"jobs": jobs_json}))
     return snapshot

@@ -8,6 +8,8 @@ import json
 import math
 from typing import Any
 
+_LEAVES = frozenset({str, int, bool, type(None)})
+
 
 def to_plain(value: Any) -> Any:
     """`value` as JSON-native data that survives `json.loads(json.dumps(...))` unchanged.
@@ -15,7 +17,16 @@ def to_plain(value: Any) -> Any:
     Tuples and sets become lists (sets sorted), dict keys become strings, non-finite floats and
     unknown objects become their text.
     """
-    if value is None or isinstance(value, (bool, int, str)):
+    # exact-type fast path: snapshots are mostly str/int/dict/list, walked once per job and asset,
+    # and most values are leaves, returned as they are without a call
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
+    if cls is dict:
+        return {k if type(k) is str else _key(k): v if type(v) in _LEAVES else to_plain(v) for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _LEAVES else to_plain(v) for v in value]
+    if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
@@ -48,4 +59,19 @@ def canonical_json(value: Any) -> str:
 
 def snapshot_hash(value: Any) -> str:
     """A stable id for plain JSON `value` (same content, same id, whatever the dict order)."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8", "surrogatepass")).hexdigest()
+    return json_hash(canonical_json(value))
+
+
+def json_hash(text: str) -> str:
+    """The id of a canonical JSON text (`snapshot_hash` of the value it encodes)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def canonical_json_with(value: dict[str, Any], encoded: dict[str, str]) -> str:
+    """`canonical_json(value)`, taking the canonical JSON of some top-level values from `encoded`.
+
+    A location's id covers its jobs, each already encoded for its own id: encoding megabytes of
+    job snapshots a second time was a tenth of the snapshot's cost.
+    """
+    parts = (f"{json.dumps(key)}:{encoded[key] if key in encoded else canonical_json(value[key])}" for key in sorted(value))
+    return "{" + ",".join(parts) + "}"
