@@ -9,7 +9,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
+
+
+class YamlMappingError(ValueError):
+    """A file is not valid YAML, or does not hold a mapping; the message is one problem line."""
+
+
+def load_yaml_mapping(text: str, *, expected: str = "a mapping of keys") -> dict[str, Any]:
+    """Parse YAML that must hold a mapping (an empty file is an empty mapping).
+
+    Raises YamlMappingError with the line and column of a syntax error, or what was found instead.
+    """
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlMappingError(f"{where}not valid YAML ({problem})") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise YamlMappingError(f"the file must hold {expected}, got {type_name(raw)}")
+    return raw
 
 
 def resolve_env(value: Any, path: tuple[str, ...], environ: Mapping[str, str], problems: list[str]) -> Any:

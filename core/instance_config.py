@@ -16,10 +16,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.config_errors import describe_validation_error, resolve_env, type_name
+from core.config_errors import (
+    YamlMappingError,
+    describe_validation_error,
+    load_yaml_mapping,
+    resolve_env,
+)
 
 CONFIG_FILE_NAME = "orchestra.yaml"
 HOME_ENV_VAR = "ORCHESTRA_HOME"
@@ -386,16 +390,9 @@ def load_instance(home: Path | str | None = None, environ: Mapping[str, str] | N
 def parse_instance_config(text: str, source: str, environ: Mapping[str, str] | None = None) -> InstanceConfig:
     environ = os.environ if environ is None else environ
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InstanceConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InstanceConfigError(source, [f"the file must hold a mapping of keys, got {type_name(raw)}"])
+        raw = load_yaml_mapping(text)
+    except YamlMappingError as exc:
+        raise InstanceConfigError(source, [str(exc)]) from None
 
     problems: list[str] = []
     for key in _LEGACY_STORAGE_KEYS:

@@ -17,10 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.config_errors import describe_validation_error, resolve_env, type_name
+from core.config_errors import (
+    YamlMappingError,
+    describe_validation_error,
+    load_yaml_mapping,
+    resolve_env,
+    type_name,
+)
 
 WORKSPACE_FILE_NAMES = ("workspace.yaml", "workspace.yml")
 PYPROJECT_FILE_NAME = "pyproject.toml"
@@ -208,16 +213,9 @@ def parse_workspace_yaml(text: str, path: str | Path, environ: Mapping[str, str]
     environ = os.environ if environ is None else environ
     source = str(path)
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise WorkspaceConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise WorkspaceConfigError(source, [f"the file must hold a mapping with 'load_from', got {type_name(raw)}"])
+        raw = load_yaml_mapping(text, expected="a mapping with 'load_from'")
+    except YamlMappingError as exc:
+        raise WorkspaceConfigError(source, [str(exc)]) from None
     try:
         top = _WorkspaceFile.model_validate(raw)
     except ValidationError as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -16,8 +18,11 @@ from orchestra._cli.server import run_system_checks, setup_django
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address the webserver binds to.")
 @click.option("-p", "--port", default=3000, show_default=True, type=int, help="Port of the webserver.")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="ORCHESTRA_HOME to use.")
-def dev(host: str, port: int, home: Path | None) -> None:
-    """Run the webserver, the daemon (Celery beat and a worker) on SQLite and the embedded broker."""
+@click.option("-w", "--workspace", "workspace_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Workspace file (repeatable). Default: workspace.yaml or pyproject.toml in the current "
+                   "directory, else the bundled example.")
+def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...]) -> None:
+    """Run the webserver, the daemon (Celery beat and a worker) and the workspace's code servers."""
     if home is not None:
         os.environ["ORCHESTRA_HOME"] = str(home.resolve())
     from core.instance_config import instance_home
@@ -47,9 +52,33 @@ def dev(host: str, port: int, home: Path | None) -> None:
         env=env,
     )
     manager.add_process("beat", f"{python} -m celery -A orchestra_site -q beat -l warning", env=env)
+    workspace_args = " ".join(f"-w {shlex.quote(str(Path(f).resolve()))}" for f in _workspace_files(workspace_files, home_path))
+    manager.add_process("code-servers", f"{python} -m orchestra workspace load --serve {workspace_args}", env=env)
     click.echo(f"Orchestra is starting at http://{host}:{port}/ (home: {home_path}). Ctrl-C stops everything.")
     manager.loop()
     sys.exit(manager.returncode)
+
+
+def _workspace_files(given: tuple[str, ...], home: Path) -> list[str]:
+    """The workspace files to serve: those given, the current directory's, or the bundled example's."""
+    if given:
+        return list(given)
+    from workspace.config import find_workspace
+
+    found = find_workspace(Path.cwd())
+    if found is not None:
+        return [str(found)]
+    import importlib.util
+
+    example_file = importlib.util.find_spec("orchestra._examples.quickstart").origin  # located, not imported
+    example = home / "example-workspace.yaml"
+    example.write_text(
+        "# Written by `orchestra dev`: the bundled example, served when the current directory has no workspace.\n"
+        "load_from:\n"
+        f"  - python_file:\n      relative_path: {json.dumps(example_file)}\n      location_name: quickstart\n"
+    )
+    click.echo(f"No workspace.yaml or pyproject.toml here: serving the bundled example ({example_file}).")
+    return [str(example)]
 
 
 def _ensure_admin_user() -> None:

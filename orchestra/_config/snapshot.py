@@ -137,7 +137,8 @@ def config_type_snapshot(schema: object) -> dict[str, Any]:
     field = _as_field(schema)
     types: dict[str, Any] = {}
     for config_type in field.config_type.type_iterator():
-        types.setdefault(config_type.key, _type_snap(config_type))
+        if config_type.key not in types:  # a job's ops share their types: describe each once
+            types[config_type.key] = _type_snap(config_type)
     return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
 
 

@@ -381,7 +381,9 @@ def _build_plan(job_def: Any) -> ExecutionPlan:
 
 def _rekey(source: StepInputSource, step_key: Any) -> StepInputSource:
     if source.kind in (FROM_STEP, FROM_COLLECT):
-        return source.replaced(step_key=step_key(source.step_key))
+        key = step_key(source.step_key)
+        # sources are never changed once built: keep the one we have unless its key moves
+        return source if key == source.step_key else source.replaced(step_key=key)
     if source.kind == FROM_MULTI:
         return source.replaced(sources=[_rekey(s, step_key) for s in source.sources or ()])
     return source

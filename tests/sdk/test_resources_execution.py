@@ -4,13 +4,6 @@ import pytest
 
 import orchestra as dg
 
-if not all(hasattr(dg, name) for name in ("job", "op")):  # pragma: no cover
-    pytest.skip("the execution core does not export job/op yet", allow_module_level=True)
-
-needs_assets = pytest.mark.skipif(
-    not all(hasattr(dg, name) for name in ("asset", "materialize")), reason="assets are not exported yet"
-)
-
 
 def test_generator_resource_teardown_runs_when_an_op_fails():
     log = []
@@ -125,7 +118,6 @@ def test_configurable_resource_with_nested_partial_resource_in_a_job():
     assert result.output_for_node("ask") == "ann"
 
 
-@needs_assets
 def test_configure_at_launch_resource_takes_run_config():
     class Api(dg.ConfigurableResource):
         base_url: str
@@ -144,7 +136,6 @@ def test_configure_at_launch_resource_takes_run_config():
     assert result.output_for_node("fetched") == "https://x:2"
 
 
-@needs_assets
 def test_env_var_in_resource_config_is_resolved_in_the_run(monkeypatch):
     class Secret(dg.ConfigurableResource):
         token: str
@@ -179,7 +170,6 @@ def test_env_var_in_function_resource_string_source(monkeypatch):
     assert result.output_for_node("read") == "from-env"
 
 
-@needs_assets
 def test_resource_param_injects_plain_resource_by_parameter_name():
     @dg.asset
     def greeting(prefix: dg.ResourceParam[str]) -> str:
@@ -210,7 +200,6 @@ def test_fs_io_manager_persists_op_outputs_per_run(tmp_path):
         assert (tmp_path / result.run_id / "consume" / "result").is_file()
 
 
-@needs_assets
 def test_fs_io_manager_persists_assets_across_runs(tmp_path):
     @dg.asset
     def upstream() -> list:
@@ -229,7 +218,6 @@ def test_fs_io_manager_persists_assets_across_runs(tmp_path):
     assert result.output_for_node("downstream") == 6
 
 
-@needs_assets
 def test_custom_io_manager_sees_asset_keys_and_identifiers():
     seen = {}
 

@@ -104,6 +104,30 @@ def test_snapshot_id_is_stable_and_tracks_content(snapshot):
     assert changed["snapshot_id"] != snapshot["snapshot_id"]
 
 
+def test_ids_are_hashes_of_the_canonical_json_of_everything_else(snapshot):
+    # the location's id is computed from each job's own encoding; it must equal hashing it whole
+    from orchestra._core.snapshot.plain import snapshot_hash
+
+    rest = {key: value for key, value in snapshot.items() if key != "snapshot_id"}
+    assert snapshot["snapshot_id"] == snapshot_hash(rest)
+    for job in snapshot["jobs"]:
+        assert job["snapshot_id"] == snapshot_hash({key: value for key, value in job.items() if key != "snapshot_id"})
+
+
+def test_snapshotting_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    snapshot_from_definitions(_defs(), "analytics")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        snapshot_from_definitions(_defs(), "analytics")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_jobs_are_sorted_and_include_asset_jobs(snapshot):
     assert [j["name"] for j in snapshot["jobs"]] == ["__ASSET_JOB", "numbers_job", "sales_job"]
     sales = _by_name(snapshot["jobs"], "sales_job")
