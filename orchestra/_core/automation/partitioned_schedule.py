@@ -50,10 +50,13 @@ def _check_schedulable(partitions_def: Any) -> None:
 def run_request_for_partition(job: Any, partition_key: str, run_key: str | None, tags: Mapping[str, str] | None) -> RunRequest:
     """A run request for one partition of `job`, with the partition's run config and tags."""
     partitioned_config = job.partitioned_config
+    # as in Dagster, only a resolved job adds `dagster/partition_set`; an asset job given its own
+    # partitions_def is still unresolved when the schedule is built
+    partition_set_job = None if _is_unresolved_asset_job(job) else job.name
     return RunRequest(
         run_key=run_key,
         run_config=partitioned_config.get_run_config_for_partition_key(partition_key),
-        tags={**(tags or {}), **partitioned_config.get_tags_for_partition_key(partition_key, job_name=job.name)},
+        tags={**(tags or {}), **partitioned_config.get_tags_for_partition_key(partition_key, job_name=partition_set_job)},
         job_name=job.name,
         partition_key=partition_key,
     )
@@ -100,6 +103,100 @@ def _evaluation_fn(partitions_def: Any, job: Any, tags: Mapping[str, str] | None
     return latest_partitions
 
 
+def _is_unresolved_asset_job(job: Any) -> bool:
+    from orchestra._core.definitions_class.asset_job import UnresolvedAssetJobDefinition
+
+    return isinstance(job, UnresolvedAssetJobDefinition)
+
+
+class UnresolvedPartitionedAssetScheduleDefinition:
+    """A partitioned schedule on an asset job whose partitions come from its selected assets.
+
+    What `build_schedule_from_partitioned_job` returns for a `define_asset_job(...)` without
+    `partitions_def`. It holds the unresolved job and the cadence arguments; the repository turns it
+    into a `ScheduleDefinition` (`resolve`) once the job, and so its partitions, are resolved.
+    Like Dagster's, it has no cron schedule of its own and cannot be invoked directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        job: Any,
+        default_status: DefaultScheduleStatus,
+        name: str,
+        description: str | None,
+        minute_of_hour: int | None,
+        hour_of_day: int | None,
+        day_of_week: int | None,
+        day_of_month: int | None,
+        tags: Mapping[str, str] | None,
+        metadata: Mapping[str, Any] | None,
+        owners: Sequence[str] | None,
+    ):
+        from orchestra._core.automation.target import AutomationTarget, check_owners
+
+        check_owners(owners, "schedule", name)
+        self.job = job
+        self.default_status = default_status
+        self.name = name
+        self.description = description
+        self.minute_of_hour = minute_of_hour
+        self.hour_of_day = hour_of_day
+        self.day_of_week = day_of_week
+        self.day_of_month = day_of_month
+        self.tags = tags
+        self.metadata = metadata
+        self.owners = owners
+        self.target = AutomationTarget(job=job)
+
+    @property
+    def job_name(self) -> str:
+        return self.job.name
+
+    def _replace(self, **changes: Any) -> UnresolvedPartitionedAssetScheduleDefinition:
+        fields = ("job", "default_status", "name", "description", "minute_of_hour", "hour_of_day", "day_of_week",
+                  "day_of_month", "tags", "metadata", "owners")
+        return UnresolvedPartitionedAssetScheduleDefinition(**{f: changes.get(f, getattr(self, f)) for f in fields})
+
+    def with_metadata(self, metadata: Mapping[str, Any]) -> UnresolvedPartitionedAssetScheduleDefinition:
+        return self._replace(metadata=metadata)
+
+    def with_updated_job(self, new_job: Any) -> UnresolvedPartitionedAssetScheduleDefinition:
+        return self._replace(job=new_job)
+
+    def resolve(self, resolved_job: Any) -> ScheduleDefinition:
+        """The schedule for `resolved_job`, the `JobDefinition` the repository built from `self.job`."""
+        partitions_def = resolved_job.partitions_def
+        if partitions_def is None:
+            raise DagsterInvariantViolationError(
+                f"Job '{resolved_job.name}' provided to build_schedule_from_partitioned_job must contain partitioned "
+                "assets or a partitions definition."
+            )
+        _check_schedulable(partitions_def)
+        time_def = _time_partitions_def(partitions_def)
+        if time_def is None:  # a statically partitioned selection has no cadence; Dagster's message, explained
+            raise DagsterInvariantViolationError(
+                "Expected non-None value: None (the assets of job "
+                f"'{resolved_job.name}' are statically partitioned: give the asset job partitions_def and "
+                "build_schedule_from_partitioned_job a cron_schedule)"
+            )
+        return schedule(
+            name=self.name,
+            cron_schedule=time_def.get_cron_schedule(
+                self.minute_of_hour, self.hour_of_day, self.day_of_week, self.day_of_month
+            ),
+            job=resolved_job,
+            default_status=self.default_status,
+            execution_timezone=time_def.timezone,
+            description=self.description,
+            metadata=self.metadata,
+            owners=self.owners,
+        )(_evaluation_fn(partitions_def, resolved_job, self.tags))
+
+    def __repr__(self) -> str:
+        return f"<UnresolvedPartitionedAssetScheduleDefinition {self.name}>"
+
+
 def build_schedule_from_partitioned_job(
     job: Any,
     description: str | None = None,
@@ -114,11 +211,13 @@ def build_schedule_from_partitioned_job(
     execution_timezone: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     owners: Sequence[str] | None = None,
-) -> ScheduleDefinition:
+) -> ScheduleDefinition | UnresolvedPartitionedAssetScheduleDefinition:
     """A schedule that runs `job`'s latest partition at the partitions' cadence.
 
     `minute_of_hour`, `hour_of_day`, `day_of_week` and `day_of_month` move the tick within the
-    cadence; a statically partitioned job needs `cron_schedule` instead.
+    cadence; a statically partitioned job needs `cron_schedule` instead. An asset job defined
+    without `partitions_def` gives an `UnresolvedPartitionedAssetScheduleDefinition`, which takes
+    the selected assets' partitions when the `Definitions` resolve the job.
 
     Example:
         ```python
@@ -139,6 +238,18 @@ def build_schedule_from_partitioned_job(
             "hour_of_day / minute_of_hour parameters to build_schedule_from_partitioned_job."
         )
     partitions_def = getattr(job, "partitions_def", None)
+    if partitions_def is None and _is_unresolved_asset_job(job):
+        # The selected assets' partitions are known only once the Definitions resolve the job.
+        if cron_schedule or execution_timezone:
+            raise DagsterInvariantViolationError(
+                "Cannot provide cron_schedule or execution_timezone to build_schedule_from_partitioned_job for a "
+                "time-partitioned job."
+            )
+        return UnresolvedPartitionedAssetScheduleDefinition(
+            job=job, default_status=default_status, name=name if name is not None else f"{job.name}_schedule",
+            description=description, minute_of_hour=minute_of_hour, hour_of_day=hour_of_day, day_of_week=day_of_week,
+            day_of_month=day_of_month, tags=tags, metadata=metadata, owners=owners,
+        )
     if partitions_def is None:
         raise DagsterInvariantViolationError("The provided job is not partitioned")
     _check_schedulable(partitions_def)

@@ -116,11 +116,16 @@ class Definitions:
     def get_repository_def(self) -> RepositoryDefinition:
         """The `RepositoryDefinition` these definitions compile to (built once, then cached)."""
         if self._repository is None:
-            self._repository = create_repository_using_definitions_args(
-                SINGLETON_REPOSITORY_NAME, assets=self.assets, schedules=self.schedules, sensors=self.sensors,
-                jobs=self.jobs, resources=self.resources, executor=self.executor, loggers=self.loggers,
-                asset_checks=self.asset_checks, metadata=self.metadata,
-            )
+            from orchestra._core.gc_pause import collection_paused
+
+            # validation and the asset and selection graphs of every asset: many long-lived objects,
+            # no garbage, and no user code run (as `RepositoryData.get_all_jobs`)
+            with collection_paused():
+                self._repository = create_repository_using_definitions_args(
+                    SINGLETON_REPOSITORY_NAME, assets=self.assets, schedules=self.schedules, sensors=self.sensors,
+                    jobs=self.jobs, resources=self.resources, executor=self.executor, loggers=self.loggers,
+                    asset_checks=self.asset_checks, metadata=self.metadata,
+                )
         return self._repository
 
     def has_resolved_repository_def(self) -> bool:
@@ -168,6 +173,11 @@ class Definitions:
     def get_unresolved_schedule_def(self, name: str) -> Any:
         for schedule in self.schedules or ():
             if schedule.name == name:
+                if type(schedule).__name__ == "UnresolvedPartitionedAssetScheduleDefinition":
+                    raise ValueError(
+                        f"ScheduleDefinition with name {name} is an UnresolvedPartitionedAssetScheduleDefinition, "
+                        "which is not supported in get_unresolved_schedule_def"
+                    )
                 return schedule
         raise ValueError(f"ScheduleDefinition with name {name} not found")
 

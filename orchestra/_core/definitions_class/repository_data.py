@@ -48,6 +48,8 @@ def _kind(obj: Any) -> str:
     if isinstance(obj, schedule_class):
         return "schedule"
     name = type(obj).__name__
+    if name == "UnresolvedPartitionedAssetScheduleDefinition":  # becomes a schedule once its job resolves
+        return "schedule"
     if name == "SourceAsset":
         return "source_asset"
     if name == "AssetSpec":
@@ -247,6 +249,9 @@ def build_repository_data(
                         f'{kind} "{instigator.name}" targets job "{target.job_name}" which was not found in this '
                         "repository."
                     )
+    for name, schedule in schedules.items():  # partitioned schedules whose cadence comes from their assets
+        if type(schedule).__name__ == "UnresolvedPartitionedAssetScheduleDefinition":
+            schedules[name] = schedule.resolve(data.get_job(schedule.job_name))
     return data
 
 
