@@ -208,6 +208,7 @@ class Field:
                     )
                 self._default_value = result.value
         self._is_required = bool(is_required)
+        self._key_part: bytes | None = None  # this field's part of its shape's type key (see types.py)
 
     @property
     def is_required(self) -> bool:

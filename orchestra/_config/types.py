@@ -298,17 +298,30 @@ def _stable_repr(value: object) -> str:
         return repr(value)
 
 
+def _field_key_part(field: Field) -> bytes:
+    """What a field adds to its shape's key after its name, computed once per Field.
+
+    A Field does not change once built, and a location's jobs share their ops' fields: each job's
+    run-config schema otherwise re-encoded every op's default value.
+    """
+    part = field._key_part
+    if part is None:
+        text = f":type_key: {field.config_type.key}:is_required: {field.is_required}"
+        if field.default_provided:
+            text += f":default_value: {_stable_repr(field.default_value)}"
+        if field.description:
+            text += f":description: {field.description}"
+        part = field._key_part = text.encode()
+    return part
+
+
 def _fields_key(prefix: str, fields: Mapping[str, Field], description: str | None, aliases: Mapping[str, str]) -> str:
     digest = hashlib.sha1()
     if description:
         digest.update(f":description: {description}".encode())
     for name in sorted(fields):
-        field = fields[name]
-        digest.update(f":fieldname:{name}:type_key: {field.config_type.key}:is_required: {field.is_required}".encode())
-        if field.default_provided:
-            digest.update(f":default_value: {_stable_repr(field.default_value)}".encode())
-        if field.description:
-            digest.update(f":description: {field.description}".encode())
+        digest.update(f":fieldname:{name}".encode())
+        digest.update(_field_key_part(fields[name]))
     for name in sorted(aliases):
         digest.update(f":fieldname: {name}:fieldalias: {aliases[name]}".encode())
     return f"{prefix}.{digest.hexdigest()}"

@@ -6,6 +6,7 @@ Each builds an op (or graph) and wraps it in an `AssetsDefinition`: an asset com
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +25,12 @@ from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, Asse
 from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
+from orchestra._core.signatures import signature_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
+# ASCII letters, digits and underscores (possibly none: an empty name is left to later checks), in
+# one regex match rather than a Python-level test per character of every dep of every asset
+_NAME_CHARS = re.compile(r"[A-Za-z0-9_]*")
 _NOT_OUTPUT_TYPES = frozenset({"MaterializeResult", "ObserveResult", "Output", "AssetCheckResult", "Iterator",
                                "Generator", "Iterable", "AsyncIterator", "AsyncGenerator"})
 
@@ -56,7 +61,7 @@ def _return_type(fn: Callable[..., Any]) -> Any:
 def _input_params(fn: Callable[..., Any]) -> list[inspect.Parameter]:
     from orchestra._core.resources.initialization import resource_params
 
-    params = list(inspect.signature(fn).parameters.values())
+    params = list(signature_of(fn).parameters.values())
     if params and params[0].name in CONTEXT_NAMES:
         params = params[1:]
     resources = set(resource_params(fn))
@@ -69,7 +74,7 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
     """Op `In`s for data parameters and `deps`; input name -> key; key -> partition mapping."""
     ins = dict(ins or {})
     params = _input_params(fn)
-    has_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    has_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in signature_of(fn).parameters.values())
     names = {p.name for p in params}
     for name in ins:
         if name not in names and not has_kwargs:
@@ -111,7 +116,7 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
 def _dep_input_name(key: AssetKey) -> str:
     """The name of the ordering-only input a dep becomes, as Dagster names it (`["a", "b"]` -> `a_b`)."""
     name = "_".join(key.path).replace("-", "_").replace(".", "_")
-    if not name.isascii() or not all(c.isalnum() or c == "_" for c in name):
+    if _NAME_CHARS.fullmatch(name) is None:
         raise DagsterInvalidDefinitionError(f'"{name}" is not a valid name in Dagster. Names must be in regex ^[A-Za-z0-9_]+$.')
     return name
 

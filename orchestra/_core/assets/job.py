@@ -84,22 +84,25 @@ def build_assets_job(
     for assets_def in sorted(candidates.values(), key=lambda d: order[id(d)]):
         if not assets_def.is_executable:
             continue
-        keys = assets_def.keys & selected
-        node_checks = assets_def.check_keys & checks
+        # `keys` and `check_keys` build a new set on each access: read them once per definition
+        own_keys, own_checks = assets_def.keys, assets_def.check_keys
+        keys = own_keys & selected
+        node_checks = own_checks & checks
         if not keys and not node_checks:
             continue
+        partial = keys != own_keys or node_checks != own_checks
         # all or nothing, checks included, unless the definition can subset itself
-        if (keys != assets_def.keys or node_checks != assets_def.check_keys) and not assets_def.can_subset:
+        if partial and not assets_def.can_subset:
             raise DagsterInvalidSubsetError(
                 f"When building job, the AssetsDefinition '{assets_def.node_def.name}' contains asset keys "
-                f"{sorted(assets_def.keys)} and check keys {sorted(assets_def.check_keys)}, but attempted to select "
+                f"{sorted(own_keys)} and check keys {sorted(own_checks)}, but attempted to select "
                 f"only assets {sorted(keys)} and checks {sorted(node_checks)}. This AssetsDefinition does not support "
                 "subsetting. Please select all asset and check keys produced by this asset."
             )
         if isinstance(assets_def, AssetChecksDefinition) or (not keys and node_checks):
             if not isinstance(assets_def, AssetChecksDefinition):
                 continue  # checks computed by an asset op only run with the asset
-        subset = assets_def.subset_for(keys, node_checks) if (keys != assets_def.keys or node_checks != assets_def.check_keys) else assets_def
+        subset = assets_def.subset_for(keys, node_checks) if partial else assets_def
         node_def = _subset_node(subset)
         name_ = node_def.name
         if name_ in nodes:

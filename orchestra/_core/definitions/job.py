@@ -86,9 +86,9 @@ class JobDefinition:
                     f"Error when constructing JobDefinition '{self._name}': Input value provided for key "
                     f"'{input_name}', but job has no top-level input with that name."
                 )
-        from orchestra._core.plan import plan_for_job
+        from orchestra._core.plan import validate_plan
 
-        plan_for_job(self)  # surfaces unresolvable inputs and bad dynamic wiring at definition time
+        validate_plan(self)  # surfaces unresolvable inputs and bad dynamic wiring at definition time
 
     def validate_resource_requirements_satisfied(self, extra_keys: Any = ()) -> None:
         """Raise DagsterInvalidDefinitionError naming the first resource key an op needs but nobody provides."""

@@ -19,6 +19,7 @@ from orchestra._core.definitions.inout import (
 )
 from orchestra._core.definitions.node import NodeDefinition
 from orchestra._core.definitions.output import Output
+from orchestra._core.signatures import signature_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})
@@ -181,7 +182,7 @@ class _DecoratedFn:
         self.name = fn.__name__
         self.is_generator = inspect.isgeneratorfunction(fn)
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
-        params = list(inspect.signature(fn).parameters.values())
+        params = list(signature_of(fn).parameters.values())
         self.has_context = bool(params) and params[0].name in CONTEXT_NAMES
         if self.has_context:
             params = params[1:]

@@ -16,6 +16,7 @@ from orchestra._core.resources.definition import (
     TreatAsResourceParam,
     resource_init_call,
 )
+from orchestra._core.signatures import signature_of
 from orchestra._errors import (
     DagsterError,
     DagsterInvalidConfigError,
@@ -431,7 +432,7 @@ def resource_params(fn: Callable[..., Any]) -> list[str]:
     Each name is also the resource key the parameter receives.
     """
     try:
-        params = inspect.signature(fn).parameters
+        params = signature_of(fn).parameters
     except (TypeError, ValueError):
         return []
     try:

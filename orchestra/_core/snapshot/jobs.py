@@ -47,6 +47,16 @@ def graph_snapshot(graph_def: Any) -> dict[str, Any]:
         mapped_inputs.setdefault((mapping.mapped_node_name, mapping.mapped_node_input_name), []).append(
             mapping.graph_input_name
         )
+    # thousands of inputs and outputs share a handful of types: describe each type once, and give
+    # every input and output its own copy (keyed by identity, the type kept alive so its id stays its own)
+    type_snaps: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def type_snap(dagster_type: Any) -> dict[str, Any]:
+        entry = type_snaps.get(id(dagster_type))
+        if entry is None:
+            entry = type_snaps[id(dagster_type)] = (dagster_type, _type_snap(dagster_type))
+        return dict(entry[1])
+
     nodes = []
     for node in graph_def.nodes:
         definition = node.definition
@@ -61,7 +71,7 @@ def graph_snapshot(graph_def: Any) -> dict[str, Any]:
             "inputs": [
                 {
                     "name": d.name,
-                    "type": _type_snap(d.dagster_type),
+                    "type": type_snap(d.dagster_type),
                     "description": to_plain(d.description),
                     "has_default_value": to_plain(d.has_default_value),
                     "depends_on": _dependencies(graph_def, node.name, d.name),
@@ -72,7 +82,7 @@ def graph_snapshot(graph_def: Any) -> dict[str, Any]:
             "outputs": [
                 {
                     "name": d.name,
-                    "type": _type_snap(d.dagster_type),
+                    "type": type_snap(d.dagster_type),
                     "description": to_plain(d.description),
                     "is_required": to_plain(d.is_required),
                     "is_dynamic": to_plain(d.is_dynamic),

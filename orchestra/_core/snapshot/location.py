@@ -83,7 +83,7 @@ def _snapshot(defs: Any, location_name: str) -> dict[str, Any]:
         "location_name": location_name,
         "repository_name": repository.name,
         "metadata": _metadata(getattr(repository, "metadata", None)),
-        "asset_nodes": asset_node_snapshots(repository, jobs_by_asset),
+        "asset_nodes": None,  # plain by construction: set below, not walked again
         "asset_checks": asset_check_snapshots(repository, jobs_by_check),
         "schedules": [s.to_snapshot() for s in sorted(repository.schedule_defs, key=lambda s: s.name)],
         "sensors": [s.to_snapshot() for s in sorted(repository.sensor_defs, key=lambda s: s.name)],
@@ -93,6 +93,7 @@ def _snapshot(defs: Any, location_name: str) -> dict[str, Any]:
             for name in sorted({n for r in resources for n in r["env_vars"]})
         },
     })
+    snapshot["asset_nodes"] = asset_node_snapshots(repository, jobs_by_asset)
     job_snaps = [job_snapshot_and_json(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
     snapshot["jobs"] = [snap for snap, _ in job_snaps]
     jobs_json = "[" + ",".join(text for _, text in job_snaps) + "]"
