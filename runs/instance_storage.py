@@ -192,8 +192,6 @@ class DjangoEventLogStorage(EventLogStorage):
     def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
         services.dynamic_partition_delete(partitions_def_name=partitions_def_name, partition_key=partition_key)
 
-    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
-        return partition_key in self.get_dynamic_partitions(partitions_def_name)
 
     def dispose(self) -> None:
         self.flush()

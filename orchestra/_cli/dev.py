@@ -83,13 +83,8 @@ def _workspace_files(given: tuple[str, ...], home: Path) -> list[str]:
 
 def _ensure_admin_user() -> None:
     """Create an `admin` superuser the first time, printing its generated password once."""
-    import secrets
+    from core.services import admin_user_ensure_first
 
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model()
-    if users.objects.filter(is_superuser=True).exists():
-        return
-    password = secrets.token_urlsafe(12)
-    users.objects.create_superuser("admin", "", password)
-    click.echo(f"Created the first admin user: admin / {password}  (shown once; change it in the admin)")
+    password = admin_user_ensure_first(username="admin")
+    if password is not None:
+        click.echo(f"Created the first admin user: admin / {password}  (shown once; change it in the admin)")

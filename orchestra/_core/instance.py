@@ -81,18 +81,17 @@ class EventLogStorage(abc.ABC):
     def get_logs_for_run(self, run_id: str, cursor: int | None = None, of_type: Any = None, limit: int | None = None) -> list[EventLogEntry]:
         return [r.event_log_entry for r in self.get_records_for_run(run_id, cursor, of_type, limit)]
 
-    # Dynamic partitions live beside the event log, as in Dagster. Not abstract so that a storage
-    # written before they existed still loads; such a storage refuses them.
+    # Dynamic partitions live beside the event log, as in Dagster.
+    @abc.abstractmethod
     def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
         """The keys of a dynamic partitions definition, in the order they were added."""
-        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
 
+    @abc.abstractmethod
     def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
         """Add keys (those already present are left where they are)."""
-        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
 
-    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not store dynamic partitions")
+    @abc.abstractmethod
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None: ...
 
     def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
         return partition_key in self.get_dynamic_partitions(partitions_def_name)
