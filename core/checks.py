@@ -7,6 +7,8 @@ from importlib import import_module
 from django.conf import settings
 from django.core.checks import Error, register
 
+from core.components import entry_path
+
 _COMPONENT_KEYS = ("run_coordinator", "run_launcher", "compute_logs", "local_artifact_storage", "scheduler")
 
 
@@ -19,23 +21,36 @@ def check_instance_components(app_configs=None, **kwargs):
         entry = getattr(config, key)
         if entry is None:
             continue
+        # Dagster's names (dagster.core.run_coordinator.QueuedRunCoordinator, ...) read as ours.
+        module_name, _, class_name = entry_path(key, entry).rpartition(".")
         try:
-            module = import_module(entry.module)
+            module = import_module(module_name)
         except Exception as exc:  # any import failure of user-named code is a config error
             errors.append(
                 Error(
-                    f"{key}: module {entry.module!r} cannot be imported ({type(exc).__name__}: {exc})",
+                    f"{key}: module {module_name!r} cannot be imported ({type(exc).__name__}: {exc})",
                     hint=f"Fix '{key}.module' in {settings.INSTANCE.source}.",
                     id="orchestra.E001",
                 )
             )
             continue
-        if not isinstance(getattr(module, entry.class_, None), type):
+        cls = getattr(module, class_name, None)
+        if not isinstance(cls, type):
             errors.append(
                 Error(
-                    f"{key}: module {entry.module!r} has no class {entry.class_!r}",
+                    f"{key}: module {module_name!r} has no class {class_name!r}",
                     hint=f"Fix '{key}.class' in {settings.INSTANCE.source}.",
                     id="orchestra.E002",
+                )
+            )
+            continue
+        # A component may check its `config` up front (`config_errors(config) -> list[str]`).
+        for problem in getattr(cls, "config_errors", lambda config: [])(entry.config):
+            errors.append(
+                Error(
+                    f"{key}.config: {problem}",
+                    hint=f"Fix '{key}.config' in {settings.INSTANCE.source}.",
+                    id="orchestra.E003",
                 )
             )
     return errors

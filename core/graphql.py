@@ -10,6 +10,7 @@ from typing import Any
 
 import graphene
 from graphene_django.views import GraphQLView
+from graphql import GraphQLError
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,33 @@ class PythonError(graphene.ObjectType):
             cause=cls.from_exception(cause) if cause is not None else None,
         )
 
+    @classmethod
+    def from_error_data(cls, data: dict[str, Any]) -> PythonError:
+        """An error stored as data (`{cls_name, message, stack, cause}`, e.g. a code location's load error)."""
+        cause = data.get("cause")
+        return cls(
+            message=str(data.get("message") or ""),
+            className=data.get("cls_name"),
+            stack=[str(line) for line in data.get("stack") or []],
+            cause=cls.from_error_data(cause) if isinstance(cause, dict) else None,
+        )
+
     def resolve_causes(self, info) -> list[PythonError]:
         chain, link = [], self.cause
         while link is not None:
             chain.append(link)
             link = link.cause
         return chain
+
+
+class AssetKey(graphene.ObjectType):
+    """An asset key as its path (Dagster's `AssetKey`); used by runs' events and the workspace's asset nodes."""
+
+    path = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
+
+
+class AssetKeyInput(graphene.InputObjectType):
+    path = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
 
 
 class UnauthorizedError(graphene.ObjectType):
@@ -74,6 +96,10 @@ def errors_as_data(resolver: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class InputRefused(GraphQLError):
+    """Raised by a resolver outside a result union to refuse its arguments: answered 400, never 500."""
+
+
 class OrchestraGraphQLView(GraphQLView):
     """graphene-django's view with Dagster's status codes: a resolver that raised answers 500.
 
@@ -83,15 +109,15 @@ class OrchestraGraphQLView(GraphQLView):
 
     def execute_graphql_request(self, request, *args, **kwargs):
         result = super().execute_graphql_request(request, *args, **kwargs)
-        request.graphql_resolver_failed = bool(
-            result
-            and result.errors
-            and any(getattr(e, "original_error", None) is not None for e in result.errors)
-        )
+        originals = [getattr(e, "original_error", None) for e in (result.errors or [])] if result else []
+        request.graphql_resolver_failed = any(o is not None and not isinstance(o, InputRefused) for o in originals)
+        request.graphql_input_refused = any(isinstance(o, InputRefused) for o in originals)
         return result
 
     def get_response(self, request, data, show_graphiql=False):
         result, status_code = super().get_response(request, data, show_graphiql)
         if status_code == 200 and getattr(request, "graphql_resolver_failed", False):
             status_code = 500
+        elif status_code == 200 and getattr(request, "graphql_input_refused", False):
+            status_code = 400
         return result, status_code

@@ -290,6 +290,13 @@ class ResolvedInstance:
         entry = self.config.run_coordinator
         return self.config.run_queue is not None or (entry is not None and entry.class_ == "QueuedRunCoordinator")
 
+    @property
+    def monitoring_enabled(self) -> bool:
+        """Run monitoring is on unless `run_monitoring.enabled: false` is written out (Dagster 1.13
+        defaults to off; here every run must end even when its worker dies)."""
+        monitoring = self.config.run_monitoring
+        return monitoring.enabled or "enabled" not in monitoring.model_fields_set
+
     def database_settings(self) -> dict[str, Any]:
         """Django's `DATABASES['default']` for the configured storage."""
         storage = self.config.storage
@@ -347,6 +354,9 @@ class ResolvedInstance:
                 # Broadcast (remote control) messages; kombu's default is ./control in the cwd.
                 "control_folder": str(folder / "control"),
                 "store_processed": False,
+                # How often a consumer lists the queue folder (kombu's default, 1 s, is the latency of
+                # every message: a step of the celery executor waited ~1 s for delivery).
+                "polling_interval": 0.05,
             },
         }
 

@@ -7,11 +7,14 @@ from ninja import NinjaAPI
 
 from core.exceptions import Conflict, InvalidInput, NotFound
 from runs.api import router as runs_router
+from runs.api_launch import launch_run  # noqa: F401 - registers launch/terminate/re-execute on runs' router
+from workspace.api import router as workspace_router
 
 logger = logging.getLogger(__name__)
 
 api = NinjaAPI(title="Orchestra", version="1", urls_namespace="api")
 api.add_router("/", runs_router)
+api.add_router("/", workspace_router)
 
 
 @api.exception_handler(NotFound)

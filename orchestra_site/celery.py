@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra_site.settings")
 app = Celery("orchestra")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="step_tasks")  # the celery executor's step tasks (runs/step_tasks.py)
 
 
 @app.on_after_configure.connect

@@ -6,9 +6,13 @@ import graphene
 
 from runs.schema import INTERFACE_ONLY_TYPES as RUN_TYPES
 from runs.schema import RunMutations, RunQueries
+from runs.schema_instance import InstanceQueries
+from runs.schema_launch import INTERFACE_ONLY_TYPES as LAUNCH_TYPES
+from runs.schema_launch import LaunchMutations, LaunchQueries
+from workspace.schema import WorkspaceMutations, WorkspaceQueries
 
 
-class Query(RunQueries, graphene.ObjectType):
+class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, graphene.ObjectType):
     version = graphene.NonNull(graphene.String, description="The Orchestra version serving this API.")
 
     def resolve_version(root, info) -> str:
@@ -18,8 +22,8 @@ class Query(RunQueries, graphene.ObjectType):
             return "unknown"
 
 
-class Mutation(RunMutations, graphene.ObjectType):
+class Mutation(RunMutations, LaunchMutations, WorkspaceMutations, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES])
+schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES, *LAUNCH_TYPES])

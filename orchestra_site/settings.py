@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from core.instance_config import load_instance
+from launchers.beat import daemon_beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE = load_instance()
@@ -84,6 +85,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The daemon's system duties (run queue, run monitoring); beat stores them as PeriodicTask rows.
+CELERY_BEAT_SCHEDULE = daemon_beat_schedule(INSTANCE)
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

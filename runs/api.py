@@ -131,3 +131,56 @@ def delete_run(request: HttpRequest, run_id: str):
         return Status(403, {"detail": "You do not have permission to delete runs."})
     services.run_delete(run_id=run_id, actor=getattr(request, "user", None))
     return Status(204, None)
+
+
+# --- compute logs (captured stdout/stderr) ---------------------------------------------------------
+
+
+class CapturedLogOut(Schema):
+    data: str = Field(description="The bytes read, decoded as UTF-8 with replacement characters.")
+    cursor: int = Field(description="The byte offset after `data`; pass it back to read on.")
+    eof: bool = Field(description="True once capture has ended and everything was read.")
+
+
+class CaptureOut(Schema):
+    file_key: str
+    step_keys: list[str]
+    pid: int | None
+
+
+@router.get("/runs/{run_id}/logs", response={200: list[CaptureOut], 400: ErrorOut, 404: ErrorOut})
+def list_run_captures(request: HttpRequest, run_id: str):
+    """The run's compute log captures (one per LOGS_CAPTURED event)."""
+    from runs import compute_logs
+
+    return compute_logs.captured_log_keys(run_id=run_id)
+
+
+@router.get("/runs/{run_id}/logs/{path:file_key}/download", response={200: None, 400: ErrorOut, 404: ErrorOut})
+def download_captured_log(request: HttpRequest, run_id: str, file_key: str,
+                          io: str = Query("stdout", description="stdout or stderr")):
+    """The whole captured stream as a file."""
+    from django.http import FileResponse
+
+    from runs import compute_logs
+
+    path = compute_logs.captured_log_path(run_id=run_id, file_key=file_key, io_type=io)
+    extension = "out" if io in ("stdout", "out") else "err"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{file_key}.{extension}",  # noqa: SIM115
+                        content_type="text/plain; charset=utf-8")
+
+
+@router.get("/runs/{run_id}/logs/{path:file_key}", response={200: CapturedLogOut, 400: ErrorOut, 404: ErrorOut})
+def read_captured_log(
+    request: HttpRequest,
+    run_id: str,
+    file_key: str,
+    io: str = Query("stdout", description="stdout or stderr"),
+    cursor: int = Query(0, description="Byte offset to read from (the `cursor` of the previous answer)."),
+    limit: int = Query(65536, description="At most this many bytes (up to 4 MiB)."),
+):
+    """A chunk of a step's captured stdout or stderr, by file key (or step key), for a live tail."""
+    from runs import compute_logs
+
+    chunk = compute_logs.captured_log_read(run_id=run_id, file_key=file_key, io_type=io, cursor=cursor, limit=limit)
+    return {"data": chunk.data, "cursor": chunk.cursor, "eof": chunk.eof}

@@ -31,9 +31,10 @@ def instance_for_home(home: str | None = None, **storage_options: Any) -> Any:
         os.environ["ORCHESTRA_HOME"] = str(home)
     setup()
     from orchestra._core.instance import DagsterInstance
+    from runs.compute_logs import compute_log_manager
     from runs.instance_storage import DjangoEventLogStorage, DjangoRunStorage
 
     return DagsterInstance(
         DjangoRunStorage(), DjangoEventLogStorage(**storage_options), is_ephemeral=False,
-        storage_dir=os.environ["ORCHESTRA_HOME"],
+        storage_dir=os.environ["ORCHESTRA_HOME"], compute_log_manager=compute_log_manager(),
     )

@@ -119,6 +119,8 @@ class DjangoEventLogStorage(EventLogStorage):
         self.batches = 0
 
     def store_event(self, event: SdkEntry) -> None:
+        if getattr(event.dagster_event, "storage_id", None) is not None:
+            return  # already in the log: a Celery step task wrote it, the run worker only read it back
         with self.write_guard, self._lock:
             if not self._buffer:
                 self._oldest = time.monotonic()

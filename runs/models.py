@@ -87,7 +87,14 @@ class RunTag(models.Model):
     value = models.TextField(blank=True, default="")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["run", "key"], name="runtag_unique_key_per_run")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="runtag_unique_key_per_run"),
+            # One run per idempotency key: two concurrent submissions cannot both create a run.
+            models.UniqueConstraint(
+                fields=["key", "value"], condition=models.Q(key="orchestra/idempotency_key"),
+                name="runtag_unique_idempotency_key",
+            ),
+        ]
         indexes = [models.Index(fields=["key", "value", "run"], name="runtag_key_value_run")]
 
     def __str__(self) -> str:

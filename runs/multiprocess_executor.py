@@ -6,6 +6,15 @@ persistent IO manager) and sends its events and log lines back over a pipe; the 
 to the `ActiveExecution` and yields them to the run worker, which writes them. On an interrupt the
 parent sends SIGTERM to its children, forwards what they report while stopping, and re-raises.
 
+Everything a step starts dies with the run worker, even a SIGKILLed one: each step process leads a
+process group of its own (the processes its op starts join it) and forks a small watchdog into that
+group, which blocks on the read end of a "lifeline" pipe whose only write end the run worker holds.
+When the worker dies for any reason the kernel closes that end; the watchdog reads EOF and SIGKILLs
+the group. The watchdog is plain Python that runs no user code, so an op that holds the interpreter
+cannot delay it. On its normal way out the run worker SIGKILLs each step's group after reaping it,
+so nothing an op left behind outlives the run. (The `forkserver` server exits by itself when the
+worker that started it dies: Python's fork server watches its own "alive" pipe.)
+
 This module imports no Django: it is what a step process imports.
 """
 
@@ -14,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -22,6 +32,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from orchestra._core.active import ActiveExecution
+from orchestra._core.compute_logs import captured_logs_event
 from orchestra._core.events import (
     DagsterEvent,
     EngineEventData,
@@ -51,10 +62,12 @@ def load_job(origin: dict[str, Any] | None, job_name: str, op_selection: list[st
 
     if not origin:
         raise ValueError("the run has no code origin to load its job from")
-    unknown = set(origin) - ORIGIN_KEYS
+    # `executable_path` says which interpreter runs the code (the launcher's concern), not where it is
+    pointer = {k: v for k, v in origin.items() if k != "executable_path"}
+    unknown = set(pointer) - ORIGIN_KEYS
     if unknown:
         raise ValueError(f"the run's code origin has unknown keys {sorted(unknown)}; expected some of {sorted(ORIGIN_KEYS)}")
-    job_def = load_definitions(**origin).resolve_job_def(job_name)
+    job_def = load_definitions(**pointer).resolve_job_def(job_name)
     return job_def.get_subset(op_selection=op_selection) if op_selection else job_def
 
 
@@ -70,6 +83,7 @@ class StepTask:
     retry_number: int
     known: Any
     retries_enabled: bool
+    compute_log_manager: Any = None  # each step process captures its own stdout/stderr
 
 
 class MultiprocessExecutor(Executor):
@@ -124,6 +138,8 @@ class MultiprocessExecutor(Executor):
                                  require_upstream_step_success=self.require_upstream_step_success)
         run_context.active = active  # type: ignore[attr-defined]
         children: dict[Connection, _Child] = {}
+        # The worker keeps the only write end; its death (however it dies) is EOF for every step's watchdog.
+        lifeline, lifeline_end = mp.Pipe(duplex=False)
         # Steps taken from the ActiveExecution that wait for a tag concurrency limit, in priority order.
         held: list[Any] = []
         exiting: list[_Child] = []  # finished steps whose processes may still be shutting down
@@ -137,8 +153,9 @@ class MultiprocessExecutor(Executor):
                         "STEP_WORKER_STARTING", f'Launching subprocess for "{step.key}".', EngineEventData(), step.key
                     )
                     task = StepTask(origin, run_context.run, run_context.run_config, _storage_dir(run_context.instance),
-                                    step.key, active.retry_number(step.key), active.known, self._retries_enabled)
-                    child = _Child.start(mp, task, step)
+                                    step.key, active.retry_number(step.key), active.known, self._retries_enabled,
+                                    getattr(run_context.instance, "compute_log_manager", None))
+                    child = _Child.start(mp, task, step, lifeline)
                     children[child.conn] = child
                 if not children:
                     if active.sleep_interval() > 0:
@@ -170,6 +187,7 @@ class MultiprocessExecutor(Executor):
                     yield from child.receive(run_context)
                     if child.finished:
                         del children[conn]
+                        exiting.append(child)  # reaped below, with its process group
             raise
         finally:
             # Also reached when the consumer stops early (the generator is closed): nothing outlives the run.
@@ -177,6 +195,8 @@ class MultiprocessExecutor(Executor):
                 child.stop()
             for child in [*children.values(), *exiting]:
                 child.reap(STOP_GRACE_SECONDS)
+            lifeline.close()
+            lifeline_end.close()
         elapsed = format_duration((time.perf_counter() - started) * 1000)
         yield run_context.event(
             "ENGINE_EVENT", f"Multiprocess executor: parent process exiting after {elapsed} (pid: {pid})", EngineEventData()
@@ -236,9 +256,9 @@ class _Child:
         self.finished = False
 
     @classmethod
-    def start(cls, mp: Any, task: StepTask, step: Any) -> _Child:
+    def start(cls, mp: Any, task: StepTask, step: Any, lifeline: Connection | None = None) -> _Child:
         parent_end, child_end = mp.Pipe(duplex=False)
-        process = mp.Process(target=step_process_main, args=(child_end, task), name=f"step-{task.step_key}")
+        process = mp.Process(target=step_process_main, args=(child_end, task, lifeline), name=f"step-{task.step_key}")
         process.start()
         child_end.close()
         return cls(process, parent_end, task, step)
@@ -281,17 +301,23 @@ class _Child:
                 os.kill(self.process.pid, signal.SIGTERM)
 
     def reap(self, timeout: float) -> None:
+        """Wait for the step process, then SIGKILL its process group: what its op started dies too."""
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(1)
+        # The step process led a group of its own (`_die_with_run_worker`); its id is the process's pid.
+        # Linux does not hand a pid out while a group of that id exists, so this reaches no stranger.
+        with contextlib.suppress(OSError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 # --- the step process ---------------------------------------------------------------------------------
 
 
-def step_process_main(conn: Connection, task: StepTask) -> None:
+def step_process_main(conn: Connection, task: StepTask, lifeline: Connection | None = None) -> None:
     """Entry point of a step process: run one step and send everything it produces to the parent."""
+    watchdog = _die_with_run_worker(lifeline) if lifeline is not None else None
     interrupted: list[int] = []
 
     def interrupt(signum: int, frame: Any) -> None:
@@ -317,16 +343,20 @@ def step_process_main(conn: Connection, task: StepTask) -> None:
                 send(("event", _failure(run_context, step.key, error, ErrorSource.FRAMEWORK_ERROR)))
                 ended = True
                 return
-            step_events: list[DagsterEvent] = []
-            for event in worker.run_step(step, task.retry_number, task.known):
-                send(("event", event))
-                if event.event_type_value in _STEP_ENDS:
-                    ended = True
-                if step.hook_defs:
-                    step_events.append(event)
-            if step.hook_defs:
-                for event in worker.run_hooks(step, step_events):
+            with captured_logs_event(task.compute_log_manager, run_id=run_context.run_id,
+                                     job_name=run_context.job_name, step_keys=[step.key]) as logs_captured:
+                if logs_captured is not None:
+                    send(("event", logs_captured))
+                step_events: list[DagsterEvent] = []
+                for event in worker.run_step(step, task.retry_number, task.known):
                     send(("event", event))
+                    if event.event_type_value in _STEP_ENDS:
+                        ended = True
+                    if step.hook_defs:
+                        step_events.append(event)
+                if step.hook_defs:
+                    for event in worker.run_hooks(step, step_events):
+                        send(("event", event))
     except BaseException as exc:  # noqa: BLE001 - every way out is reported to the parent
         if not ended and run_context is not None:
             source = ErrorSource.INTERRUPT if isinstance(exc, DagsterExecutionInterruptedError) else ErrorSource.FRAMEWORK_ERROR
@@ -336,6 +366,65 @@ def step_process_main(conn: Connection, task: StepTask) -> None:
         with contextlib.suppress(Exception):
             conn.send(("done", None))
         conn.close()
+        if watchdog is not None:
+            watchdog.release()
+
+
+class _Watchdog:
+    """The step process's end of its watchdog: closing `alive` tells the watchdog the step is over."""
+
+    def __init__(self, pid: int, alive: int):
+        self.pid = pid
+        self.alive = alive
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.alive)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)  # it exits at once on EOF; reaped here, it leaves no zombie behind
+
+
+def _die_with_run_worker(lifeline: Connection) -> _Watchdog | None:
+    """Lead a new process group and fork the watchdog that SIGKILLs it when the run worker dies.
+
+    Called first thing in the step process, while it has a single thread (forking is safe). The
+    watchdog waits for EOF on either the lifeline (the run worker is gone: kill the group, itself
+    included) or `alive` (the step process ended normally: exit quietly).
+    """
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    alive_r, alive_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(alive_r)
+        os.close(alive_w)
+        return None  # no watchdog: the run worker still kills the group on its normal way out
+    if pid:
+        os.close(alive_r)
+        return _Watchdog(pid, alive_w)
+    try:  # the watchdog: never returns into the step's code
+        os.close(alive_w)
+        _close_all_but(lifeline.fileno(), alive_r)  # above all the step's event pipe: its EOF must not wait for us
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        ready, _, _ = select.select([lifeline.fileno(), alive_r], [], [])
+        if lifeline.fileno() in ready:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+    finally:
+        os._exit(0)
+
+
+def _close_all_but(*keep: int) -> None:
+    """Close every descriptor above stderr except `keep`."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _step_context(conn: Connection, task: StepTask) -> tuple[RunContext, Any]:

@@ -16,11 +16,12 @@ import yaml
 from graphene.types.generic import GenericScalar
 
 from core.exceptions import InvalidInput, NotFound
-from core.graphql import Error, PythonError, UnauthorizedError, errors_as_data
+from core.graphql import AssetKeyInput, Error, PythonError, UnauthorizedError, errors_as_data
 from core.permissions import Permission, has_permission
 from runs import models as run_models
 from runs import selectors, services
 from runs.schema_events import DagsterRunEvent, MaterializationEvent, asset_key_path
+from runs.schema_logs import LogQueries
 from runs.schema_metadata import METADATA_ENTRY_TYPES, AssetKey
 
 RunStatus = graphene.Enum.from_enum(run_models.RunStatus, description="The status of a run.")
@@ -324,10 +325,6 @@ def run_filter_from_input(data: Any) -> selectors.RunFilter | None:
 # --- assets -----------------------------------------------------------------------------------------
 
 
-class AssetKeyInput(graphene.InputObjectType):
-    path = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
-
-
 @dataclass(frozen=True)
 class AssetRef:
     """An asset known to the asset index, by its stored key (the path joined by '/')."""
@@ -439,7 +436,7 @@ def resolve_asset(root, info, assetKey) -> Any:
     return AssetRef(key)
 
 
-class RunQueries(graphene.ObjectType):
+class RunQueries(LogQueries, graphene.ObjectType):
     """The runs app's root query fields; composed into the root `Query` by `orchestra_site.schema`."""
 
     runsOrError = graphene.NonNull(

@@ -16,6 +16,8 @@ from typing import Any
 
 import graphene
 
+from core.graphql import AssetKey as AssetKey  # shared with the workspace's asset nodes
+
 INT32 = range(-(2**31), 2**31)
 
 
@@ -34,10 +36,6 @@ def decode_tagged(value: Any) -> Any:
                 return {str(decode_tagged(k)): decode_tagged(item) for k, item in payload}
         return {k: decode_tagged(item) for k, item in value.items()}
     return value
-
-
-class AssetKey(graphene.ObjectType):
-    path = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
 
 
 class MetadataEntry(graphene.Interface):

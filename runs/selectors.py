@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
@@ -222,3 +223,16 @@ def dynamic_partition_keys(*, partitions_def_name: str) -> list[str]:
         .order_by("id")
         .values_list("partition_key", flat=True)
     )
+
+
+def run_config_check(*, job_name: str, location_name: str | None = None, repository_name: str | None = None,
+                     run_config: Any = None, op_selection: Sequence[str] | None = None) -> dict[str, Any]:
+    """Validate run config for a job (or an op subset of it) against its stored snapshot, creating nothing;
+    answer the config as a plain dict. Raises what `run_submit` raises for the same input (JobNotFound,
+    SelectionInvalid, RunConfigInvalid)."""
+    from runs import submission
+
+    target = submission.resolve_target(job_name=job_name, location_name=location_name,
+                                       repository_name=repository_name)
+    nodes = submission.resolve_op_selection(target.job, op_selection) if op_selection else None
+    return submission.validate_run_config(target.job, run_config, nodes)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidInput, NotFound
+from runs import submission
 from runs.models import (
     FINISHED_STATUSES,
     AssetCheckIndex,
@@ -29,10 +30,14 @@ from runs.models import (
     RunTag,
     new_run_id,
 )
+from runs.submission import JobNotFound, RunConfigInvalid, SelectionInvalid  # noqa: F401 - the contract's names
 
 # Dagster's event-type -> run-status map (dagster/_core/events EVENT_TYPE_TO_PIPELINE_RUN_STATUS).
 RUN_EVENT_STATUS: dict[str, RunStatus] = {
     "RUN_ENQUEUED": RunStatus.QUEUED,
+    # Not in Dagster's map (its daemon goes QUEUED -> STARTING in one event); here the dequeue
+    # records its claim first and `run_launch` takes the run from NOT_STARTED (runs/queue.py).
+    "RUN_DEQUEUED": RunStatus.NOT_STARTED,
     "RUN_STARTING": RunStatus.STARTING,
     "RUN_START": RunStatus.STARTED,
     "RUN_RESUMED": RunStatus.STARTED,
@@ -154,6 +159,18 @@ def run_delete(*, run_id: str, actor: Any = None) -> None:
         EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
         RunTag.objects.filter(run_id=run.pk)._raw_delete(RunTag.objects.db)
         Run.objects.filter(pk=run.pk)._raw_delete(Run.objects.db)
+
+
+def run_wipe(*, actor: Any = None) -> int:
+    """Delete every run with its tags and events, and the asset index built from them (Dagster's
+    `instance.wipe()`); answers how many runs were deleted."""
+    from runs.models import AssetCheckIndex, AssetIndex
+
+    with transaction.atomic():
+        count = Run.objects.count()
+        for model in (AssetCheckIndex, AssetIndex, EventLogEntry, RunTag, Run):
+            model.objects.all()._raw_delete(model.objects.db)
+    return count
 
 
 def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = True) -> StoreResult:
@@ -295,6 +312,245 @@ def run_heartbeat(*, run_id: str) -> str | None:
     """Record that the run's worker is alive; answer the run's status (None if it was deleted)."""
     Run.objects.filter(run_id=run_id).update(heartbeat_at=timezone.now())
     return Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()
+
+
+# --- submitting, launching and terminating runs (DESIGN.md §3) -------------------------------------
+
+logger = logging.getLogger(__name__)
+IDEMPOTENCY_KEY_TAG = "orchestra/idempotency_key"
+CODE_LOCATION_TAG = "dagster/code_location"  # set by Dagster on every run created from a location
+
+
+class RunNotTerminable(Conflict):
+    """The run is finished: there is nothing left to terminate."""
+
+
+def run_submit(
+    *,
+    job_name: str,
+    location_name: str | None = None,
+    repository_name: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    op_selection: Sequence[str] | None = None,
+    asset_selection: Sequence[str] | None = None,
+    asset_check_selection: Sequence[str] | None = None,
+    step_keys_to_execute: Sequence[str] | None = None,
+    parent_run_id: str | None = None,
+    root_run_id: str | None = None,
+    actor: Any = None,
+) -> Run:
+    """Create a run of `job_name` and hand it to the configured run coordinator.
+
+    Everything is checked against the location's stored snapshot before anything is written: the job
+    exists (JobNotFound), the run config fits its schema (RunConfigInvalid, every error with its path
+    and reason), the selections name real ops, assets, checks and steps (SelectionInvalid). The run
+    gets the location's code origin, the job's run tags under the given tags, and Dagster's
+    `dagster/code_location` tag. DefaultRunCoordinator launches it at once (-> STARTING);
+    QueuedRunCoordinator enqueues it (-> QUEUED) for the daemon. A tag `orchestra/idempotency_key`
+    answers the run an earlier submission with the same key created (a unique index on that tag
+    settles two concurrent submissions).
+    """
+    from runs.launching import SubmitRunContext, instance_run_coordinator
+
+    given_tags = dict(tags or {})
+    idempotency_key = given_tags.get(IDEMPOTENCY_KEY_TAG)
+    if idempotency_key is not None:
+        existing = _run_for_idempotency_key(idempotency_key)
+        if existing is not None:
+            return existing
+    target = submission.resolve_target(job_name=job_name, location_name=location_name, repository_name=repository_name)
+    job = target.job
+    if not any(target.origin.get(key) for key in ("python_file", "module_name", "package_name")):
+        raise InvalidInput(
+            f"code location {target.location_name!r} has no python_file, module_name or package_name to start a "
+            "run worker from (a `code_server` entry served by someone else): give the entry its code pointer"
+        )
+    op_selection = list(op_selection) if op_selection else None
+    if op_selection is not None and (asset_selection is not None or asset_check_selection):
+        raise InvalidInput("op_selection cannot be combined with asset_selection or asset_check_selection")
+    nodes = submission.resolve_op_selection(job, op_selection) if op_selection is not None else None
+    assets = submission.resolve_asset_selection(job, asset_selection) if asset_selection is not None else None
+    if assets is not None:
+        nodes = submission.asset_selection_nodes(job, assets)
+    checks = (
+        submission.resolve_check_selection(job, asset_check_selection) if asset_check_selection is not None else None
+    )
+    steps = submission.check_step_keys(job, step_keys_to_execute) if step_keys_to_execute is not None else None
+    config = submission.validate_run_config(job, run_config, nodes)
+    job_tags = {str(k): str(v) for k, v in (job.snapshot.get("run_tags") or {}).items()}
+    all_tags = {**job_tags, **given_tags, CODE_LOCATION_TAG: target.location_name}
+    coordinator = instance_run_coordinator()
+    try:
+        with transaction.atomic():
+            run = run_create(
+                job_name=job.name, run_config=config, tags=all_tags, location_name=target.location_name,
+                repository_name=target.repository_name, op_selection=op_selection, asset_selection=assets,
+                asset_check_selection=checks, step_keys_to_execute=steps, parent_run_id=parent_run_id,
+                root_run_id=root_run_id, snapshot_id=str(job.snapshot.get("snapshot_id") or ""),
+                origin=target.origin, actor=actor,
+            )
+            coordinator.submit_run(SubmitRunContext(run=run, actor=actor))
+    except IntegrityError:
+        # Another submission with the same idempotency key committed first.
+        existing = _run_for_idempotency_key(idempotency_key) if idempotency_key is not None else None
+        if existing is None:
+            raise
+        return existing
+    run.refresh_from_db()
+    return run
+
+
+def _run_for_idempotency_key(key: str) -> Run | None:
+    return Run.objects.filter(tags__key=IDEMPOTENCY_KEY_TAG, tags__value=key).first()
+
+
+def run_enqueue(*, run_id: str, actor: Any = None) -> Run:
+    """NOT_STARTED -> RUN_ENQUEUED (QUEUED), for the daemon's dequeue; a no-op in any other status."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        if run.status == RunStatus.NOT_STARTED:
+            event_store(run_id=run_id, events=[EventInput(event_type="RUN_ENQUEUED")])
+            run.refresh_from_db()
+    return run
+
+
+def run_launch(*, run_id: str, actor: Any = None) -> Run:
+    """NOT_STARTED -> RUN_STARTING (STARTING), then the configured launcher starts the run worker.
+
+    A no-op for a run in any other status, so calling it twice launches once (the row lock settles
+    concurrent calls). A launcher that raises fails the run at once with the error in an engine
+    event (Dagster's "launch_run" does the same), so no run waits in STARTING for a worker that
+    will never come. A launcher that cannot be built (orchestra.yaml names a class that does not
+    load; the start-up system check refuses that) raises ImproperlyConfigured and changes nothing:
+    run monitoring launches the run again once the configuration is fixed.
+    """
+    from runs.launching import LaunchRunContext, instance_run_launcher
+
+    launcher = instance_run_launcher()  # a launcher that cannot be built raises here, leaving the run NOT_STARTED
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        if run.status != RunStatus.NOT_STARTED:
+            return run
+        event_store(run_id=run_id, events=[EventInput(event_type="RUN_STARTING")])
+    run.refresh_from_db()
+    try:
+        launcher.launch_run(LaunchRunContext(run=run, actor=actor))
+    except Exception as exc:  # any launcher fault: record it on the run instead of leaving it STARTING
+        logger.exception("launching run %s failed", run_id)
+        _fail_run(run, f"Launching the run worker failed: {type(exc).__name__}: {exc}", error=_error_of(exc),
+                  failure_reason="RUN_EXCEPTION")
+    run.refresh_from_db()
+    return run
+
+
+def run_terminate(*, run_id: str, actor: Any = None, force: bool = False) -> Run:
+    """Stop a run. QUEUED / NOT_STARTED runs are CANCELED at once (RUN_CANCELING, RUN_CANCELED, as
+    Dagster's queued coordinator writes); STARTING / STARTED runs get RUN_CANCELING and the launcher
+    stops their worker, which writes RUN_CANCELED (a worker on another host sees CANCELING through
+    its heartbeat). `force` (Dagster's MARK_AS_CANCELED_IMMEDIATELY) also writes RUN_CANCELED at once.
+
+    Raises NotFound for an unknown run and RunNotTerminable for a finished one.
+    """
+    from runs.launching import instance_run_launcher
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        if run.status in FINISHED_STATUSES:
+            raise RunNotTerminable(f"run {run_id} is {run.status}: a finished run cannot be terminated")
+        stop_worker = run.status in (RunStatus.STARTING, RunStatus.STARTED, RunStatus.CANCELING,
+                                     RunStatus.SUSPENDED, RunStatus.MANAGED)
+        events = []
+        if run.status != RunStatus.CANCELING:
+            events.append(EventInput(event_type="RUN_CANCELING", message="Sending run termination request."))
+        if not stop_worker or force:
+            message = (
+                "This run has been marked as canceled from outside the execution context." if stop_worker
+                else "This run was canceled before it started."
+            )
+            events.append(EventInput(event_type="RUN_CANCELED", level=logging.ERROR, message=message))
+        event_store(run_id=run_id, events=events)
+    if stop_worker:
+        try:
+            instance_run_launcher().terminate(run_id)
+        except Exception:  # the CANCELING status still reaches the worker through its heartbeat
+            logger.exception("the run launcher could not terminate run %s", run_id)
+    run.refresh_from_db()
+    return run
+
+
+def run_worker_exited(*, run_id: str, pid: int, hostname: str, returncode: int, output: str = "",
+                      actor: Any = None) -> Run | None:
+    """A launcher saw the run worker process `pid` exit: finish the run if the worker could not.
+
+    A worker that exits normally has already written the run's terminal event, so nothing changes. A
+    worker that died first (a crash, a kill, an interpreter that could not start it) leaves the run
+    unfinished: it is then CANCELED if it was CANCELING, else FAILED, with an engine event giving the
+    exit code and the end of the process's output. A run claimed by another worker (a redelivered
+    task whose worker refused it) is left alone. Answers the run, or None if it was deleted.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None or run.status in FINISHED_STATUSES:
+            return run
+        worker = (run.launcher or {}).get("worker") or {}
+        claimed_by_this = worker.get("pid") == pid and worker.get("hostname") == hostname
+        if run.heartbeat_at is not None and not claimed_by_this:
+            return run
+        if run.status in (RunStatus.QUEUED, RunStatus.NOT_STARTED):
+            return run
+        how = f"killed by signal {-returncode}" if returncode < 0 else f"exited with code {returncode}"
+        when = "before it started the run" if run.heartbeat_at is None else "before the run finished"
+        message = f"Run worker process (pid: {pid}) on {hostname} {how} {when}."
+        tail = output.strip()[-4000:]
+        payload: dict[str, Any] = {"pid": pid, "metadata": [], "marker_start": None, "marker_end": None}
+        if tail:
+            payload["metadata"] = [{"label": "output", "type": "text", "data": tail}]
+        events = [EventInput(event_type="ENGINE_EVENT", level=logging.ERROR, message=message, payload=payload)]
+        if run.status == RunStatus.CANCELING:
+            events.append(EventInput(event_type="RUN_CANCELED", level=logging.ERROR,
+                                     message=f'Execution of run for "{run.job_name}" canceled.'))
+        else:
+            error = {"message": message + (f"\n{tail}" if tail else ""), "stack": [], "cls_name": None,
+                     "cause": None, "context": None}
+            events.append(EventInput(event_type="RUN_FAILURE", level=logging.ERROR, message=message,
+                                     payload={"error": error, "failure_reason": "UNEXPECTED_TERMINATION"}))
+        event_store(run_id=run_id, events=events, strict=False)
+    run.refresh_from_db()
+    return run
+
+
+def run_launcher_record(*, run_id: str, info: Mapping[str, Any], actor: Any = None) -> None:
+    """Merge what a launcher knows about the run worker it started (pid, host, task id) into `Run.launcher`."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().only("id", "launcher").filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound("run", run_id)
+        run.launcher = {**(run.launcher or {}), **dict(info)}
+        run.save(update_fields=["launcher"])
+
+
+def _fail_run(run: Run, message: str, *, error: Any, failure_reason: str) -> None:
+    payload = {"metadata": [], "error": error, "marker_start": None, "marker_end": None}
+    event_store(run_id=run.run_id, strict=False, events=[
+        EventInput(event_type="ENGINE_EVENT", level=logging.ERROR, message=message, payload=payload),
+        EventInput(event_type="RUN_FAILURE", level=logging.ERROR,
+                   message=f'Execution of run for "{run.job_name}" failed. {message}',
+                   payload={"error": error, "failure_reason": failure_reason}),
+    ])
+
+
+def _error_of(exc: BaseException) -> Any:
+    from orchestra._core.event_data import SerializableErrorInfo
+    from runs.event_payloads import json_value
+
+    return json_value(SerializableErrorInfo.from_exception(exc))
 
 
 PARTITION_KEY_MAX = 255

@@ -11,6 +11,7 @@ is lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 3.0  # ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS overrides it
 EXIT_SUCCESS, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
+# Statuses that stop the worker when its heartbeat reads them: a terminate request, or a run ended elsewhere.
+_STOP_STATUSES = frozenset({RunStatus.CANCELING, RunStatus.FAILURE, RunStatus.CANCELED})
 _STEP_BOUNDARY = ("STEP_START", "STEP_RESTARTED", "STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_SKIPPED")
 
 
@@ -91,7 +94,11 @@ class Heartbeat(threading.Thread):
 
     It also watches for a termination request: when the run turns CANCELING (a terminate from the UI,
     GraphQL or REST, possibly on another machine) it sends this process SIGTERM, so a request recorded
-    in the database stops the run like a signal from the launcher.
+    in the database stops the run like a signal from the launcher. So it does when the run ended by
+    someone else's hand (FAILURE from run monitoring, CANCELED from a forced terminate): the run's
+    log refuses whatever the steps still do, so they are stopped rather than left running. (When the
+    worker itself wrote that end, it is past `Termination.closed` before the signal could matter,
+    or the interrupt finds a closed log and changes nothing.)
     """
 
     def __init__(self, run_id: str, storage: Any, interval: float = HEARTBEAT_SECONDS):
@@ -101,6 +108,7 @@ class Heartbeat(threading.Thread):
         self.interval = interval
         self._stopped = threading.Event()
         self.cancel_requested = False
+        self.ended_elsewhere = False  # the run turned FAILURE/CANCELED while this worker was executing it
 
     def run(self) -> None:
         next_beat = time.monotonic() + self.interval
@@ -111,8 +119,12 @@ class Heartbeat(threading.Thread):
                     if time.monotonic() >= next_beat:
                         status = services.run_heartbeat(run_id=self.run_id)
                         next_beat = time.monotonic() + self.interval
-                        if status == RunStatus.CANCELING and not self.cancel_requested:
+                        if status in _STOP_STATUSES and not self.cancel_requested and not self._stopped.is_set():
                             self.cancel_requested = True
+                            self.ended_elsewhere = status != RunStatus.CANCELING
+                            if self.ended_elsewhere:
+                                logger.warning("run %s turned %s while this worker executed it; stopping its steps",
+                                               self.run_id, status)
                             os.kill(os.getpid(), signal.SIGTERM)
                 except Exception:  # a database hiccup must not end the run; the next tick retries
                     logger.exception("run worker heartbeat failed for run %s", self.run_id)
@@ -179,6 +191,7 @@ def run_worker_execute(*, run_id: str) -> int:
         storage.flush()
         _write(run_id, EventInput(event_type="ENGINE_EVENT", message=f"Process for run exited (pid: {pid}).",
                                   payload={"pid": pid, "metadata": []}))
+        _kill_group_members()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     # The stored status decides: a signal that arrived after RUN_SUCCESS does not make the run fail.
@@ -186,7 +199,7 @@ def run_worker_execute(*, run_id: str) -> int:
 
 
 def executor_for(job_def: Any, dagster_run: Any) -> Any:
-    """The server's multiprocess engine when the run config selects `multiprocess`, else None.
+    """The server's multiprocess or Celery engine when the job's executor is one of them, else None.
 
     None leaves the choice to the job's executor definition (`in_process`, custom executors), and
     to `execute_run` the reporting of an invalid run config.
@@ -194,7 +207,7 @@ def executor_for(job_def: Any, dagster_run: Any) -> Any:
     from orchestra._core.run_config import process_job_run_config
 
     name = job_def.executor_def.name
-    if name not in ("multiprocess", "multi_or_in_process_executor"):
+    if name not in ("multiprocess", "multi_or_in_process_executor", "celery"):
         return None
     subset = job_def.get_subset(op_selection=dagster_run.op_selection) if dagster_run.op_selection else job_def
     try:
@@ -202,6 +215,11 @@ def executor_for(job_def: Any, dagster_run: Any) -> Any:
     except Exception:
         return None
     config = (processed.get("execution") or {}).get("config")
+    if name == "celery":  # a Celery task per step (runs/celery_executor.py)
+        from runs.celery_executor import CeleryExecutor
+
+        _celery_app_load()
+        return CeleryExecutor.from_config(config or {})
     if config is None:  # no execution block: the definition's default (multiprocess for jobs)
         config = {"multiprocess": {}} if name == "multi_or_in_process_executor" else {}
     if name == "multi_or_in_process_executor":
@@ -209,6 +227,42 @@ def executor_for(job_def: Any, dagster_run: Any) -> Any:
             return None
         config = config["multiprocess"] or {}
     return MultiprocessExecutor.from_config(config)
+
+
+def _kill_group_members() -> None:
+    """SIGKILL what is left in this worker's process group (what an in-process op started), when the
+    worker leads the group, as under the subprocess launcher; a worker sharing a group does nothing.
+
+    Multiprocess step processes lead groups of their own, killed by the executor as it reaps them.
+    """
+    me = os.getpid()
+    if os.getpgid(0) != me or not os.path.isdir("/proc/self"):
+        return
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                pgrp = int(handle.read().rsplit(b")", 1)[1].split()[2])
+        except (OSError, IndexError, ValueError):
+            continue
+        if pgrp == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(name), signal.SIGKILL)
+
+
+def _celery_app_load() -> None:
+    """Create the deployment's Celery app, which a run worker starts without (`settings_worker`).
+
+    The app (`settings.ORCHESTRA_CELERY_APP`, a dotted path) becomes Celery's current app, so the
+    executor's `current_app` has the instance's broker; under the web settings it already exists.
+    """
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "ORCHESTRA_CELERY_APP", None)
+    if path:
+        import_string(path)
 
 
 def _cancel(run_id: str, job_name: str, exc: BaseException) -> None:

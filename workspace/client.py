@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -58,6 +59,30 @@ class CodeServerClient:
         """`{location_name, server_id, snapshot, error}`: the snapshot, or the load error as data."""
         return self._request("GET", "/snapshot")
 
+    def snapshot_document(self) -> SnapshotDocument | None:
+        """The snapshot as the JSON text the server built (`GET /snapshot.json`), not decoded here.
+
+        None when there is no such document: the location failed to load (ask `snapshot()` for the
+        error) or the server predates the endpoint. Storing the text as it came spares decoding and
+        re-encoding megabytes for a large location.
+        """
+        url = self.url + "/snapshot.json"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url), timeout=self.timeout + _TRANSPORT_MARGIN) as response:
+                headers = response.headers
+                return SnapshotDocument(
+                    text=response.read().decode(), snapshot_id=headers.get("X-Orchestra-Snapshot-Id", ""),
+                    server_id=headers.get("X-Orchestra-Server-Id"), version=headers.get("X-Orchestra-Version"),
+                    api_version=_int_or_none(headers.get("X-Orchestra-Api-Version")),
+                )
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 409):
+                return None
+            raise CodeServerRequestError(exc.code, f"code server at {self.url}: HTTP {exc.code}", {}) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise CodeServerUnavailable(f"code server at {self.url} did not answer GET /snapshot.json: {reason}") from None
+
     def evaluate_schedule(self, name: str, scheduled_time: dt.datetime | float | None,
                           timeout: float | None = None) -> dict[str, Any]:
         body = {"scheduled_time": _timestamp(scheduled_time), "timeout": timeout}
@@ -65,13 +90,18 @@ class CodeServerClient:
 
     def evaluate_sensor(self, name: str, *, cursor: str | None, last_run_key: str | None,
                         last_tick_time: dt.datetime | float | None, last_sensor_start_time: float | None = None,
-                        timeout: float | None = None) -> dict[str, Any]:
+                        timeout: float | None = None, run_status_runs: list[dict[str, Any]] | None = None,
+                        asset_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """`run_status_runs`: for a run status sensor, the runs (and status events) to evaluate it for;
+        `asset_events`: for an asset sensor, the materializations its `context.instance` answers from."""
         body = {
             "cursor": cursor,
             "last_run_key": last_run_key,
             "last_tick_time": _timestamp(last_tick_time),
             "last_sensor_start_time": _timestamp(last_sensor_start_time),
             "timeout": timeout,
+            "run_status_runs": run_status_runs,
+            "asset_events": asset_events,
         }
         return self._request("POST", f"/sensors/{quote(name, safe='')}/evaluate", body, timeout=timeout)
 
@@ -105,6 +135,24 @@ class CodeServerClient:
             raise CodeServerUnavailable(f"code server at {self.url} did not answer {method} {path}: {reason}") from None
         except ValueError as exc:
             raise CodeServerUnavailable(f"code server at {self.url} answered {method} {path} with bad JSON: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SnapshotDocument:
+    """A location's snapshot as JSON text, with what the server said about it."""
+
+    text: str
+    snapshot_id: str
+    server_id: str | None
+    version: str | None
+    api_version: int | None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _timestamp(value: dt.datetime | float | None) -> float | None:

@@ -32,3 +32,22 @@ def loaded_snapshots() -> dict[str, dict[str, Any]]:
     """Every loaded location's snapshot by location name (one query)."""
     rows = CodeLocation.objects.filter(status=LocationStatus.LOADED).values_list("name", "snapshot")
     return {name: snapshot for name, snapshot in rows if snapshot is not None}
+
+
+def location_list_with_snapshots() -> list[CodeLocation]:
+    """Every location with its snapshot, by name (one query): what the workspace and repository lists read."""
+    return list(CodeLocation.objects.order_by("name"))
+
+
+
+def job_snapshot(*, location_name: str, job_name: str, repository_name: str | None = None) -> dict[str, Any]:
+    """The stored snapshot of one job. Raises NotFound for an unknown or unloaded location, or job."""
+    snapshot = location_snapshot(name=location_name)
+    if snapshot is None:
+        raise NotFound("loaded code location", location_name)
+    if repository_name and repository_name != snapshot.get("repository_name", repository_name):
+        raise NotFound("repository", f"{repository_name}@{location_name}")
+    for job in snapshot.get("jobs") or []:
+        if job.get("name") == job_name:
+            return job
+    raise NotFound("job", f"{job_name}@{location_name}")

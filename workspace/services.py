@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connections, transaction
+from django.db.models import JSONField, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound
-from workspace.client import CodeServerClient, CodeServerError
+from workspace.client import CodeServerClient, CodeServerError, SnapshotDocument
 from workspace.conf import code_servers
 from workspace.config import LocationEntry
 from workspace.models import CodeLocation, LocationStatus
+from workspace.signals import location_stored
 from workspace.supervisor import CodeServerStartError, Supervisor
 
 
@@ -62,7 +65,20 @@ def location_load(*, entry: LocationEntry, client: CodeServerClient | None = Non
             raise Conflict(f"location {entry.name!r} has no code server address; start it first")
         client = CodeServerClient(entry.host, entry.port)
     server_info = {"host": client.host, "port": client.port, **(server or {})}
+    if not entry.is_local:  # a server run elsewhere: learn where its code is, for run workers
+        try:
+            server_info["code_pointer"] = client.health().get("code_pointer")
+        except CodeServerError as exc:
+            return _store(entry=entry, snapshot=None, load_error=_error(type(exc).__name__, str(exc)),
+                          server=server_info)
     try:
+        document = client.snapshot_document()
+    except CodeServerError as exc:
+        return _store(entry=entry, snapshot=None, load_error=_error(type(exc).__name__, str(exc)), server=server_info)
+    if document is not None:
+        server_info.update(server_id=document.server_id, version=document.version, api_version=document.api_version)
+        return _store(entry=entry, snapshot=document, load_error=None, server=server_info)
+    try:  # no document: the location's load error (or a server without /snapshot.json)
         answer = client.snapshot()
     except CodeServerError as exc:
         return _store(entry=entry, snapshot=None, load_error=_error(type(exc).__name__, str(exc)), server=server_info)
@@ -173,18 +189,25 @@ def _request_reload(*, name: str) -> None:
 
 
 @transaction.atomic
-def _store(*, entry: LocationEntry, snapshot: dict[str, Any] | None, load_error: dict[str, Any] | None,
-           server: dict[str, Any]) -> CodeLocation:
-    location, _ = CodeLocation.objects.select_for_update().get_or_create(name=entry.name, defaults={
+def _store(*, entry: LocationEntry, snapshot: dict[str, Any] | SnapshotDocument | None,
+           load_error: dict[str, Any] | None, server: dict[str, Any]) -> CodeLocation:
+    # The old snapshot is replaced, never read: loading it would decode megabytes of JSON for nothing.
+    location, _ = CodeLocation.objects.select_for_update().defer("snapshot").get_or_create(name=entry.name, defaults={
         "origin": entry.origin()})
-    location.origin = entry.origin()
-    location.server = {k: v for k, v in server.items() if v is not None}
+    # A `code_server` entry names only an address; the code pointer its server reports (file or
+    # module, working directory, interpreter) completes the origin run workers load the job from.
+    location.origin = {**(server.get("code_pointer") or {}), **entry.origin()}
+    location.server = {k: v for k, v in server.items() if v is not None and k != "code_pointer"}
     location.updated_at = timezone.now()
     if load_error is None:
         assert snapshot is not None
         location.status = LocationStatus.LOADED
-        location.snapshot = snapshot
-        location.snapshot_id = str(snapshot.get("snapshot_id", ""))
+        if isinstance(snapshot, SnapshotDocument):  # stored as the server encoded it, never decoded here
+            location.snapshot = Cast(Value(snapshot.text, output_field=TextField()), output_field=JSONField())
+            location.snapshot_id = snapshot.snapshot_id
+        else:
+            location.snapshot = snapshot
+            location.snapshot_id = str(snapshot.get("snapshot_id", ""))
         location.load_error = None
     else:
         # The last good snapshot is dropped with the error: readers must not run against code that
@@ -194,6 +217,9 @@ def _store(*, entry: LocationEntry, snapshot: dict[str, Any] | None, load_error:
         location.snapshot_id = ""
         location.load_error = load_error
     location.save()
+    if isinstance(snapshot, SnapshotDocument):
+        del location.snapshot  # deferred: read back from the database if asked for
+    transaction.on_commit(lambda: location_stored.send(sender=CodeLocation, location_name=location.name))
     return location
 
 

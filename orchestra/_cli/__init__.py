@@ -18,6 +18,16 @@ def cli() -> None:
 
 
 def main() -> None:
-    from orchestra._cli import api, code_server, definitions, dev, instance, workspace  # noqa: F401  (registers the subcommands)
+    from orchestra._cli import (  # noqa: F401  (registers the subcommands)
+        api,
+        asset,
+        code_server,
+        definitions,
+        dev,
+        instance,
+        job,
+        run,
+        workspace,
+    )
 
     cli()

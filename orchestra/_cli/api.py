@@ -7,7 +7,7 @@ import sys
 import click
 
 from orchestra._cli import cli
-from orchestra._cli.server import setup_django
+from orchestra._cli.server import setup_django_worker
 
 
 @cli.group()
@@ -23,7 +23,7 @@ def execute_run(run_id: str) -> None:
     Exits 0 when the run succeeded, 1 when it failed or was canceled, 2 when it was refused (unknown,
     already finished or canceled, or claimed by another worker).
     """
-    setup_django()
+    setup_django_worker()
     from runs.worker import run_worker_execute
 
     sys.exit(run_worker_execute(run_id=run_id))

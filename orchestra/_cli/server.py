@@ -23,6 +23,33 @@ def setup_django() -> None:
         sys.exit(2)
 
 
+WEB_SETTINGS = "orchestra_site.settings"
+WORKER_SETTINGS = "orchestra_site.settings_worker"
+
+
+def setup_django_worker() -> None:
+    """Configure Django for a run worker: the ORM and Orchestra's apps, without the web stack.
+
+    Uses `orchestra_site.settings_worker` unless DJANGO_SETTINGS_MODULE names settings of the
+    deployment's own (anything but Orchestra's web settings). As `django.setup()`, less the URL
+    script prefix, which a process that serves no requests never reads (the default is "/").
+    """
+    if os.environ.get("DJANGO_SETTINGS_MODULE", WEB_SETTINGS) == WEB_SETTINGS:
+        os.environ["DJANGO_SETTINGS_MODULE"] = WORKER_SETTINGS
+    from core.instance_config import InstanceConfigError
+
+    try:
+        from django.apps import apps
+        from django.conf import settings
+        from django.utils.log import configure_logging
+
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+        apps.populate(settings.INSTALLED_APPS)
+    except InstanceConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
 def run_system_checks() -> None:
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError

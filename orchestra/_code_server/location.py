@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import threading
 import time
 import traceback
@@ -67,6 +68,15 @@ class LoadedLocation:
         >>> location.snapshot["jobs"][0]["name"] if location.load_error is None else location.load_error
     """
 
+    def code_pointer(self) -> dict[str, Any]:
+        """The pointer as plain data with absolute paths and this interpreter (`executable_path`)."""
+        pointer = {k: v for k, v in asdict(self.pointer).items() if v is not None}
+        if pointer.get("python_file"):
+            pointer["python_file"] = os.path.abspath(pointer["python_file"])
+        pointer["working_directory"] = os.path.abspath(pointer.get("working_directory") or os.getcwd())
+        pointer["executable_path"] = sys.executable
+        return pointer
+
     def __init__(self, pointer: CodePointer, location_name: str | None = None,
                  evaluation_timeout: float = DEFAULT_EVALUATION_TIMEOUT):
         self.pointer = pointer
@@ -75,6 +85,7 @@ class LoadedLocation:
         self.defs: Any = None
         self.repository: Any = None
         self.snapshot: dict[str, Any] | None = None
+        self.snapshot_json: str | None = None  # `snapshot` as canonical JSON, encoded once
         self.load_error: dict[str, Any] | None = None
         self.load_exception: BaseException | None = None
         started = time.monotonic()
@@ -84,7 +95,7 @@ class LoadedLocation:
     def _load(self) -> None:
         try:
             from orchestra._core.definitions_class.module_loading import load_definitions
-            from orchestra._core.snapshot.location import snapshot_from_definitions
+            from orchestra._core.snapshot.location import snapshot_and_json_from_definitions
 
             self.defs = load_definitions(
                 python_file=self.pointer.python_file,
@@ -94,12 +105,12 @@ class LoadedLocation:
                 working_directory=self.pointer.working_directory,
             )
             self.repository = self.defs.get_repository_def()
-            self.snapshot = snapshot_from_definitions(self.defs, self.location_name)
+            self.snapshot, self.snapshot_json = snapshot_and_json_from_definitions(self.defs, self.location_name)
         # The import runs arbitrary user code: anything it raises (SystemExit included) is a load error.
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            self.defs = self.repository = self.snapshot = None
+            self.defs = self.repository = self.snapshot = self.snapshot_json = None
             self.load_exception = exc
             self.load_error = error_data(exc)
 
@@ -134,20 +145,39 @@ class LoadedLocation:
 
     def evaluate_sensor(self, name: str, cursor: str | None, last_run_key: str | None,
                         last_tick_time: float | None, last_sensor_start_time: float | None = None,
-                        timeout: float | None = None) -> dict[str, Any]:
-        from orchestra._core.automation.evaluation import evaluate_sensor
+                        timeout: float | None = None, run_status_runs: list[dict[str, Any]] | None = None,
+                        asset_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """`run_status_runs` (the runs that reached a run status sensor's status, found by the daemon)
+        evaluates a run status sensor once per run instead of calling its evaluation function;
+        `asset_events` (materializations the daemon read for an asset sensor) is what its
+        `context.instance` answers from."""
+        from orchestra._core.automation.evaluation import (
+            HostEventLog,
+            evaluate_run_status_sensor,
+            evaluate_sensor,
+        )
 
         repository = self._repository()
         if not repository.has_sensor_def(name):
             raise NotFound(f"no sensor named {name!r} in code location {self.location_name!r}")
         sensor = repository.get_sensor_def(name)
-        return self._with_timeout(
-            f"sensor {name!r}",
-            lambda: evaluate_sensor(
+        if run_status_runs is not None and not hasattr(sensor, "evaluate_for_run"):
+            raise BadRequest(f"sensor {name!r} is not a run status sensor; 'run_status_runs' is only for those")
+
+        def evaluate() -> dict[str, Any]:
+            if run_status_runs is not None:
+                return evaluate_run_status_sensor(sensor, run_status_runs, cursor, repository.get_top_level_resources(),
+                                                  repository_def=repository).to_json()
+            return evaluate_sensor(
                 sensor, cursor, last_run_key, last_tick_time, repository.get_top_level_resources(),
                 repository_def=repository, repository_name=repository.name,
                 last_sensor_start_time=last_sensor_start_time,
-            ).to_json(),
+                instance=HostEventLog(asset_events) if asset_events is not None else None,
+            ).to_json()
+
+        return self._with_timeout(
+            f"sensor {name!r}",
+            evaluate,
             timeout,
             on_error=lambda error: {
                 "run_requests": [], "skip_message": None, "cursor": cursor, "error": error,

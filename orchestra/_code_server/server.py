@@ -50,6 +50,7 @@ class CodeServerHandler(BaseHTTPRequestHandler):
 
     - `GET /health` → `{status: "ok", location_name, loaded, server_id, pid, load_seconds}`
     - `GET /snapshot` → `{location_name, snapshot, error}` (one of them null)
+    - `GET /snapshot.json` → the snapshot alone, its id in `X-Orchestra-Snapshot-Id` (409 if not loaded)
     - `POST /schedules/<name>/evaluate` `{scheduled_time, timeout?}` → `{run_requests, skip_message,
       error, log_lines}`
     - `POST /sensors/<name>/evaluate` `{cursor, last_run_key, last_tick_time, last_sensor_start_time?,
@@ -79,6 +80,7 @@ class CodeServerHandler(BaseHTTPRequestHandler):
         routes: list[tuple[str, int, str, Any]] = [
             ("GET", 1, "health", lambda: self._health()),
             ("GET", 1, "snapshot", lambda: self._snapshot()),
+            ("GET", 1, "snapshot.json", lambda: self._snapshot_json()),
             ("GET", 2, "partitions", lambda: self._partitions(parts[1], query)),
             ("POST", 3, "schedules", lambda: self._evaluate_schedule(parts[1])),
             ("POST", 3, "sensors", lambda: self._evaluate_sensor(parts[1])),
@@ -98,6 +100,8 @@ class CodeServerHandler(BaseHTTPRequestHandler):
                 status, body = HTTPStatus.CONFLICT, {"error": str(exc), "load_error": self.server.location.load_error}
             except Exception as exc:  # a fault of the server itself: answered, never fatal
                 status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": error_data(exc)}
+            if isinstance(body, RawJSON):
+                return self._send(status, body.encode(), {"X-Orchestra-Snapshot-Id": body.snapshot_id})
             return self._answer(status, body)
         self._answer(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {method} {url.path}"})
 
@@ -112,14 +116,28 @@ class CodeServerHandler(BaseHTTPRequestHandler):
             "server_id": self.server.server_id,
             "pid": os.getpid(),
             "load_seconds": round(location.load_seconds, 3),
+            # Where this server's code is, so a host that did not start it (a `code_server` entry)
+            # can start run workers on the same code: Dagster's servers report their code pointer too.
+            "code_pointer": location.code_pointer(),
         }
+
+    def _snapshot_json(self) -> tuple[int, Any]:
+        """The snapshot alone, as the canonical JSON built with it (no envelope to decode around it):
+        the version, server id and snapshot id travel in headers. 409 with the load error when the
+        location failed to load, as for evaluations."""
+        location = self.server.location
+        if location.snapshot_json is None or location.snapshot is None:
+            raise NotLoaded(f"code location {location.location_name!r} failed to load; see its load error")
+        document = RawJSON(location.snapshot_json)
+        document.snapshot_id = str(location.snapshot.get("snapshot_id", ""))
+        return HTTPStatus.OK, document
 
     def _snapshot(self) -> tuple[int, dict[str, Any]]:
         location = self.server.location
         return HTTPStatus.OK, {
             "location_name": location.location_name,
             "server_id": self.server.server_id,
-            "snapshot": location.snapshot,
+            "snapshot": RawJSON(location.snapshot_json) if location.snapshot_json is not None else location.snapshot,
             "error": location.load_error,
         }
 
@@ -130,7 +148,8 @@ class CodeServerHandler(BaseHTTPRequestHandler):
         )
 
     def _evaluate_sensor(self, name: str) -> tuple[int, dict[str, Any]]:
-        body = self._body({"cursor", "last_run_key", "last_tick_time", "last_sensor_start_time", "timeout"})
+        body = self._body({"cursor", "last_run_key", "last_tick_time", "last_sensor_start_time", "timeout",
+                           "run_status_runs", "asset_events"})
         return HTTPStatus.OK, self.server.location.evaluate_sensor(
             name,
             cursor=optional(body, "cursor", str),
@@ -138,6 +157,8 @@ class CodeServerHandler(BaseHTTPRequestHandler):
             last_tick_time=optional(body, "last_tick_time", (int, float)),
             last_sensor_start_time=optional(body, "last_sensor_start_time", (int, float)),
             timeout=_timeout(body),
+            run_status_runs=optional(body, "run_status_runs", list),
+            asset_events=optional(body, "asset_events", list),
         )
 
     def _partitions(self, name: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
@@ -175,16 +196,34 @@ class CodeServerHandler(BaseHTTPRequestHandler):
         return body
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps({"version": __version__, "api_version": API_VERSION, **body}, default=repr).encode()
+        raw = {key: value for key, value in body.items() if isinstance(value, RawJSON)}
+        text = json.dumps({"version": __version__, "api_version": API_VERSION,
+                           **{key: value for key, value in body.items() if key not in raw}}, default=repr)
+        if raw:  # members already encoded (the snapshot) go in as they are
+            text = text[:-1] + "".join(f", {json.dumps(key)}: {value}" for key, value in raw.items()) + "}"
+        self._send(status, text.encode())
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Orchestra-Version", __version__)
+        self.send_header("X-Orchestra-Api-Version", str(API_VERSION))
+        self.send_header("X-Orchestra-Server-Id", self.server.server_id)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — http.server's signature
         if self.server.verbose:
             super().log_message(format, *args)
+
+
+class RawJSON(str):
+    """JSON text already encoded (the snapshot), sent as it is: a member of an answer, or a whole one."""
+
+    snapshot_id = ""
 
 
 def _number(value: str, field: str) -> float:

@@ -180,6 +180,7 @@ class Field:
         if is_env_var(default_value):
             default_value = env_var_to_config_dict(default_value)
         self._default_value = default_value
+        self._default_is_resolved = False  # True for an implicit default, filled in from the config type
 
         if self.default_provided:
             if self.config_type.kind is ConfigTypeKind.ENUM and _is_python_enum_member(default_value):
@@ -201,18 +202,24 @@ class Field:
             is_optional = self.default_provided or _has_implicit_default(self.config_type)
             is_required = not is_optional
             if is_optional and not self.default_provided:
-                result = resolve_defaults(self.config_type, None)
+                result = resolve_defaults(self.config_type, None, reuse_resolved=True)
                 if not result.success:
                     raise DagsterInvalidConfigError(
                         "Unable to resolve implicit default_value for Field.", result.errors, None
                     )
                 self._default_value = result.value
+                self._default_is_resolved = True
         self._is_required = bool(is_required)
         self._key_part: bytes | None = None  # this field's part of its shape's type key (see types.py)
 
     @property
     def is_required(self) -> bool:
         return self._is_required
+
+    @property
+    def default_is_resolved(self) -> bool:
+        """The default was computed from the config type (every nested default already filled in)."""
+        return self._default_is_resolved
 
     @property
     def default_provided(self) -> bool:

@@ -42,6 +42,15 @@ _SCALAR_JSON_TYPES = {
 }
 
 
+def _plain(value: Any) -> Any:
+    """A value from user code (a default, a description) as plain JSON; the rest of a schema already is."""
+    if value is None or type(value) in (str, bool, int):
+        return value
+    from orchestra._core.snapshot.plain import to_plain
+
+    return to_plain(value)
+
+
 def _as_field(schema: object) -> Field:
     from orchestra._config.field import convert_potential_field
 
@@ -53,7 +62,8 @@ def _as_field(schema: object) -> Field:
 
 
 def to_json_schema(schema: object) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) accepting the run config `schema` accepts.
+    """A JSON Schema (draft 2020-12) accepting the run config `schema` accepts; plain JSON, as
+    `orchestra._core.snapshot.plain.to_plain` would make it.
 
     Known looseness: JSON Schema counts 1.0 as an integer, and Map keys are strings in JSON, so
     non-string key types are checked only by pattern (Int) or not at all (Float, Bool).
@@ -61,7 +71,7 @@ def to_json_schema(schema: object) -> dict[str, Any]:
     field = _as_field(schema)
     out = {"$schema": JSON_SCHEMA_DIALECT, **_type_schema(field.config_type)}
     if field.description:
-        out["description"] = field.description
+        out["description"] = _plain(field.description)
     return out
 
 
@@ -72,7 +82,7 @@ def _type_schema(config_type: ConfigType) -> dict[str, Any]:
     if kind is ConfigTypeKind.SCALAR:
         return {"type": _SCALAR_JSON_TYPES[config_type.scalar_kind]}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.ENUM:
-        return {"type": "string", "enum": list(config_type.config_values), "title": config_type.given_name}  # type: ignore[attr-defined]
+        return {"type": "string", "enum": _plain(list(config_type.config_values)), "title": _plain(config_type.given_name)}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.NONEABLE:
         return {"anyOf": [{"type": "null"}, _type_schema(config_type.inner_type)]}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.ARRAY:
@@ -93,9 +103,9 @@ def _field_schema(field: Field, selector_branch: bool = False) -> dict[str, Any]
     if selector_branch and ConfigTypeKind.has_fields(field.config_type.kind):
         inner = {"anyOf": [{"type": "null"}, inner]}  # `filesystem:` with no value selects the branch
     if field.description:
-        inner = {**inner, "description": field.description}
+        inner = {**inner, "description": _plain(field.description)}
     if field.default_provided:
-        inner = {**inner, "default": field.default_value}
+        inner = {**inner, "default": _plain(field.default_value)}
     if field.is_secret:
         inner = {**inner, "writeOnly": True}
     return inner
@@ -110,7 +120,7 @@ def _fields_schema(config_type: ConfigType) -> dict[str, Any]:
         "additionalProperties": config_type.kind is ConfigTypeKind.PERMISSIVE_SHAPE,
     }
     if config_type.description:
-        out["description"] = config_type.description
+        out["description"] = _plain(config_type.description)
     if is_selector:
         out["maxProperties"] = 1
         only_optional = len(fields) == 1 and not next(iter(fields.values())).is_required
@@ -133,7 +143,8 @@ def _fields_schema(config_type: ConfigType) -> dict[str, Any]:
 
 
 def config_type_snapshot(schema: object) -> dict[str, Any]:
-    """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`."""
+    """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`,
+    as plain JSON (as `orchestra._core.snapshot.plain.to_plain` would make it)."""
     field = _as_field(schema)
     types: dict[str, Any] = {}
     for config_type in field.config_type.type_iterator():
@@ -148,9 +159,9 @@ def _field_snap(name: str, field: Field) -> dict[str, Any]:
         "type_key": field.config_type.key,
         "is_required": field.is_required,
         "default_provided": field.default_provided,
-        "default_value": field.default_value if field.default_provided else None,
-        "description": field.description,
-        "is_secret": field.is_secret,
+        "default_value": _plain(field.default_value) if field.default_provided else None,
+        "description": _plain(field.description),
+        "is_secret": bool(field.is_secret),
     }
 
 
@@ -158,8 +169,8 @@ def _type_snap(config_type: ConfigType) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "key": config_type.key,
         "kind": config_type.kind.value,
-        "given_name": config_type.given_name,
-        "description": config_type.description,
+        "given_name": _plain(config_type.given_name),
+        "description": _plain(config_type.description),
         "type_param_keys": [t.key for t in config_type.type_params] if config_type.type_params else None,
         "scalar_kind": getattr(getattr(config_type, "scalar_kind", None), "value", None),
         "enum_values": None,
@@ -168,7 +179,7 @@ def _type_snap(config_type: ConfigType) -> dict[str, Any]:
     }
     if config_type.kind is ConfigTypeKind.ENUM:
         snap["enum_values"] = [
-            {"value": ev.config_value, "description": ev.description} for ev in config_type.enum_values  # type: ignore[attr-defined]
+            {"value": _plain(ev.config_value), "description": _plain(ev.description)} for ev in config_type.enum_values  # type: ignore[attr-defined]
         ]
     if ConfigTypeKind.has_fields(config_type.kind):
         snap["fields"] = [_field_snap(n, f) for n, f in config_type.fields.items()]  # type: ignore[attr-defined]

@@ -216,7 +216,10 @@ def _fill(config_type: ConfigType, value: Any, stack: Stack, post_process: bool)
             elif name in aliases and aliases[name] in value:
                 results[name] = _process(fld.config_type, value[aliases[name]], child_stack, post_process)
             elif fld.default_provided:
-                results[name] = _process(fld.config_type, fld.default_value, child_stack, post_process)
+                if post_process is None and fld.default_is_resolved:  # already filled in: not walked again
+                    results[name] = EvaluateValueResult.for_value(fld.default_value)
+                else:
+                    results[name] = _process(fld.config_type, fld.default_value, child_stack, post_process)
         if kind is ConfigTypeKind.PERMISSIVE_SHAPE:
             for name, item in value.items():
                 if name not in fields:
@@ -239,9 +242,14 @@ def _fill(config_type: ConfigType, value: Any, stack: Stack, post_process: bool)
     raise NotImplementedError(f"Unsupported config type kind {kind}")
 
 
-def resolve_defaults(schema: object, value: Any) -> EvaluateValueResult:
-    """Fill in defaults recursively without post-processing (env vars and enums stay as written)."""
-    return _process(_to_type(schema), value, (), post_process=False)
+def resolve_defaults(schema: object, value: Any, *, reuse_resolved: bool = False) -> EvaluateValueResult:
+    """Fill in defaults recursively without post-processing (env vars and enums stay as written).
+
+    With `reuse_resolved`, a field whose default was itself resolved this way (`Field.default_is_resolved`)
+    contributes that value as it is instead of being walked again — for a `Field`'s own implicit default,
+    which would otherwise walk every op's config once per enclosing shape (the value is the same).
+    """
+    return _process(_to_type(schema), value, (), post_process=None if reuse_resolved else False)
 
 
 def validate_config(schema: object, value: Any) -> EvaluateValueResult:

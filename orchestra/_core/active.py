@@ -36,9 +36,14 @@ class ActiveExecution:
         for step in plan.steps:
             for dep in step.deps:
                 self._dependents.setdefault(dep, []).append(step.key)
-        self._executable: list[str] = [k for k, deps in self._pending.items() if not deps and k not in self._unresolved]
-        for key in self._executable:
+        # a re-execution of some steps (`reexecution.ReexecutionPlan`): the others complete at once, with no
+        # event, their outputs known from the parent chain (`seed`)
+        self._runs_step = getattr(plan, "runs_step", None)
+        self._silent: list[str] = []
+        self._executable: list[str] = []
+        for key in [k for k, deps in self._pending.items() if not deps and k not in self._unresolved]:
             del self._pending[key]
+            self._enqueue(key)
         self._in_flight: set[str] = set()
         self._success: set[str] = set()
         self._failed: set[str] = set()
@@ -49,7 +54,13 @@ class ActiveExecution:
         self._to_skip: list[str] = []
         self._to_abandon: list[str] = []
         self.known = KnownState()
+        seed = getattr(plan, "seed", None)
+        if seed is not None:
+            self.known.produced.update(seed.produced)
+            self.known.mapping_keys.update({k: list(v) for k, v in seed.mapping_keys.items()})
+            self.known.sources.update(seed.sources)
         self.skipped_deps: dict[str, list[str]] = {}
+        self._complete_silent()
 
     # --- queries --------------------------------------------------------------------------
 
@@ -134,6 +145,8 @@ class ActiveExecution:
             self._in_flight.discard(key)  # type: ignore[arg-type]
             self._skipped.add(key)  # type: ignore[arg-type]
             self._release(key)  # type: ignore[arg-type]
+        if self._silent:
+            self._complete_silent()
 
     def _resolve_dynamic(self, key: str) -> None:
         step = self.step_dict[key]
@@ -158,7 +171,7 @@ class ActiveExecution:
                     if waits:
                         self._pending[copy.key] = waits
                     else:
-                        self._executable.append(copy.key)
+                        self._enqueue(copy.key)
                     for dep in copy.deps:
                         self._dependents.setdefault(dep, []).append(copy.key)
                 del unresolved_deps
@@ -209,8 +222,25 @@ class ActiveExecution:
         self.known.resolved[key] = []
         self._release(key)
 
+    def _enqueue(self, key: str) -> None:
+        if self._runs_step is not None and not self._runs_step(key):
+            self._silent.append(key)
+        else:
+            self._executable.append(key)
+
+    def _complete_silent(self) -> None:
+        """Complete the steps a re-execution leaves out (iteratively: a long chain must not recurse)."""
+        while self._silent:
+            key = self._silent.pop(0)
+            self._success.add(key)
+            self._resolve_dynamic(key)
+            self._release(key)
+
     def _ready(self, key: str) -> None:
         del self._pending[key]
+        if self._runs_step is not None and not self._runs_step(key):
+            self._silent.append(key)
+            return
         step = self.step_dict[key]
         if self.require_upstream_step_success and self._deps_of[key] & (self._failed | self._abandoned):
             self._to_abandon.append(key)

@@ -156,3 +156,7 @@ class HookErroredData(NamedTuple):
 class ComputeLogsCaptureData(NamedTuple):
     file_key: str
     step_keys: list[str]
+    external_url: str | None = None
+    external_stdout_url: str | None = None
+    external_stderr_url: str | None = None
+    shell_cmd: Any = None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from orchestra._core.active import ActiveExecution
+from orchestra._core.compute_logs import captured_logs_event
 from orchestra._core.events import (
     DagsterEvent,
     EngineEventData,
@@ -215,40 +216,52 @@ class InProcessExecutor(Executor):
             yield from init_events
             if worker is None:
                 return
-            yield run_context.event("LOGS_CAPTURED", f"Capturing logs for process (pid: {pid}).", None)
-            active = ActiveExecution(plan, retries_enabled=self._retries_enabled,
-                                     require_upstream_step_success=self.require_upstream_step_success)
-            run_context.active = active  # type: ignore[attr-defined]
-            handle = active.handle_event
-            known = active.known
-            while not active.is_complete:
-                step = active.get_next_step()
-                if step is None:
-                    if active.sleep_interval() > 0:
-                        active.sleep_til_ready()
-                        continue
-                    for event in active.plan_events_iterator(run_context):
-                        handle(event)
-                        yield event
-                    continue
-                step_events: list[DagsterEvent] | None = [] if step.hook_defs else None
-                for event in worker.run_step(step, active.retry_number(step.key), known):
-                    handle(event)
-                    if step_events is not None:
-                        step_events.append(event)
-                    yield event
-                if run_context.raised is not None:
-                    active.abandon_all()
-                    return
-                for event in active.plan_events_iterator(run_context):
-                    handle(event)
-                    if step_events is not None:
-                        step_events.append(event)
-                    yield event
-                if step_events is not None:
-                    yield from worker.run_hooks(step, step_events)
+            # As Dagster: one capture (one file key) for the whole process, announced once.
+            capture = captured_logs_event(
+                getattr(run_context.instance, "compute_log_manager", None), run_id=run_context.run_id,
+                job_name=run_context.job_name, step_keys=[s.key for s in plan.steps if not s.is_unresolved],
+            )
+            with capture as logs_captured:
+                if logs_captured is not None:
+                    yield logs_captured
+                yield from self._execute_steps(run_context, plan, worker)
+            if run_context.raised is not None:  # raise_on_error: stop at the failed step
+                return
         elapsed = format_duration((time.perf_counter() - started) * 1000)
         yield run_context.event("ENGINE_EVENT", f"Finished steps in process (pid: {pid}) in {elapsed}", EngineEventData())
+
+    def _execute_steps(self, run_context: RunContext, plan: ExecutionPlan, worker: StepWorker) -> Iterator[DagsterEvent]:
+        active = ActiveExecution(plan, retries_enabled=self._retries_enabled,
+                                 require_upstream_step_success=self.require_upstream_step_success)
+        run_context.active = active  # type: ignore[attr-defined]
+        handle = active.handle_event
+        known = active.known
+        while not active.is_complete:
+            step = active.get_next_step()
+            if step is None:
+                if active.sleep_interval() > 0:
+                    active.sleep_til_ready()
+                    continue
+                for event in active.plan_events_iterator(run_context):
+                    handle(event)
+                    yield event
+                continue
+            step_events: list[DagsterEvent] | None = [] if step.hook_defs else None
+            for event in worker.run_step(step, active.retry_number(step.key), known):
+                handle(event)
+                if step_events is not None:
+                    step_events.append(event)
+                yield event
+            if run_context.raised is not None:
+                active.abandon_all()
+                return
+            for event in active.plan_events_iterator(run_context):
+                handle(event)
+                if step_events is not None:
+                    step_events.append(event)
+                yield event
+            if step_events is not None:
+                yield from worker.run_hooks(step, step_events)
 
 
 # --- the run worker -----------------------------------------------------------------------------
@@ -457,7 +470,14 @@ def execute_run(job_def: Any, *, dagster_run: Any, instance: Any, raise_on_error
 
     if dagster_run.op_selection:
         job_def = job_def.get_subset(op_selection=dagster_run.op_selection)
+    elif dagster_run.asset_selection and getattr(job_def, "_asset_layer", None) is not None:  # a stored asset subset
+        job_def = job_def.get_subset(asset_selection=set(dagster_run.asset_selection),
+                                     asset_check_selection=dagster_run.asset_check_selection)
     plan = plan_for_job(job_def)
+    if dagster_run.parent_run_id and dagster_run.step_keys_to_execute is not None:  # re-execution of some steps
+        from orchestra._core.reexecution import plan_for_run
+
+        plan = plan_for_run(plan, dagster_run, instance)
     try:
         processed, _ = process_job_run_config(job_def, dagster_run.run_config, input_values=job_def.input_values)
     except Exception as exc:

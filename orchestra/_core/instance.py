@@ -212,12 +212,14 @@ class DagsterInstance:
     """
 
     def __init__(self, run_storage: RunStorage, event_log_storage: EventLogStorage, *, is_ephemeral: bool = True,
-                 storage_dir: str | None = None, settings: dict[str, Any] | None = None):
+                 storage_dir: str | None = None, settings: dict[str, Any] | None = None,
+                 compute_log_manager: Any = None):
         self._run_storage = run_storage
         self._event_storage = event_log_storage
         self._is_ephemeral = is_ephemeral
         self._storage_dir = storage_dir
         self._settings = dict(settings or {})
+        self._compute_log_manager = compute_log_manager
 
     @classmethod
     def ephemeral(cls, tempdir: str | None = None, preload: Any = None, settings: dict[str, Any] | None = None) -> DagsterInstance:
@@ -262,6 +264,15 @@ class DagsterInstance:
     @property
     def event_log_storage(self) -> EventLogStorage:
         return self._event_storage
+
+    @property
+    def compute_log_manager(self) -> Any:
+        """Captures each step process's stdout/stderr (`orchestra._core.compute_logs`); off unless configured."""
+        if self._compute_log_manager is None:
+            from orchestra._core.compute_logs import NoOpComputeLogManager
+
+            self._compute_log_manager = NoOpComputeLogManager()
+        return self._compute_log_manager
 
     @property
     def is_ephemeral(self) -> bool:

@@ -88,10 +88,35 @@ def execute_job(job: Any, instance: Any, run_config: Any = None, tags: dict[str,
 
     job_def = job.get_definition() if isinstance(job, ReconstructableJob) else job
     run_tags = {**job_def.run_tags, **{k: str(v) for k, v in (tags or {}).items()}}
+    if reexecution_options is not None:
+        if op_selection is not None:
+            raise DagsterInvariantViolationError("re-execution and op selection cannot be used together at this time.")
+        return _reexecute(job_def, instance, run_config, run_tags, raise_on_error, reexecution_options)
     config = convert_config_input(run_config) if run_config is not None else (job_def.config if isinstance(job_def.config, dict) else {})
     run = instance.create_run(job_name=job_def.name, run_config=config or {}, tags=run_tags, op_selection=op_selection)
     final = execute_run(job_def, dagster_run=run, instance=instance, raise_on_error=raise_on_error)
     subset = job_def.get_subset(op_selection=op_selection) if op_selection else job_def
+    return JobExecutionResult(subset, instance, final)
+
+
+def _reexecute(job_def: Any, instance: Any, run_config: Any, tags: dict[str, str], raise_on_error: bool,
+               options: Any) -> JobExecutionResult:
+    """A new run of `job_def` from `options.parent_run_id`: its run config unless given, its op selection."""
+    from orchestra._config.run_config import convert_config_input
+    from orchestra._core.execute import execute_run
+    from orchestra._core.reexecution import step_keys_for_options
+
+    parent = instance.get_run_by_id(options.parent_run_id)
+    if parent is None:
+        raise DagsterInvariantViolationError(f"No parent run with id {options.parent_run_id} found in instance.")
+    config = parent.run_config if run_config is None else convert_config_input(run_config)
+    step_keys = step_keys_for_options(job_def, instance, parent, options)
+    run = instance.create_run(
+        job_name=job_def.name, run_config=config or {}, tags=tags, op_selection=parent.op_selection,
+        step_keys_to_execute=step_keys, root_run_id=parent.root_run_id or parent.run_id, parent_run_id=parent.run_id,
+    )
+    final = execute_run(job_def, dagster_run=run, instance=instance, raise_on_error=raise_on_error)
+    subset = job_def.get_subset(op_selection=parent.op_selection) if parent.op_selection else job_def
     return JobExecutionResult(subset, instance, final)
 
 

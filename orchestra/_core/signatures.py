@@ -7,6 +7,7 @@ own parameters); for a module of thousands of assets `inspect.signature` was a f
 from __future__ import annotations
 
 import inspect
+import typing
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -28,3 +29,23 @@ def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
     if cached is None:
         cached = _SIGNATURES[fn] = inspect.signature(fn)
     return cached
+
+
+_HINTS: weakref.WeakKeyDictionary[Any, dict[bool, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def type_hints_of(fn: Callable[..., Any], include_extras: bool = False) -> dict[str, Any]:
+    """`typing.get_type_hints(fn, include_extras=...)` (same result, same errors; a fresh dict each call).
+
+    Cached for plain functions once it succeeds (decorating one asset asks three times); a failure, e.g.
+    a forward reference not defined yet, is not cached, so a later call tries again.
+    """
+    if type(fn) is not type(signature_of):  # not a plain Python function
+        return typing.get_type_hints(fn, include_extras=include_extras)
+    by_flag = _HINTS.get(fn)
+    if by_flag is None:
+        by_flag = _HINTS[fn] = {}
+    hints = by_flag.get(include_extras)
+    if hints is None:
+        hints = by_flag[include_extras] = typing.get_type_hints(fn, include_extras=include_extras)
+    return dict(hints)

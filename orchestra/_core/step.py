@@ -72,12 +72,14 @@ class StepFailed(Exception):
 class KnownState:
     """What upstream steps produced, as the step runner needs it to load inputs."""
 
-    __slots__ = ("produced", "mapping_keys", "resolved")
+    __slots__ = ("produced", "mapping_keys", "resolved", "sources")
 
     def __init__(self) -> None:
         self.produced: set[tuple[str, str]] = set()
         self.mapping_keys: dict[tuple[str, str], list[str]] = {}
         self.resolved: dict[str, list[str]] = {}
+        # (step key, output) -> id of the earlier run that produced it, for steps a re-execution leaves out
+        self.sources: dict[tuple[str, str], str] = {}
 
 
 class StepWorker(InputLoading):

@@ -53,7 +53,8 @@ class InputLoading:
                 LoadedInputData(step_input.name, key),
             )
         elif kind == FROM_STEP or kind == FROM_MAPPED:
-            value = self._load_from(step, step_input, source.step_key, source.output_name, source.mapping_key, log)
+            value = self._load_from(step, step_input, source.step_key, source.output_name, source.mapping_key, log,
+                                    known.sources.get((source.step_key, source.output_name)))
             yield self._loaded_event(step, step_input, source.step_key, source.output_name)
         elif kind == FROM_ASSET:  # an asset not produced in this run: load it through its IO manager
             asset_key = step_input.definition.asset_key
@@ -66,7 +67,8 @@ class InputLoading:
         elif kind == FROM_COLLECT:
             value = []
             for upstream_key, mapping_key in self._collect_sources(source, known):
-                value.append(self._load_from(step, step_input, upstream_key, source.output_name, mapping_key, log))
+                value.append(self._load_from(step, step_input, upstream_key, source.output_name, mapping_key, log,
+                                              known.sources.get((upstream_key, source.output_name))))
                 yield self._loaded_event(step, step_input, upstream_key, source.output_name)
         elif kind == FROM_MULTI:
             value = []
@@ -74,7 +76,8 @@ class InputLoading:
                 if inner.kind == FROM_STEP:
                     if (inner.step_key, inner.output_name) not in known.produced:
                         continue
-                    value.append(self._load_from(step, step_input, inner.step_key, inner.output_name, None, log))
+                    value.append(self._load_from(step, step_input, inner.step_key, inner.output_name, None, log,
+                                                  known.sources.get((inner.step_key, inner.output_name))))
                     yield self._loaded_event(step, step_input, inner.step_key, inner.output_name)
                 else:
                     value.append(self._value_from_run(step, step_input, inner))
@@ -133,7 +136,9 @@ class InputLoading:
             return step_input.definition.default_value
         raise DagsterInvariantViolationError(f'No value provided for input "{step_input.name}" of step "{step.key}".')
 
-    def _load_from(self, step: ExecutionStep, step_input: Any, upstream_key: str, output_name: str, mapping_key: str | None, log: Any) -> Any:
+    def _load_from(self, step: ExecutionStep, step_input: Any, upstream_key: str, output_name: str, mapping_key: str | None, log: Any,
+                   source_run_id: str | None = None) -> Any:
+        """Load an upstream output; `source_run_id` names the earlier run that produced it (re-execution)."""
         rc = self.rc
         upstream_step = rc.plan.step_for_key(upstream_key) if upstream_key is not None else None
         upstream_def = upstream_step.op_def.output_dict[output_name] if upstream_step is not None else None
@@ -148,7 +153,7 @@ class InputLoading:
         from_asset = upstream_key is None
         upstream = contexts.OutputContext(
             step_key="none" if from_asset else upstream_key, name=output_name, job_name=rc.job_name,
-            run_id="__EPHEMERAL_RUN_ID" if from_asset else rc.run_id, mapping_key=mapping_key,
+            run_id="__EPHEMERAL_RUN_ID" if from_asset else (source_run_id or rc.run_id), mapping_key=mapping_key,
             dagster_type=upstream_def.dagster_type if upstream_def else None,
             definition_metadata=upstream_def.metadata if upstream_def else None,
             op_def=upstream_step.op_def if upstream_step else None, log_manager=log, resources=self.resources,

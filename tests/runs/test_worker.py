@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -264,3 +265,41 @@ def test_a_terminate_request_in_the_database_cancels_the_running_run(child_home,
     assert code_ == 1, err
     assert (code / "marks" / "slow-stopped").exists()
     assert Run.objects.get(pk=run.pk).status == RunStatus.CANCELED
+
+
+WEB_STACK_DEFS = textwrap.dedent(
+    """
+    import json
+    import os
+    import sys
+    import orchestra as dg
+
+    @dg.op
+    def report():
+        loaded = sorted({m.split(".")[0] for m in sys.modules} & {"graphene", "graphene_django", "ninja", "celery"})
+        admin = "django.contrib.admin" in sys.modules
+        runs = len(dg.DagsterInstance.get().get_runs())  # the storage-backed instance, in the worker's settings
+        with open(os.path.join(os.environ["TEST_MARKS"], "modules.json"), "w") as f:
+            json.dump({"loaded": loaded, "admin": admin, "runs": runs,
+                       "settings": os.environ["DJANGO_SETTINGS_MODULE"]}, f)
+
+    @dg.job
+    def report_job():
+        report()
+
+    defs = dg.Definitions(jobs=[report_job])
+    """
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_starts_without_the_web_stack_or_celery(child_home, code):
+    # What keeps a run's start short: the worker settings load the ORM and Orchestra's apps only.
+    (code / "code" / "defs.py").write_text(WEB_STACK_DEFS)
+    run = _run(code, "report_job")
+    code_, out, err = _finish(_worker(child_home, code, run.run_id))
+    assert code_ == 0, err
+    report = json.loads((code / "marks" / "modules.json").read_text())
+    assert report == {"loaded": [], "admin": False, "runs": report["runs"],
+                      "settings": "orchestra_site.settings_worker"}
+    assert report["runs"] >= 1

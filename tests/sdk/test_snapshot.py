@@ -114,6 +114,17 @@ def test_ids_are_hashes_of_the_canonical_json_of_everything_else(snapshot):
         assert job["snapshot_id"] == snapshot_hash({key: value for key, value in job.items() if key != "snapshot_id"})
 
 
+def test_the_snapshot_text_a_code_server_sends_is_its_canonical_json(snapshot):
+    # what a code server answers /snapshot with: encoded once, while the id was computed
+    from orchestra._core.snapshot.location import snapshot_and_json_from_definitions
+    from orchestra._core.snapshot.plain import canonical_json
+
+    again, text = snapshot_and_json_from_definitions(_defs(), "analytics")
+    assert again == snapshot
+    assert text == canonical_json(snapshot)
+    assert json.loads(text) == snapshot
+
+
 def test_snapshotting_leaves_the_garbage_collector_as_it_was():
     import gc
 

@@ -45,6 +45,17 @@ def test_snapshot_lists_the_definitions(code_server):
     assert [s["name"] for s in snapshot["sensors"]] == ["counting_sensor", "slow_sensor"]
 
 
+def test_the_snapshot_document_is_the_snapshot_as_canonical_json(code_server):
+    # what the host stores without decoding it: the same snapshot, its id and the server's in headers
+    answer = code_server.client.snapshot()
+    document = code_server.client.snapshot_document()
+    assert json.loads(document.text) == answer["snapshot"]
+    assert document.text == json.dumps(answer["snapshot"], sort_keys=True, separators=(",", ":"))
+    assert document.snapshot_id == answer["snapshot"]["snapshot_id"]
+    assert document.server_id == answer["server_id"] and document.version == __version__
+    assert document.api_version == 1
+
+
 def test_schedule_evaluation_at_a_given_time(code_server):
     when = dt.datetime(2026, 1, 2, 3, 0, tzinfo=dt.UTC)
     answer = code_server.client.evaluate_schedule("hourly", when)
@@ -142,6 +153,7 @@ def test_a_syntax_error_is_served_as_the_load_error(tmp_path):
     server = start_code_server(tmp_path, "-f", str(tmp_path / "broken.py"), "--location-name", "broken")
     try:
         assert server.client.health()["loaded"] is False
+        assert server.client.snapshot_document() is None  # 409: the envelope carries the error
         answer = server.client.snapshot()
         assert answer["snapshot"] is None and answer["location_name"] == "broken"
         error = answer["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -163,6 +164,10 @@ def test_a_code_server_run_elsewhere_is_loaded_and_reloaded(tmp_path, defs_file)
         workspace_apply(entries=[entry])
         location = location_load(entry=entry)
         assert location.status == LocationStatus.LOADED and location.server["port"] == server.info["port"]
+        # the server reports where its code is, so run workers can load the same job
+        assert location.origin["python_file"] == os.path.abspath(defs_file)
+        assert location.origin["executable_path"] == sys.executable
+        assert (location.origin["kind"], location.origin["host"]) == ("code_server", "127.0.0.1")
         assert location_reload(name="remote").snapshot_id == location.snapshot_id
         server.process.terminate()
         server.process.wait(10)

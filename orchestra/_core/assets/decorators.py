@@ -25,7 +25,7 @@ from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, Asse
 from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
-from orchestra._core.signatures import signature_of
+from orchestra._core.signatures import signature_of, type_hints_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 # ASCII letters, digits and underscores (possibly none: an empty name is left to later checks), in
@@ -40,7 +40,7 @@ def _return_type(fn: Callable[..., Any]) -> Any:
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         return NO_VALUE
     try:
-        hints = typing.get_type_hints(fn)
+        hints = type_hints_of(fn)
     except Exception:
         hints = dict(getattr(fn, "__annotations__", {}))
     if "return" not in hints:

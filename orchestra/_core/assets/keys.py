@@ -44,7 +44,16 @@ class AssetKey(NamedTuple("_AssetKey", [("path", list)])):
         return f"AssetKey({self.path})"
 
     def __hash__(self) -> int:
-        return hash(tuple(self.path))
+        # A large location hashes each key hundreds of times while it loads: compute it once.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = hash(tuple(self.path))
+            return value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The path alone: a kept hash is only valid in the process that computed it.
+        return (type(self), (list(self.path),))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AssetKey) and self.path == other.path

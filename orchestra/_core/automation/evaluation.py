@@ -227,3 +227,111 @@ def evaluate_sensor(
         return SensorEvaluationResult(
             cursor=cursor, error=ErrorInfo.from_exception(exc), log_lines=context.captured_log_lines() if context else []
         )
+
+
+def evaluate_run_status_sensor(
+    sensor_def: Any,
+    runs: list[Mapping[str, Any]],
+    cursor: str | None,
+    resources: Mapping[str, Any] | None = None,
+    *,
+    instance: Any = None,
+    repository_def: Any = None,
+) -> SensorEvaluationResult:
+    """Evaluate a run status (or run failure) sensor for the runs the daemon found since its cursor.
+
+    Each item of `runs` is `{"run": {job_name, run_id, status, run_config, tags, parent_run_id,
+    root_run_id}, "event": {event_type, message}}`, with `event_type` a `DagsterEventType` name
+    (`RUN_FAILURE`); the daemon keeps the event-id cursor, so `cursor` comes back unchanged. Never
+    raises for errors in user code.
+    """
+    from orchestra._core.automation.run_request import RunRequest, SensorResult, SkipReason
+    from orchestra._core.automation.run_status_sensor import RunStatusSensorContext
+    from orchestra._core.automation.sensor_context import SensorExecutionError
+    from orchestra._core.events import DagsterEvent, DagsterEventType
+    from orchestra._core.runs import DagsterRun, DagsterRunStatus
+
+    requests: list[dict[str, Any]] = []
+    skips: list[str] = []
+    try:
+        needed = _resources_for(sensor_def.required_resource_keys, resources)
+        for item in runs:
+            data, event_data = item["run"], item["event"]
+            run = DagsterRun(
+                job_name=data["job_name"], run_id=data["run_id"], run_config=dict(data.get("run_config") or {}),
+                status=DagsterRunStatus(data.get("status") or "NOT_STARTED"), tags=dict(data.get("tags") or {}),
+                parent_run_id=data.get("parent_run_id"), root_run_id=data.get("root_run_id"),
+            )
+            event = DagsterEvent(DagsterEventType[event_data["event_type"]].value, data["job_name"],
+                                 message=event_data.get("message"))
+            context = RunStatusSensorContext(sensor_def.name, dagster_run=run, dagster_event=event,
+                                             instance=instance, resource_defs=needed, repository_def=repository_def)
+            try:
+                produced = sensor_def.evaluate_for_run(context)
+            except Exception as exc:
+                raise _wrap(
+                    SensorExecutionError,
+                    f"Error occurred during the execution of sensor {sensor_def.name} for run {run.run_id}",
+                    exc,
+                )
+            for result in produced:
+                if isinstance(result, SensorResult):
+                    requests.extend(r.to_json() for r in result.run_requests or [])
+                    if result.skip_reason is not None:
+                        skips.append(getattr(result.skip_reason, "skip_message", result.skip_reason))
+                elif isinstance(result, RunRequest):
+                    requests.append(result.to_json())
+                elif isinstance(result, SkipReason) and result.skip_message:
+                    skips.append(result.skip_message)
+    except Exception as exc:
+        return SensorEvaluationResult(cursor=cursor, error=ErrorInfo.from_exception(exc))
+    return SensorEvaluationResult(run_requests=requests, skip_message="; ".join(skips) or None, cursor=cursor)
+
+
+class HostEventLog:
+    """`context.instance` of an asset sensor evaluated in a code server: the materializations of its
+    asset that the daemon read from the event log after the sensor's cursor, and nothing else.
+
+    Each of `asset_events` is `{storage_id, run_id, job_name, timestamp, step_key, asset_key (path),
+    partition, description, metadata (json form), tags, message}`.
+    """
+
+    def __init__(self, asset_events: list[Mapping[str, Any]]):
+        self._records = sorted((_asset_event_record(e) for e in asset_events), key=lambda r: r.storage_id)
+        self.event_log_storage = self
+
+    def get_runs(self, *args: Any, **kwargs: Any) -> list[Any]:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(run_id=run_id) for run_id in dict.fromkeys(r.event_log_entry.run_id for r in self._records)]
+
+    def get_records_for_run(self, run_id: str, cursor: Any = None, of_type: Any = None, limit: Any = None) -> list[Any]:
+        wanted = getattr(of_type, "value", of_type)
+        return [r for r in self._records if r.event_log_entry.run_id == run_id
+                and (wanted is None or r.event_log_entry.dagster_event.event_type_value == wanted)]
+
+    def fetch_materializations(self, records_filter: Any, limit: int, cursor: str | None = None,
+                               ascending: bool = False) -> Any:
+        from orchestra._core.assets import storage
+
+        return storage.fetch(self, "ASSET_MATERIALIZATION", records_filter, limit, cursor, ascending)
+
+
+def _asset_event_record(data: Mapping[str, Any]) -> Any:
+    from orchestra._core import events as ev
+    from orchestra._core.assets import results as ar
+    from orchestra._core.assets.keys import AssetKey
+    from orchestra._core.metadata.json_form import metadata_from_json
+    from orchestra._core.runs import EventLogRecord
+
+    materialization = ar.AssetMaterialization(
+        AssetKey(list(data["asset_key"])), data.get("description"), metadata_from_json(data.get("metadata") or []),
+        data.get("partition"), data.get("tags"),
+    )
+    job_name = data.get("job_name") or ""
+    event = ev.DagsterEvent("ASSET_MATERIALIZATION", job_name, data.get("step_key"), None, None, None,
+                            ev.StepMaterializationData(materialization), data.get("message") or None, None)
+    entry = ev.EventLogEntry(None, 20, "", data["run_id"], float(data["timestamp"]), data.get("step_key"), job_name,
+                             event)
+    entry.storage_id = int(data["storage_id"])
+    return EventLogRecord(int(data["storage_id"]), entry)

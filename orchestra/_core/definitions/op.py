@@ -245,8 +245,10 @@ class _DecoratedFn:
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    from orchestra._core.signatures import type_hints_of
+
     try:
-        return typing.get_type_hints(fn)
+        return type_hints_of(fn)
     except Exception:
         return dict(getattr(fn, "__annotations__", {}))
 

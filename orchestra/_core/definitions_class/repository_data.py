@@ -33,10 +33,19 @@ def _automation_classes() -> tuple[type, type]:
     return ScheduleDefinition, SensorDefinition
 
 
+_KIND_CLASSES: tuple[type, ...] = ()
+
+
 def _kind(obj: Any) -> str:
     """Which repository section an object belongs to ('' when none)."""
-    job_class, graph_class = _job_classes()
-    schedule_class, sensor_class = _automation_classes()
+    global _KIND_CLASSES
+    if not _KIND_CLASSES:
+        from orchestra._core.assets.definition import AssetsDefinition
+
+        _KIND_CLASSES = (AssetsDefinition, *_job_classes(), *_automation_classes())
+    assets_class, job_class, graph_class, schedule_class, sensor_class = _KIND_CLASSES
+    if type(obj) is assets_class:  # the common case, thousands per location
+        return "checks" if not obj.keys and obj.check_keys else "assets"
     if isinstance(obj, job_class):
         return "job"
     if isinstance(obj, graph_class):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from orchestra._core.resources.definition import (
     TreatAsResourceParam,
     resource_init_call,
 )
-from orchestra._core.signatures import signature_of
+from orchestra._core.signatures import signature_of, type_hints_of
 from orchestra._errors import (
     DagsterError,
     DagsterInvalidConfigError,
@@ -436,7 +435,7 @@ def resource_params(fn: Callable[..., Any]) -> list[str]:
     except (TypeError, ValueError):
         return []
     try:
-        hints = typing.get_type_hints(fn, include_extras=True)
+        hints = type_hints_of(fn, include_extras=True)
     except Exception:
         raw = dict(getattr(fn, "__annotations__", {}))
         hints = {name: _annotation_of(fn, name, value) for name, value in raw.items()}

@@ -31,6 +31,8 @@ def _dependencies(graph_def: Any, node_name: str, input_name: str) -> list[dict[
     dep = graph_def.dependency_map.get(node_name, {}).get(input_name)
     if dep is None:
         return []
+    if type(dep).__name__ == "DynamicCollectingDependencyDefinition":  # re-execution tells mapped steps from collectors
+        return [{"node": d.node, "output": d.output, "collect": True} for d in dep.get_node_dependencies()]
     return [{"node": d.node, "output": d.output} for d in dep.get_node_dependencies()]
 
 
@@ -151,10 +153,11 @@ def job_snapshot_and_json(job: Any) -> tuple[dict[str, Any], str]:
         "asset_keys": sorted("/".join(k.path) for k in asset_keys),
         "asset_check_keys": sorted(f"{'/'.join(c.asset_key.path)}:{c.name}" for c in check_keys),
         "graph": None,
-        "run_config_schema": run_config_schema_snapshot(job),
+        "run_config_schema": None,
     }
     snap = to_plain(snap)
     snap["graph"] = graph_snapshot(job.graph)  # already plain
+    snap["run_config_schema"] = run_config_schema_snapshot(job)  # already plain
     text = canonical_json(snap)
     snap["snapshot_id"] = json_hash(text)
     # `snapshot_id` sorts just before `tags`, the last key: insert it into the text rather than

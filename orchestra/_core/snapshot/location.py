@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from orchestra._core.gc_pause import collection_paused
 from orchestra._core.snapshot import SNAPSHOT_VERSION
 from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_snapshots
 from orchestra._core.snapshot.jobs import _metadata, asset_keys_of_job, job_snapshot_and_json
-from orchestra._core.snapshot.plain import canonical_json_with, json_hash, to_plain
+from orchestra._core.snapshot.plain import canonical_json, json_hash, to_plain
 
 
 def _type_name(value: Any) -> str:
@@ -62,11 +63,17 @@ def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
         >>> snapshot["jobs"][0]["name"], snapshot["version"]
         ('__ASSET_JOB', 1)
     """
+    return snapshot_and_json_from_definitions(defs, location_name)[0]
+
+
+def snapshot_and_json_from_definitions(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
+    """`snapshot_from_definitions(defs, location_name)` and its canonical JSON text (what a code server
+    sends: encoding the snapshot, megabytes for a large location, was already done to hash it)."""
     with collection_paused():  # hundreds of thousands of long-lived dicts and lists, none garbage
         return _snapshot(defs, location_name)
 
 
-def _snapshot(defs: Any, location_name: str) -> dict[str, Any]:
+def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     repository = defs.get_repository_def() if hasattr(defs, "get_repository_def") else defs
     jobs = repository.get_all_jobs()
     jobs_by_asset: dict[Any, list[str]] = {}
@@ -96,6 +103,13 @@ def _snapshot(defs: Any, location_name: str) -> dict[str, Any]:
     snapshot["asset_nodes"] = asset_node_snapshots(repository, jobs_by_asset)
     job_snaps = [job_snapshot_and_json(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
     snapshot["jobs"] = [snap for snap, _ in job_snaps]
-    jobs_json = "[" + ",".join(text for _, text in job_snaps) + "]"
-    snapshot["snapshot_id"] = json_hash(canonical_json_with(snapshot, {"jobs": jobs_json}))
-    return snapshot
+    encoded = {key: canonical_json(value) for key, value in snapshot.items() if key != "jobs"}
+    encoded["jobs"] = "[" + ",".join(text for _, text in job_snaps) + "]"
+    snapshot["snapshot_id"] = json_hash(_object_text(encoded))  # the document without its id
+    encoded["snapshot_id"] = canonical_json(snapshot["snapshot_id"])
+    return snapshot, _object_text(encoded)
+
+
+def _object_text(encoded: dict[str, str]) -> str:
+    """The canonical JSON of an object whose members' canonical JSON is `encoded`."""
+    return "{" + ",".join(f"{json.dumps(key)}:{encoded[key]}" for key in sorted(encoded)) + "}"

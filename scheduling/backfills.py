@@ -1,0 +1,243 @@
+"""Backfills of partitioned jobs: created from a list or range of partitions, their runs submitted
+progressively by a daemon duty (`backfill_progress`) through `run_submit`, with a cap on runs in flight.
+
+Each batch asks the code server for the batch's run config and tags (no network call inside a
+transaction), then submits its runs and advances `Backfill.submitted` in one transaction under the
+backfill's row lock; a batch another daemon already submitted is dropped, and a crash mid-batch
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import Conflict, InvalidInput, NotFound
+from runs import services as run_services
+from runs.models import FINISHED_STATUSES, Run, RunStatus
+from scheduling.models import Backfill, BackfillStatus
+from workspace.client import CodeServerClient, CodeServerError
+from workspace.models import CodeLocation, LocationStatus
+
+logger = logging.getLogger(__name__)
+
+BACKFILL_TAG = "dagster/backfill"
+PARTITION_TAG = "dagster/partition"
+DEFAULT_BATCH_SIZE = 100
+
+
+def backfill_create(*, location_name: str, job_name: str, partition_names: Sequence[str] | None = None,
+                    partition_range: tuple[str, str] | None = None, all_partitions: bool = False,
+                    tags: Mapping[str, str] | None = None, max_runs_in_flight: int | None = None,
+                    client: CodeServerClient | None = None, actor: Any = None, from_failure_of: str = "") -> Backfill:
+    """A backfill of `job_name` for the named partitions, an inclusive range of them, or all of them.
+
+    Raises NotFound for an unknown location or job, InvalidInput for a job without partitions,
+    partitions it does not have, or not exactly one of the three ways of choosing them.
+    """
+    if sum([partition_names is not None, partition_range is not None, all_partitions]) != 1:
+        raise InvalidInput("give exactly one of partition_names, partition_range or all_partitions")
+    location = CodeLocation.objects.filter(name=location_name, status=LocationStatus.LOADED).first()
+    if location is None or location.snapshot is None:
+        raise NotFound("code location", location_name)
+    job = next((j for j in location.snapshot.get("jobs", []) if j["name"] == job_name), None)
+    if job is None:
+        raise NotFound("job", f"{job_name}@{location_name}")
+    if not job.get("partitions"):
+        raise InvalidInput(f"job {job_name!r} has no partitions; a backfill needs a partitioned job")
+    client = client or _client_for(location)
+    answer = client.partition_keys(job_name)
+    if answer.get("error"):
+        raise InvalidInput(f"the partitions of job {job_name!r} could not be listed: {answer['error']['message']}")
+    known = list(answer["partition_keys"])
+    if all_partitions:
+        names = known
+    elif partition_range is not None:
+        start, end = partition_range
+        missing = [k for k in (start, end) if k not in known]
+        if missing:
+            raise InvalidInput(f"partition range of job {job_name!r}: no partition named {missing[0]!r}")
+        names = known[known.index(start):known.index(end) + 1]
+        if not names:
+            raise InvalidInput(f"partition range {start!r}..{end!r} is empty: the start comes after the end")
+    else:
+        known_set = set(known)
+        unknown = [name for name in partition_names if name not in known_set]
+        if unknown:
+            raise InvalidInput(f"job {job_name!r} has no partitions named {', '.join(map(repr, unknown[:5]))}")
+        names = list(dict.fromkeys(partition_names))
+    if not names:
+        raise InvalidInput("a backfill needs at least one partition")
+    if max_runs_in_flight is not None and max_runs_in_flight < 1:
+        raise InvalidInput(f"max_runs_in_flight must be at least 1, got {max_runs_in_flight}")
+    return Backfill.objects.create(
+        location_name=location_name, repository_name=location.snapshot.get("repository_name") or "",
+        job_name=job_name, partition_names=names, tags={str(k): str(v) for k, v in (tags or {}).items()},
+        max_runs_in_flight=max_runs_in_flight, from_failure_of=from_failure_of,
+    )
+
+
+def backfill_progress(*, backfill_id: str, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None,
+                      client: CodeServerClient | None = None) -> Backfill:
+    """The daemon duty: submit the backfill's next partitions in batches until all are submitted, the
+    cap on runs in flight is reached, or `max_batches`; settle CANCELING and finished backfills.
+    Safe to run in several workers at once.
+    """
+    batches = 0
+    while True:
+        backfill = _get(backfill_id)
+        if backfill.status == BackfillStatus.CANCELING:
+            return _settle_canceling(backfill)
+        if backfill.status != BackfillStatus.REQUESTED:
+            return backfill
+        remaining = len(backfill.partition_names) - backfill.submitted
+        if remaining <= 0:
+            return _settle_finished(backfill)
+        room = min(batch_size, remaining)
+        if backfill.max_runs_in_flight is not None:
+            room = min(room, backfill.max_runs_in_flight - _runs(backfill).exclude(status__in=FINISHED_STATUSES).count())
+        if room <= 0 or (max_batches is not None and batches >= max_batches):
+            return backfill
+        try:
+            _submit_batch(backfill, room, client)
+        except BackfillWaiting:
+            return _get(backfill_id)
+        batches += 1
+
+
+def backfill_cancel(*, backfill_id: str, actor: Any = None) -> Backfill:
+    """Stop submitting, and terminate the backfill's runs that have not finished; CANCELED once they have."""
+    with transaction.atomic():
+        backfill = Backfill.objects.select_for_update().filter(backfill_id=backfill_id).first()
+        if backfill is None:
+            raise NotFound("backfill", backfill_id)
+        if backfill.status != BackfillStatus.REQUESTED:
+            raise Conflict(f"backfill {backfill_id} is {backfill.status}; only a requested backfill can be canceled")
+        _set_status(backfill, BackfillStatus.CANCELING)
+    return _settle_canceling(backfill, actor=actor)
+
+
+def backfill_reexecute_failed(*, backfill_id: str, actor: Any = None, client: CodeServerClient | None = None
+                              ) -> Backfill:
+    """A new backfill of the partitions whose latest run in this backfill failed or was canceled."""
+    backfill = _get(backfill_id)
+    if backfill.status not in (BackfillStatus.COMPLETED_FAILED, BackfillStatus.COMPLETED_SUCCESS,
+                               BackfillStatus.CANCELED, BackfillStatus.FAILED):
+        raise Conflict(f"backfill {backfill_id} is {backfill.status}; re-execute it once it has finished")
+    latest: dict[str, str] = {}
+    for run in _runs(backfill).order_by("id").prefetch_related("tags"):
+        partition = next((t.value for t in run.tags.all() if t.key == PARTITION_TAG), None)
+        if partition is not None:
+            latest[partition] = run.status
+    failed = [p for p in backfill.partition_names[:backfill.submitted]
+              if latest.get(p) in (RunStatus.FAILURE, RunStatus.CANCELED)]
+    failed += backfill.partition_names[backfill.submitted:]  # never submitted (failed or canceled backfill)
+    if not failed:
+        raise InvalidInput(f"backfill {backfill_id} has no failed partitions to re-execute")
+    return backfill_create(location_name=backfill.location_name, job_name=backfill.job_name, partition_names=failed,
+                           tags=backfill.tags, max_runs_in_flight=backfill.max_runs_in_flight, client=client,
+                           actor=actor, from_failure_of=backfill.backfill_id)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+
+def _submit_batch(backfill: Backfill, size: int, client: CodeServerClient | None) -> None:
+    start = backfill.submitted
+    keys = backfill.partition_names[start:start + size]
+    try:
+        client = client or _client_for(CodeLocation.objects.get(name=backfill.location_name))
+        answer = client.partition_details(backfill.job_name, keys)
+    except (CodeServerError, CodeLocation.DoesNotExist, Conflict) as exc:
+        # A code server that is down is waited for: the next pass tries again.
+        logger.warning("backfill %s: partition config unavailable: %s", backfill.backfill_id, exc)
+        raise BackfillWaiting(str(exc)) from exc
+    details = {p["partition_key"]: p for p in answer.get("partitions", [])}
+    error = answer.get("error") or next((details[k]["error"] for k in keys if details.get(k, {}).get("error")), None)
+    if error is None and any(k not in details for k in keys):
+        error = {"cls_name": "CodeServerError", "message": "the code server left out partitions", "stack": [],
+                 "cause": None}
+    try:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            if locked.status != BackfillStatus.REQUESTED or locked.submitted != start:
+                return  # another worker submitted this batch, or the backfill was canceled meanwhile
+            if error is not None:
+                locked.error = error
+                _set_status(locked, BackfillStatus.FAILED)
+                return
+            for key in keys:
+                tags = {**details[key].get("tags", {}), **locked.tags, BACKFILL_TAG: locked.backfill_id,
+                        PARTITION_TAG: key, run_services.IDEMPOTENCY_KEY_TAG: f"backfill:{locked.backfill_id}:{key}"}
+                run_services.run_submit(job_name=locked.job_name, location_name=locked.location_name,
+                                        repository_name=locked.repository_name or None,
+                                        run_config=details[key].get("run_config") or {}, tags=tags)
+            locked.submitted = start + len(keys)
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["submitted", "updated_at"])
+    except (InvalidInput, NotFound) as exc:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            locked.error = {"cls_name": type(exc).__name__, "message": str(exc), "stack": [], "cause": None}
+            _set_status(locked, BackfillStatus.FAILED)
+
+
+class BackfillWaiting(Exception):
+    """The code server cannot answer now; the batch is tried again on the next pass."""
+
+
+def _settle_finished(backfill: Backfill) -> Backfill:
+    runs = _runs(backfill)
+    if runs.exclude(status__in=FINISHED_STATUSES).exists():
+        return backfill
+    status = (BackfillStatus.COMPLETED_SUCCESS if not runs.exclude(status=RunStatus.SUCCESS).exists()
+              else BackfillStatus.COMPLETED_FAILED)
+    with transaction.atomic():
+        locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+        if locked.status == BackfillStatus.REQUESTED:
+            _set_status(locked, status)
+    return locked
+
+
+def _settle_canceling(backfill: Backfill, actor: Any = None) -> Backfill:
+    for run_id in _runs(backfill).exclude(status__in=FINISHED_STATUSES).exclude(
+            status=RunStatus.CANCELING).values_list("run_id", flat=True):
+        try:
+            run_services.run_terminate(run_id=run_id, actor=actor)
+        except (Conflict, NotFound):
+            pass  # finished or deleted meanwhile
+    if _runs(backfill).exclude(status__in=FINISHED_STATUSES).exists():
+        return backfill  # CANCELING until its runs stop; the next pass looks again
+    with transaction.atomic():
+        locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+        if locked.status == BackfillStatus.CANCELING:
+            _set_status(locked, BackfillStatus.CANCELED)
+    return locked
+
+
+def _runs(backfill: Backfill):
+    return Run.objects.filter(tags__key=BACKFILL_TAG, tags__value=backfill.backfill_id)
+
+
+def _set_status(backfill: Backfill, status: str) -> None:
+    backfill.status = status
+    backfill.updated_at = timezone.now()
+    backfill.save(update_fields=["status", "error", "updated_at"])
+
+
+def _get(backfill_id: str) -> Backfill:
+    backfill = Backfill.objects.filter(backfill_id=backfill_id).first()
+    if backfill is None:
+        raise NotFound("backfill", backfill_id)
+    return backfill
+
+
+def _client_for(location: CodeLocation) -> CodeServerClient:
+    server = location.server or {}
+    if location.status != LocationStatus.LOADED or not server.get("host") or not server.get("port"):
+        raise Conflict(f"code location {location.name!r} is not loaded; its code server cannot answer")
+    return CodeServerClient(server["host"], int(server["port"]))

@@ -1,0 +1,46 @@
+"""Reads of schedule and sensor state and their ticks."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from core.exceptions import NotFound
+from scheduling.models import InstigatorState, Tick
+
+
+def instigator_list(*, kind: str | None = None, location_name: str | None = None,
+                    include_absent: bool = False) -> QuerySet[InstigatorState]:
+    states = InstigatorState.objects.all()
+    if kind is not None:
+        states = states.filter(kind=kind)
+    if location_name is not None:
+        states = states.filter(location_name=location_name)
+    if not include_absent:
+        states = states.filter(present=True)
+    return states.order_by("location_name", "kind", "name")
+
+
+def instigator_get(*, kind: str, location_name: str, name: str) -> InstigatorState:
+    try:
+        return InstigatorState.objects.get(kind=kind, location_name=location_name, name=name)
+    except InstigatorState.DoesNotExist:
+        raise NotFound(kind.lower(), f"{name}@{location_name}") from None
+
+
+def tick_list(*, state_id: int, limit: int = 50, before_id: int | None = None,
+              statuses: list[str] | None = None) -> QuerySet[Tick]:
+    """A state's ticks, newest first, paged by tick id."""
+    ticks = Tick.objects.filter(state_id=state_id)
+    if before_id is not None:
+        ticks = ticks.filter(id__lt=before_id)
+    if statuses:
+        ticks = ticks.filter(status__in=statuses)
+    return ticks.order_by("-id")[:limit]
+
+
+def backfill_ids_in_progress() -> list[str]:
+    """Ids of the backfills still to advance (requested or being canceled)."""
+    from scheduling.models import Backfill, BackfillStatus
+
+    active = Backfill.objects.filter(status__in=[BackfillStatus.REQUESTED, BackfillStatus.CANCELING])
+    return list(active.values_list("backfill_id", flat=True))
