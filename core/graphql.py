@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 import graphene
-from graphene_django.views import GraphQLView
-from graphql import GraphQLError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseBadRequest
+from graphene_django.settings import graphene_settings
+from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 
 logger = logging.getLogger(__name__)
+
+# Query text -> its parsed document, for texts that parsed and validated against the schema.
+_VALID_DOCUMENTS: dict[str, Any] = {}
+_VALID_DOCUMENTS_MAX = 1000
 
 
 class Error(graphene.Interface):
@@ -89,6 +98,8 @@ def errors_as_data(resolver: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return resolver(*args, **kwargs)
+        except InputRefused:
+            raise
         except Exception as exc:
             logger.exception("GraphQL resolver %s failed", resolver.__qualname__)
             return PythonError.from_exception(exc)
@@ -107,12 +118,63 @@ class OrchestraGraphQLView(GraphQLView):
     union are data and answer 200. The body is JSON in every case.
     """
 
+    def parse_body(self, request):
+        # Hostile bodies are the client's error: too big is 413, too deep or not Unicode is 400.
+        try:
+            request.body  # noqa: B018 - reading it applies DATA_UPLOAD_MAX_MEMORY_SIZE
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise HttpError(HttpResponse(status=413), f"The request body is over {limit} bytes "
+                            "(DATA_UPLOAD_MAX_MEMORY_SIZE).") from None
+        try:
+            data = super().parse_body(request)
+        except RecursionError:
+            raise HttpError(HttpResponseBadRequest(), "The request body is nested too deeply.") from None
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise HttpError(HttpResponseBadRequest(), "The request body holds a lone surrogate (\\udXXX), "
+                            "which is not valid Unicode.") from None
+        except RecursionError:
+            raise HttpError(HttpResponseBadRequest(), "The request body is nested too deeply.") from None
+        return data
+
     def execute_graphql_request(self, request, *args, **kwargs):
-        result = super().execute_graphql_request(request, *args, **kwargs)
+        result = self._execute_query_from_cache(request, *args, **kwargs)
         originals = [getattr(e, "original_error", None) for e in (result.errors or [])] if result else []
         request.graphql_resolver_failed = any(o is not None and not isinstance(o, InputRefused) for o in originals)
         request.graphql_input_refused = any(isinstance(o, InputRefused) for o in originals)
         return result
+
+    def _execute_query_from_cache(self, request, data, query, variables, operation_name, show_graphiql=False):
+        """graphene-django's execution, minus parsing and validating a query text seen before.
+
+        Validation costs more than resolving a page of runs, and clients send the same few query
+        texts again and again. Only documents that parsed and validated are cached; errors,
+        mutations and operations sent over GET take graphene-django's path unchanged.
+        """
+        schema = self.schema.graphql_schema
+        document = _VALID_DOCUMENTS.get(query) if query else None
+        if document is None and query:
+            try:
+                parsed = parse(query)
+            except Exception:
+                parsed = None
+            if parsed is not None and not validate(schema, parsed, self.validation_rules,
+                                                   graphene_settings.MAX_VALIDATION_ERRORS):
+                if len(_VALID_DOCUMENTS) >= _VALID_DOCUMENTS_MAX:
+                    _VALID_DOCUMENTS.clear()
+                _VALID_DOCUMENTS[query] = document = parsed
+        operation = get_operation_ast(document, operation_name) if document is not None else None
+        if operation is None or operation.operation != OperationType.QUERY or request.method.lower() != "post":
+            return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        options = {"execution_context_class": self.execution_context_class} if self.execution_context_class else {}
+        try:
+            return execute(schema, document, root_value=self.get_root_value(request),
+                           context_value=self.get_context(request), variable_values=variables,
+                           operation_name=operation_name, middleware=self.get_middleware(request), **options)
+        except Exception as exc:
+            return ExecutionResult(errors=[exc])
 
     def get_response(self, request, data, show_graphiql=False):
         result, status_code = super().get_response(request, data, show_graphiql)

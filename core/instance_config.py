@@ -347,6 +347,7 @@ class ResolvedInstance:
         folder = Path((broker.embedded or {}).get("base_dir") or self.home / "broker").expanduser()
         return {
             "broker_url": "filesystem://",
+            "broker_transport": "core.embedded_broker:Transport",  # atomic message files
             "broker_transport_options": {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),

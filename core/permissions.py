@@ -16,6 +16,12 @@ class Permission(enum.StrEnum):
     RELOAD_REPOSITORY_LOCATION = "reload_repository_location"
     RELOAD_WORKSPACE = "reload_workspace"
     WIPE_ASSETS = "wipe_assets"
+    START_SCHEDULE = "start_schedule"
+    STOP_RUNNING_SCHEDULE = "stop_running_schedule"
+    EDIT_SENSOR = "edit_sensor"
+    UPDATE_SENSOR_CURSOR = "update_sensor_cursor"
+    LAUNCH_PARTITION_BACKFILL = "launch_partition_backfill"
+    CANCEL_PARTITION_BACKFILL = "cancel_partition_backfill"
 
 
 def has_permission(request: Any, permission: Permission) -> bool:

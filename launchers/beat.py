@@ -15,6 +15,9 @@ from core.instance_config import ResolvedInstance
 DAEMON_QUEUE = "daemon"
 DEQUEUE_TASK = "runs.run_queue_dequeue"
 MONITORING_TASK = "launchers.run_monitoring"
+RETRIES_TASK = "runs.run_retries_consume"
+# Dagster's EVENT_LOG_CONSUMER daemon polls every 5 s.
+DEFAULT_RETRIES_SECONDS = 5
 # The queue is dequeued at once on every submission (a nudge); the interval only bounds how long a
 # run waits for a slot another run frees, so it is shorter than Dagster's 5 s: one indexed query
 # when nothing is queued. `dequeue_interval_seconds`, when written out, is honoured.
@@ -44,9 +47,10 @@ def monitoring_interval(instance: ResolvedInstance) -> float:
 
 
 def daemon_beat_schedule(instance: ResolvedInstance) -> dict[str, dict[str, Any]]:
-    """The beat entries of the run queue and run monitoring for this instance.
+    """The beat entries of the run queue, run monitoring and run retries for this instance.
 
-    The dequeue entry exists only with a queued coordinator, monitoring unless it is disabled; the
+    The dequeue entry exists only with a queued coordinator, monitoring unless it is disabled,
+    retries only when `run_retries.enabled`; the
     tasks themselves are no-ops otherwise, so a row left in the database by an earlier configuration
     costs nothing.
     """
@@ -56,6 +60,8 @@ def daemon_beat_schedule(instance: ResolvedInstance) -> dict[str, dict[str, Any]
         schedule["orchestra run queue"] = _entry(DEQUEUE_TASK, every)
     if instance.monitoring_enabled:
         schedule["orchestra run monitoring"] = _entry(MONITORING_TASK, monitoring_interval(instance))
+    if instance.config.run_retries.enabled:
+        schedule["orchestra run retries"] = _entry(RETRIES_TASK, DEFAULT_RETRIES_SECONDS)
     return schedule
 
 

@@ -31,6 +31,7 @@ from django.db import connections
 
 from runs.launching import CheckRunHealthResult, LaunchRunContext, RunLauncher, WorkerStatus
 from runs.models import FINISHED_STATUSES, Run
+from runs.queue import run_queue_nudge
 from runs.services import run_launcher_record, run_worker_exited
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ def wait_for_run_worker(process: subprocess.Popen, run_id: str, hostname: str, o
         normal = returncode in (0, 1, 2) and run is not None and run.status in FINISHED_STATUSES
         if normal or run is None:
             output_path.unlink(missing_ok=True)
+        # The run's slot is free: let the run queue fill it now rather than at its next periodic pass.
+        run_queue_nudge()
         return run
     finally:
         if threading.current_thread() is not threading.main_thread():

@@ -2,12 +2,15 @@
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from core.exceptions import Conflict, InvalidInput, NotFound
 from runs.api import router as runs_router
 from runs.api_launch import launch_run  # noqa: F401 - registers launch/terminate/re-execute on runs' router
+from scheduling.api import router as scheduling_router
 from workspace.api import router as workspace_router
 
 logger = logging.getLogger(__name__)
@@ -15,6 +18,7 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(title="Orchestra", version="1", urls_namespace="api")
 api.add_router("/", runs_router)
 api.add_router("/", workspace_router)
+api.add_router("/", scheduling_router)
 
 
 @api.exception_handler(NotFound)
@@ -30,6 +34,18 @@ def invalid_input(request: HttpRequest, exc: InvalidInput):
 @api.exception_handler(Conflict)
 def conflict(request: HttpRequest, exc: Conflict):
     return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(
+        request, {"detail": f"The request body is over {limit} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE)."}, status=413)
+
+
+@api.exception_handler(RecursionError)
+def too_deep(request: HttpRequest, exc: RecursionError):
+    return api.create_response(request, {"detail": "The request body is nested too deeply."}, status=400)
 
 
 @api.exception_handler(Exception)

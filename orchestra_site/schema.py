@@ -9,10 +9,13 @@ from runs.schema import RunMutations, RunQueries
 from runs.schema_instance import InstanceQueries
 from runs.schema_launch import INTERFACE_ONLY_TYPES as LAUNCH_TYPES
 from runs.schema_launch import LaunchMutations, LaunchQueries
+from scheduling.schema import TYPES as SCHEDULING_TYPES
+from scheduling.schema import SchedulingMutations, SchedulingQueries
 from workspace.schema import WorkspaceMutations, WorkspaceQueries
 
 
-class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, graphene.ObjectType):
+class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, SchedulingQueries,
+            graphene.ObjectType):
     version = graphene.NonNull(graphene.String, description="The Orchestra version serving this API.")
 
     def resolve_version(root, info) -> str:
@@ -22,8 +25,8 @@ class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, graphe
             return "unknown"
 
 
-class Mutation(RunMutations, LaunchMutations, WorkspaceMutations, graphene.ObjectType):
+class Mutation(RunMutations, LaunchMutations, WorkspaceMutations, SchedulingMutations, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES, *LAUNCH_TYPES])
+schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES, *LAUNCH_TYPES, *SCHEDULING_TYPES])

@@ -14,6 +14,10 @@ ORCHESTRA_HOME = INSTANCE.home
 
 SECRET_KEY = os.environ.get("ORCHESTRA_SECRET_KEY") or "orchestra-insecure-dev-key-set-ORCHESTRA_SECRET_KEY"
 DEBUG = os.environ.get("ORCHESTRA_DEBUG", "") == "1"
+# Hostile-input limits (issue #12): request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE answer 413; run config
+# over ORCHESTRA_RUN_CONFIG_MAX_BYTES (as JSON) is refused as invalid run config from every entry point.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ORCHESTRA_REQUEST_MAX_BYTES", 2_621_440))
+ORCHESTRA_RUN_CONFIG_MAX_BYTES = int(os.environ.get("ORCHESTRA_RUN_CONFIG_MAX_BYTES", 1_048_576))
 ALLOWED_HOSTS = [h for h in os.environ.get("ORCHESTRA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
@@ -81,6 +85,7 @@ WHITENOISE_USE_FINDERS = True
 _broker = INSTANCE.broker_settings()
 CELERY_BROKER_URL = _broker["broker_url"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -42,6 +42,7 @@ USE_TZ = True
 _broker = INSTANCE.broker_settings()
 CELERY_BROKER_URL = _broker["broker_url"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,7 +1,7 @@
 """The root URL map: each app's own routes mounted once."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
@@ -17,6 +17,9 @@ urlpatterns = [
     # A browser (Accept: text/html) gets GraphiQL, its scripts vendored in static/vendor/graphiql-2.4.7/.
     path("graphql", csrf_exempt(OrchestraGraphQLView.as_view(graphiql=True)), name="graphql"),
     path("api/", api.urls),
-    # Until the UI lands, the admin is the operator's home page.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The server-rendered UI (templates/ui/), each app's pages from its own views.
+    path("", include("runs.urls")),
+    path("", include("workspace.urls")),
+    path("", include("scheduling.urls")),
+    path("", RedirectView.as_view(url="/runs/", permanent=False)),
 ]

@@ -231,7 +231,9 @@ class CeleryExecutor(Executor):
                 for event in events:
                     active.handle_event(event)
                     if event.event_type_value in _STEP_ENDS:
-                        flights.pop(event.step_key, None)
+                        done = flights.pop(event.step_key, None)
+                        if done is not None:
+                            state.forget(done.task_id)  # the task reports "ended" and leaves its state to us
                         ended = True
                     yield event
                 if time.monotonic() >= next_check:
@@ -240,6 +242,7 @@ class CeleryExecutor(Executor):
                         lost = self._lost(state, flights)
                     for flight, reason in lost:
                         _revoke(app, flight.task_id)
+                        state.forget(flight.task_id)
                         del flights[flight.step.key]
                         event = _failure(run_context, flight.step.key, reason, ErrorSource.UNEXPECTED_ERROR,
                                          "StepTaskLostError")

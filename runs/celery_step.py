@@ -132,9 +132,12 @@ def step_execute(*, run_id: str, step_key: str, attempt: int, known: dict[str, A
                 reason = f"{type(exc).__name__}: {exc}"
                 _record_failure(run_id, step_key, exc)
                 raise
-            # The step's outcome is in the event log: the run worker needs no word from here (and a
-            # file-based result store would otherwise keep a file per step for ever).
-            state.forget(task_id)
+            # The step's outcome is in the event log. Saying so too (rather than forgetting the state)
+            # keeps a finished task from looking queued: a run worker that cannot see the outcome then
+            # fails the step instead of waiting for ever. The run worker forgets the state once it has
+            # read the step's end (a file-based result store would otherwise keep a file per step).
+            state.report(task_id, "SUCCESS", ended=True, executed=True,
+                         reason="the step task finished after writing the step's events", **where)
             return "executed"
     except BaseException:
         state.report(task_id, "SUCCESS", ended=True, reason=reason or "the step task failed", **where)

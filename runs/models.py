@@ -206,3 +206,15 @@ class DaemonHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.daemon_type}@{self.daemon_id}"
+
+
+class DaemonCursor(models.Model):
+    """A daemon duty's stored position (Dagster's daemon cursor storage), e.g. the event id the
+    run-retry consumer has read up to."""
+
+    key = models.CharField(max_length=255, unique=True)
+    value = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import graphene
+import yaml
 
 from core.exceptions import Conflict, InvalidInput, NotFound
-from core.graphql import AssetKeyInput, Error, PythonError, UnauthorizedError, errors_as_data
+from core.graphql import AssetKeyInput, Error, InputRefused, PythonError, UnauthorizedError, errors_as_data
 from core.permissions import Permission, has_permission
 from runs import selectors, services
 from runs.reexecution import run_reexecute
@@ -234,7 +235,9 @@ def _submit_outcome(submit: Any, *, job_name: str, repository_name: str, locatio
         return InvalidSubsetError(message=str(exc), pipeline=job) if job is not None else PythonError.from_exception(exc)
     except Conflict as exc:
         return RunConflict(message=str(exc))
-    except (NotFound, InvalidInput) as exc:
+    except InvalidInput as exc:  # bad tags, ids or selections with no union member of their own: a 400
+        raise InputRefused(str(exc)) from None
+    except NotFound as exc:
         return PythonError.from_exception(exc)
     return success(result) if success is not None else LaunchRunSuccess(run=result)
 
@@ -245,11 +248,30 @@ def resolve_is_config_valid(root, info, pipeline, mode=None, runConfigData=None)
     return _submit_outcome(
         lambda: selectors.run_config_check(
             job_name=job_name, location_name=location_name, repository_name=pipeline["repositoryName"],
-            run_config=runConfigData or {}, op_selection=pipeline.get("solidSelection"),
+            run_config=_run_config_input(runConfigData), op_selection=pipeline.get("solidSelection"),
         ),
         job_name=job_name, repository_name=pipeline["repositoryName"], location_name=location_name,
         success=lambda config: PipelineConfigValidationValid(pipelineName=job_name),
     )
+
+
+class _YamlWithoutAliases(yaml.SafeLoader):
+    """Aliases let a few bytes of YAML expand to gigabytes (a "billion laughs"); run config needs none."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases (*name) are not accepted in run config")
+        return super().compose_node(parent, index)
+
+
+def _run_config_input(run_config: Any) -> Any:
+    """Dagster's `RunConfigData` also takes YAML text; text that is not YAML is passed on to fail validation."""
+    if run_config and isinstance(run_config, str):
+        try:
+            return yaml.load(run_config, Loader=_YamlWithoutAliases)  # noqa: S506 - a SafeLoader subclass
+        except (yaml.YAMLError, RecursionError):
+            return run_config
+    return run_config or {}
 
 
 def _launch(executionParams: Mapping[str, Any], info) -> Any:
@@ -272,7 +294,7 @@ def _launch(executionParams: Mapping[str, Any], info) -> Any:
             job_name=job_name,
             location_name=location_name,
             repository_name=repository_name,
-            run_config=executionParams.get("runConfigData") or {},
+            run_config=_run_config_input(executionParams.get("runConfigData")),
             tags=_tags(metadata.get("tags")),
             op_selection=selector.get("solidSelection"),
             asset_selection=["/".join(k["path"]) for k in asset_selection] if asset_selection is not None else None,

@@ -41,6 +41,8 @@ def tag_filter(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
 
 
 def run_get(*, run_id: str) -> Run:
+    if "\x00" in run_id:  # no run id holds NUL, and PostgreSQL refuses it in a query
+        raise NotFound("run", run_id)
     run = Run.objects.filter(run_id=run_id).prefetch_related("tags").first()
     if run is None:
         raise NotFound("run", run_id)
@@ -151,7 +153,7 @@ def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000) ->
     """
     if limit < 1 or limit > 10_000:
         raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
-    if not Run.objects.filter(run_id=run_id).exists():
+    if "\x00" in run_id or not Run.objects.filter(run_id=run_id).exists():
         raise NotFound("run", run_id)
     qs = EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
     if cursor is not None:
@@ -236,3 +238,57 @@ def run_config_check(*, job_name: str, location_name: str | None = None, reposit
                                        repository_name=repository_name)
     nodes = submission.resolve_op_selection(target.job, op_selection) if op_selection else None
     return submission.validate_run_config(target.job, run_config, nodes)
+
+
+STEP_EVENT_TYPES = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY",
+                    "STEP_RESTARTED")
+
+
+@dataclass
+class StepStats:
+    """One step of a run as its events tell it (Dagster's `RunStepKeyStatsSnapshot`)."""
+
+    step_key: str
+    status: str = "NOT_STARTED"  # IN_PROGRESS | SUCCESS | FAILURE | SKIPPED | UP_FOR_RETRY
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    attempts: int = 0
+
+
+def run_step_stats(*, run_id: str) -> list[StepStats]:
+    """The steps of a run with their status, times and attempts, in the order they first appeared.
+
+    One query over the run's step lifecycle events, whatever the number of steps.
+    """
+    rows = (EventLogEntry.objects.filter(run_id=run_id, event_type__in=STEP_EVENT_TYPES)
+            .exclude(step_key=None).order_by("id").values_list("step_key", "event_type", "timestamp"))
+    steps: dict[str, StepStats] = {}
+    finished = {"STEP_SUCCESS": "SUCCESS", "STEP_FAILURE": "FAILURE", "STEP_SKIPPED": "SKIPPED",
+                "STEP_UP_FOR_RETRY": "UP_FOR_RETRY"}
+    for step_key, event_type, timestamp in rows:
+        step = steps.setdefault(step_key, StepStats(step_key=step_key))
+        if event_type in ("STEP_START", "STEP_RESTARTED"):
+            step.status = "IN_PROGRESS"
+            step.attempts += 1
+            step.start_time = step.start_time or timestamp
+            step.end_time = None
+        else:
+            step.status = finished[event_type]
+            step.end_time = timestamp
+    return list(steps.values())
+
+
+def asset_latest_materializations(*, asset_keys: Sequence[str] | None = None) -> dict[str, EventLogEntry]:
+    """The newest materialization event of each asset key (over all its partitions), by key.
+
+    One query whatever the number of keys: the events whose id is the greatest of their key's index rows.
+    """
+    from django.db.models import Max
+
+    index = AssetIndex.objects.exclude(last_materialization=None)
+    if asset_keys is not None:
+        index = index.filter(asset_key__in=list(asset_keys))
+    newest = index.values("asset_key").annotate(newest=Max("last_materialization_id")).values("newest")
+    events = EventLogEntry.objects.filter(id__in=Subquery(newest)).only("id", "run_id", "timestamp", "asset_key",
+                                                                      "partition")
+    return {event.asset_key: event for event in events}

@@ -153,7 +153,7 @@ def run_tags_add(*, run_id: str, tags: Mapping[str, str], actor: Any = None) -> 
 def run_delete(*, run_id: str, actor: Any = None) -> None:
     """Delete a run with its tags and events (raw deletes: a run may hold millions of events)."""
     with transaction.atomic():
-        run = Run.objects.only("id", "run_id").filter(run_id=run_id).first()
+        run = Run.objects.only("id", "run_id").filter(run_id=run_id).first() if _storable_text(run_id) else None
         if run is None:
             raise NotFound("run", run_id)
         EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
@@ -207,8 +207,8 @@ def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = Tru
                 elif new_status in FINISHED_STATUSES:
                     updates["ended_at"] = timestamp
             accepted.append(
-                (run_id, timestamp, event.event_type, event.step_key, event.level, event.message,
-                 dict(event.payload), event.asset_key, event.partition)
+                (run_id, timestamp, event.event_type, event.step_key, event.level, _storable(event.message),
+                 _storable(dict(event.payload)), event.asset_key, event.partition)
             )
         if refused and strict:
             raise RunEventLogClosed(run_id, status, refused)
@@ -221,6 +221,27 @@ def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = Tru
 
 
 _EVENT_COLUMNS = ("run_id", "timestamp", "event_type", "step_key", "level", "message", "payload", "asset_key", "partition")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with NUL characters and lone surrogates (undecodable bytes) in its strings backslash-escaped.
+
+    No database stores them in text (PostgreSQL refuses NUL, UTF-8 has no lone surrogates), and a log
+    line or metadata value holding them must not cost the run its event; every other character is kept.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\x00")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _insert_events(rows: list[tuple[Any, ...]]) -> list[EventLogEntry]:
@@ -459,7 +480,7 @@ def run_terminate(*, run_id: str, actor: Any = None, force: bool = False) -> Run
     from runs.launching import instance_run_launcher
 
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        run = Run.objects.select_for_update().filter(run_id=run_id).first() if _storable_text(run_id) else None
         if run is None:
             raise NotFound("run", run_id)
         if run.status in FINISHED_STATUSES:
@@ -623,6 +644,17 @@ def _index_asset_events(run_id: str, stored: Sequence[EventLogEntry]) -> None:
         )
 
 
+def _storable_text(text: str) -> bool:
+    """False for text no database column stores as given: NUL (PostgreSQL) or a lone surrogate (UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _validate_tags(tags: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(tags, Mapping):
         raise InvalidInput(f"tags must be a mapping of strings to strings, got {type(tags).__name__}")
@@ -632,6 +664,8 @@ def _validate_tags(tags: Mapping[str, Any]) -> dict[str, str]:
             raise InvalidInput(f"tag key {key!r} must be a non-empty string of at most {TAG_KEY_MAX} characters")
         if not isinstance(value, str):
             raise InvalidInput(f"tag {key!r} must have a string value, got {type(value).__name__}")
+        if not _storable_text(key) or not _storable_text(value):
+            raise InvalidInput(f"tag {key[:100]!r}: tag keys and values cannot hold NUL characters or lone surrogates")
         if len(value) > TAG_VALUE_MAX:
             raise InvalidInput(f"tag {key!r} has a value of {len(value)} characters; at most {TAG_VALUE_MAX} are allowed")
         clean[key] = value

@@ -8,6 +8,7 @@ and step selections against the job's graph and keys. Rebuilt schemas are cached
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -343,6 +344,35 @@ def asset_selection_nodes(job: JobIndex, asset_paths: Sequence[Sequence[str]]) -
 # --- run config -------------------------------------------------------------------------------------
 
 
+RUN_CONFIG_MAX_BYTES = 1024 * 1024  # the default of settings.ORCHESTRA_RUN_CONFIG_MAX_BYTES
+
+
+def _check_run_config_size(job_name: str, run_config: Mapping[str, Any]) -> None:
+    """Refuse run config larger (as JSON) than ORCHESTRA_RUN_CONFIG_MAX_BYTES or nested too deeply to encode.
+
+    Every run stores its config and every run worker loads it; a 5 MB config is a mistake or an attack.
+    """
+    from django.conf import settings
+
+    limit = int(getattr(settings, "ORCHESTRA_RUN_CONFIG_MAX_BYTES", RUN_CONFIG_MAX_BYTES))
+
+    def refuse(message: str) -> RunConfigInvalid:
+        return RunConfigInvalid(job_name, [{"message": message, "path": [], "reason": "RUNTIME_TYPE_MISMATCH"}])
+
+    try:
+        text = json.dumps(run_config, default=str, ensure_ascii=False)
+        size = len(text.encode("utf-8"))
+    except RecursionError:
+        raise refuse("Run config is nested too deeply to store") from None
+    except UnicodeEncodeError:
+        raise refuse("Run config holds a string that is not valid Unicode (a lone surrogate)") from None
+    if "\\u0000" in text:
+        raise refuse("Run config holds a NUL character (\\u0000), which cannot be stored")
+    if size > limit:
+        raise refuse(f"Run config is {size} bytes as JSON; at most {limit} bytes are allowed "
+                     "(ORCHESTRA_RUN_CONFIG_MAX_BYTES)")
+
+
 def validate_run_config(job: JobIndex, run_config: Any, nodes: frozenset[str] | None = None) -> dict[str, Any]:
     """Check `run_config` against the job's (or the op subset's) schema; answer it as a plain dict.
 
@@ -363,6 +393,7 @@ def validate_run_config(job: JobIndex, run_config: Any, nodes: frozenset[str] | 
             "path": [], "reason": "RUNTIME_TYPE_MISMATCH",
         }])
     run_config = dict(run_config)
+    _check_run_config_size(job.name, run_config)
     result = validate_structure(job.config_field(nodes), run_config)
     if not result.success:
         raise RunConfigInvalid(job.name, [error.to_dict() for error in result.errors])

@@ -5,6 +5,7 @@ import socket
 
 from celery import shared_task
 
+from runs import retries
 from runs.queue import DAEMON_QUEUE, DAEMON_TYPE, DEQUEUE_TASK, run_queue_config, run_queue_dequeue_detailed
 from runs.services import daemon_heartbeat_record
 
@@ -24,6 +25,20 @@ def run_queue_dequeue_task(self) -> None:
         daemon_type=DAEMON_TYPE,
         daemon_id=daemon_id(self.request),
         info={"dequeued": len(result.dequeued), "launched": len(result.launched)},
+        errors=result.errors,
+    )
+
+
+@shared_task(name=retries.RETRIES_TASK, bind=True, queue=DAEMON_QUEUE, ignore_result=True)
+def run_retries_task(self) -> None:
+    """Run retries' daemon duty (Dagster's EVENT_LOG_CONSUMER); a no-op unless `run_retries` is enabled."""
+    if retries.run_retries_config() is None:
+        return
+    result = retries.run_retries_consume()
+    daemon_heartbeat_record(
+        daemon_type=retries.DAEMON_TYPE,
+        daemon_id=daemon_id(self.request),
+        info={"retried": len(result.retried), "cursor": result.cursor},
         errors=result.errors,
     )
 

@@ -1,5 +1,7 @@
-"""Backfills of partitioned jobs: created from a list or range of partitions, their runs submitted
-progressively by a daemon duty (`backfill_progress`) through `run_submit`, with a cap on runs in flight.
+"""Backfills of partitioned jobs or partitioned assets: created from a list or range of partitions, their
+runs submitted progressively by a daemon duty (`backfill_progress`) through `run_submit`, with a cap on runs
+in flight. An asset backfill runs the assets' implicit asset job once per partition with the assets as its
+asset selection and an empty run config, as Dagster's asset backfills do.
 
 Each batch asks the code server for the batch's run config and tags (no network call inside a
 transaction), then submits its runs and advances `Backfill.submitted` in one transaction under the
@@ -9,6 +11,7 @@ leaves nothing half-written.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,32 +30,50 @@ logger = logging.getLogger(__name__)
 
 BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
+IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 DEFAULT_BATCH_SIZE = 100
 
 
-def backfill_create(*, location_name: str, job_name: str, partition_names: Sequence[str] | None = None,
+def backfill_create(*, location_name: str = "", job_name: str = "", asset_selection: Sequence[str] | None = None,
+                    partition_names: Sequence[str] | None = None,
                     partition_range: tuple[str, str] | None = None, all_partitions: bool = False,
                     tags: Mapping[str, str] | None = None, max_runs_in_flight: int | None = None,
                     client: CodeServerClient | None = None, actor: Any = None, from_failure_of: str = "") -> Backfill:
-    """A backfill of `job_name` for the named partitions, an inclusive range of them, or all of them.
+    """A backfill of `job_name`, or of the partitioned assets `asset_selection` (key strings `a/b`),
+    for the named partitions, an inclusive range of them, or all of them.
 
-    Raises NotFound for an unknown location or job, InvalidInput for a job without partitions,
-    partitions it does not have, or not exactly one of the three ways of choosing them.
+    An asset backfill runs, per partition, the assets' implicit asset job (`__ASSET_JOB`) with the
+    selection as its asset selection, as Dagster's asset backfills do; the assets must share one
+    partitions definition. Raises NotFound for an unknown location or job, InvalidInput for a job
+    or asset without partitions, assets of different partitions, partitions they do not have, or not
+    exactly one of the three ways of choosing them. Without `location_name` an asset backfill runs
+    in the loaded location that has the first selected asset.
     """
     if sum([partition_names is not None, partition_range is not None, all_partitions]) != 1:
         raise InvalidInput("give exactly one of partition_names, partition_range or all_partitions")
+    if bool(job_name) == bool(asset_selection):
+        raise InvalidInput("give exactly one of job_name or asset_selection")
+    if asset_selection and not location_name:
+        location_name = _location_of_asset(asset_selection[0])
     location = CodeLocation.objects.filter(name=location_name, status=LocationStatus.LOADED).first()
     if location is None or location.snapshot is None:
         raise NotFound("code location", location_name)
-    job = next((j for j in location.snapshot.get("jobs", []) if j["name"] == job_name), None)
-    if job is None:
-        raise NotFound("job", f"{job_name}@{location_name}")
-    if not job.get("partitions"):
-        raise InvalidInput(f"job {job_name!r} has no partitions; a backfill needs a partitioned job")
+    selection: list[str] = []
+    if asset_selection:
+        selection = list(dict.fromkeys(asset_selection))
+        job_name, keys_source = _asset_backfill_job(location, selection)
+        what = f"assets {', '.join(selection)}"
+    else:
+        job = next((j for j in location.snapshot.get("jobs", []) if j["name"] == job_name), None)
+        if job is None:
+            raise NotFound("job", f"{job_name}@{location_name}")
+        if not job.get("partitions"):
+            raise InvalidInput(f"job {job_name!r} has no partitions; a backfill needs a partitioned job")
+        keys_source, what = job_name, f"job {job_name!r}"
     client = client or _client_for(location)
-    answer = client.partition_keys(job_name)
+    answer = client.partition_keys(keys_source)
     if answer.get("error"):
-        raise InvalidInput(f"the partitions of job {job_name!r} could not be listed: {answer['error']['message']}")
+        raise InvalidInput(f"the partitions of {what} could not be listed: {answer['error']['message']}")
     known = list(answer["partition_keys"])
     if all_partitions:
         names = known
@@ -60,7 +81,7 @@ def backfill_create(*, location_name: str, job_name: str, partition_names: Seque
         start, end = partition_range
         missing = [k for k in (start, end) if k not in known]
         if missing:
-            raise InvalidInput(f"partition range of job {job_name!r}: no partition named {missing[0]!r}")
+            raise InvalidInput(f"partition range of {what}: no partition named {missing[0]!r}")
         names = known[known.index(start):known.index(end) + 1]
         if not names:
             raise InvalidInput(f"partition range {start!r}..{end!r} is empty: the start comes after the end")
@@ -68,7 +89,7 @@ def backfill_create(*, location_name: str, job_name: str, partition_names: Seque
         known_set = set(known)
         unknown = [name for name in partition_names if name not in known_set]
         if unknown:
-            raise InvalidInput(f"job {job_name!r} has no partitions named {', '.join(map(repr, unknown[:5]))}")
+            raise InvalidInput(f"{what} has no partitions named {', '.join(map(repr, unknown[:5]))}")
         names = list(dict.fromkeys(partition_names))
     if not names:
         raise InvalidInput("a backfill needs at least one partition")
@@ -76,7 +97,7 @@ def backfill_create(*, location_name: str, job_name: str, partition_names: Seque
         raise InvalidInput(f"max_runs_in_flight must be at least 1, got {max_runs_in_flight}")
     return Backfill.objects.create(
         location_name=location_name, repository_name=location.snapshot.get("repository_name") or "",
-        job_name=job_name, partition_names=names, tags={str(k): str(v) for k, v in (tags or {}).items()},
+        job_name=job_name, asset_selection=selection, partition_names=names, tags={str(k): str(v) for k, v in (tags or {}).items()},
         max_runs_in_flight=max_runs_in_flight, from_failure_of=from_failure_of,
     )
 
@@ -138,17 +159,85 @@ def backfill_reexecute_failed(*, backfill_id: str, actor: Any = None, client: Co
     failed += backfill.partition_names[backfill.submitted:]  # never submitted (failed or canceled backfill)
     if not failed:
         raise InvalidInput(f"backfill {backfill_id} has no failed partitions to re-execute")
-    return backfill_create(location_name=backfill.location_name, job_name=backfill.job_name, partition_names=failed,
+    return backfill_create(location_name=backfill.location_name,
+                           **({"asset_selection": backfill.asset_selection} if backfill.asset_selection
+                              else {"job_name": backfill.job_name}), partition_names=failed,
                            tags=backfill.tags, max_runs_in_flight=backfill.max_runs_in_flight, client=client,
                            actor=actor, from_failure_of=backfill.backfill_id)
+
+
+def backfill_resume(*, backfill_id: str, actor: Any = None) -> Backfill:
+    """Submit a FAILED backfill's remaining partitions again (Dagster's resume: runs that failed are not
+    retried; `backfill_reexecute_failed` does that)."""
+    with transaction.atomic():
+        backfill = Backfill.objects.select_for_update().filter(backfill_id=backfill_id).first()
+        if backfill is None:
+            raise NotFound("backfill", backfill_id)
+        if backfill.status != BackfillStatus.FAILED:
+            raise Conflict(f"backfill {backfill_id} is {backfill.status}; only a failed backfill can be resumed")
+        backfill.error = None
+        _set_status(backfill, BackfillStatus.REQUESTED)
+    return backfill
 
 
 # --- the steps ----------------------------------------------------------------------------------
 
 
+def _asset_backfill_job(location: CodeLocation, selection: list[str]) -> tuple[str, str]:
+    """The implicit asset job that materializes all of `selection`, and the asset to ask for the
+    partition keys; from the stored snapshot's asset nodes. InvalidInput if the assets are unknown,
+    unpartitioned, of different partitions, or share no implicit asset job."""
+    nodes = {node["key_string"]: node for node in location.snapshot.get("asset_nodes", [])}
+    unknown = [key for key in selection if key not in nodes]
+    if unknown:
+        raise InvalidInput(f"code location {location.name!r} has no assets {', '.join(map(repr, unknown))}")
+    unpartitioned = [key for key in selection if not nodes[key].get("partitions")]
+    if unpartitioned:
+        raise InvalidInput(f"assets {', '.join(map(repr, unpartitioned))} have no partitions; an asset backfill "
+                           "needs partitioned assets")
+    distinct: list[dict] = []
+    for key in selection:
+        if nodes[key]["partitions"] not in distinct:
+            distinct.append(nodes[key]["partitions"])
+    if len(distinct) > 1:
+        described = "; ".join(f"{key!r}: {_describe_partitions(nodes[key]['partitions'])}" for key in selection)
+        raise InvalidInput(f"the assets of a backfill must share one partitions definition, but {described}")
+    common = set(nodes[selection[0]].get("job_names", []))
+    for key in selection[1:]:
+        common &= set(nodes[key].get("job_names", []))
+    job_name = next((name for name in sorted(common) if name.startswith(IMPLICIT_ASSET_JOB)), None)
+    if job_name is None:
+        raise InvalidInput(f"assets {', '.join(map(repr, selection))} share no implicit asset job to run them in "
+                           "(are they all materializable?)")
+    return job_name, selection[0]
+
+
+def _location_of_asset(key: str) -> str:
+    for location in CodeLocation.objects.filter(status=LocationStatus.LOADED).order_by("name"):
+        if any(node.get("key_string") == key for node in (location.snapshot or {}).get("asset_nodes", [])):
+            return location.name
+    raise NotFound("asset", key)
+
+
+def _describe_partitions(partitions: Mapping[str, Any]) -> str:
+    kind = partitions.get("kind")
+    if kind == "time_window":
+        start = dt.datetime.fromtimestamp(partitions["start"], tz=dt.UTC).strftime(partitions["fmt"])
+        return f"{partitions.get('class') or 'TimeWindowPartitionsDefinition'} from {start}"
+    if kind == "static":
+        keys = partitions.get("partition_keys", [])
+        return f"static partitions {keys[:5]!r}{' ...' if len(keys) > 5 else ''}"
+    if kind == "dynamic":
+        return f"dynamic partitions {partitions.get('name')!r}"
+    return f"{kind} partitions"
+
+
 def _submit_batch(backfill: Backfill, size: int, client: CodeServerClient | None) -> None:
     start = backfill.submitted
     keys = backfill.partition_names[start:start + size]
+    if backfill.asset_selection:
+        _submit_asset_batch(backfill, start, keys)
+        return
     try:
         client = client or _client_for(CodeLocation.objects.get(name=backfill.location_name))
         answer = client.partition_details(backfill.job_name, keys)
@@ -176,6 +265,30 @@ def _submit_batch(backfill: Backfill, size: int, client: CodeServerClient | None
                 run_services.run_submit(job_name=locked.job_name, location_name=locked.location_name,
                                         repository_name=locked.repository_name or None,
                                         run_config=details[key].get("run_config") or {}, tags=tags)
+            locked.submitted = start + len(keys)
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["submitted", "updated_at"])
+    except (InvalidInput, NotFound) as exc:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            locked.error = {"cls_name": type(exc).__name__, "message": str(exc), "stack": [], "cause": None}
+            _set_status(locked, BackfillStatus.FAILED)
+
+
+def _submit_asset_batch(backfill: Backfill, start: int, keys: list[str]) -> None:
+    """One run per partition of the implicit asset job over the selected assets, with an empty run
+    config (Dagster's asset backfill runs carry only their tags); nothing to ask the code server."""
+    try:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            if locked.status != BackfillStatus.REQUESTED or locked.submitted != start:
+                return
+            for key in keys:
+                tags = {**locked.tags, BACKFILL_TAG: locked.backfill_id, PARTITION_TAG: key,
+                        run_services.IDEMPOTENCY_KEY_TAG: f"backfill:{locked.backfill_id}:{key}"}
+                run_services.run_submit(job_name=locked.job_name, location_name=locked.location_name,
+                                        repository_name=locked.repository_name or None, run_config={},
+                                        asset_selection=list(locked.asset_selection), tags=tags)
             locked.submitted = start + len(keys)
             locked.updated_at = timezone.now()
             locked.save(update_fields=["submitted", "updated_at"])

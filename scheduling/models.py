@@ -160,6 +160,7 @@ class Backfill(models.Model):
     repository_name = models.CharField(max_length=255, blank=True, default="")
     job_name = models.CharField(max_length=255)
     partition_names = models.JSONField(default=list)
+    asset_selection = models.JSONField(default=list, blank=True)  # asset key strings: an asset backfill
     submitted = models.PositiveIntegerField(default=0)
     tags = models.JSONField(default=dict, blank=True)
     max_runs_in_flight = models.PositiveIntegerField(null=True, blank=True)

@@ -44,3 +44,31 @@ def backfill_ids_in_progress() -> list[str]:
 
     active = Backfill.objects.filter(status__in=[BackfillStatus.REQUESTED, BackfillStatus.CANCELING])
     return list(active.values_list("backfill_id", flat=True))
+
+
+def latest_ticks(*, state_ids: list[int]) -> dict[int, Tick]:
+    """The newest tick of each of the given states, by state id, in one query."""
+    from django.db.models import Max, Subquery
+
+    newest = (Tick.objects.filter(state_id__in=state_ids).values("state_id").annotate(newest=Max("id"))
+              .values("newest"))
+    return {tick.state_id: tick for tick in Tick.objects.filter(id__in=Subquery(newest))}
+
+
+def ticks_recent_by_state(*, state_ids: list[int], limit: int = 5, before_id: int | None = None,
+                          statuses: list[str] | None = None) -> dict[int, list[Tick]]:
+    """The newest `limit` ticks of each state, newest first, in one query (lists of schedules stay constant
+    in queries whatever their length)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    ticks = Tick.objects.filter(state_id__in=state_ids)
+    if before_id is not None:
+        ticks = ticks.filter(id__lt=before_id)
+    if statuses:
+        ticks = ticks.filter(status__in=statuses)
+    ranked = ticks.annotate(rank=Window(RowNumber(), partition_by=[F("state_id")], order_by=F("id").desc()))
+    by_state: dict[int, list[Tick]] = {pk: [] for pk in state_ids}
+    for tick in ranked.filter(rank__lte=limit).order_by("-id"):
+        by_state[tick.state_id].append(tick)
+    return by_state

@@ -244,3 +244,15 @@ def scheduling_sweep(*, now: dt.datetime | None = None) -> list[int]:
     return list(InstigatorState.objects.filter(
         kind=InstigatorKind.SCHEDULE, status=InstigatorStatus.RUNNING, present=True, next_tick_at__lte=now,
     ).order_by("next_tick_at").values_list("pk", flat=True))
+
+
+def schedules_wipe(*, actor: Any = None) -> int:
+    """Turn off every schedule and delete every schedule tick (Dagster's `schedule wipe`); answers how many
+    ticks were deleted."""
+    from scheduling.models import Tick
+
+    for state in InstigatorState.objects.filter(kind=InstigatorKind.SCHEDULE, present=True,
+                                                status=InstigatorStatus.RUNNING):
+        schedule_stop(location_name=state.location_name, name=state.name, actor=actor)
+    deleted, _ = Tick.objects.filter(kind=InstigatorKind.SCHEDULE).delete()
+    return deleted

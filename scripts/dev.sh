@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a virtualenv (.venv, or $VENV) and start Orchestra: webserver, daemon and worker on SQLite
-# with the embedded broker, in $ORCHESTRA_HOME (default ~/.orchestra). Extra arguments go to `orchestra dev`.
+# with the embedded broker, in $ORCHESTRA_HOME (default ./.orchestra). Extra arguments go to `orchestra dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"

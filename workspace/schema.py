@@ -24,8 +24,6 @@ from workspace.schema_definitions import (
     RepositoryLocationNotFound,
     RepositoryNotFoundError,
     RepositoryRef,
-    Schedule,
-    Sensor,
     repositories_of,
 )
 
@@ -56,8 +54,9 @@ class Repository(graphene.ObjectType):
     location = graphene.NonNull(lambda: RepositoryLocation)
     pipelines = graphene.NonNull(graphene.List(graphene.NonNull(Pipeline)))
     jobs = graphene.NonNull(graphene.List(graphene.NonNull(Job)))
-    schedules = graphene.NonNull(graphene.List(graphene.NonNull(Schedule)))
-    sensors = graphene.NonNull(graphene.List(graphene.NonNull(Sensor)))
+    # Their types (with their running state) live in the scheduling app, above this one: named by path.
+    schedules = graphene.NonNull(graphene.List(graphene.NonNull("scheduling.schema.Schedule")))
+    sensors = graphene.NonNull(graphene.List(graphene.NonNull("scheduling.schema.Sensor")))
     assetNodes = graphene.NonNull(graphene.List(graphene.NonNull(AssetNode)))
     displayMetadata = graphene.NonNull(graphene.List(graphene.NonNull(RepositoryMetadata)))
 

@@ -182,67 +182,7 @@ class Job(_JobFields, graphene.ObjectType):
         interfaces = (SolidContainer, IPipelineSnapshot)
 
 
-class Schedule(graphene.ObjectType):
-    id = graphene.NonNull(graphene.ID)
-    name = graphene.NonNull(graphene.String)
-    cronSchedule = graphene.NonNull(graphene.String)
-    pipelineName = graphene.NonNull(graphene.String)
-    mode = graphene.NonNull(graphene.String)
-    executionTimezone = graphene.String()
-    description = graphene.String()
-    tags = graphene.NonNull(graphene.List(graphene.NonNull(DefinitionTag)))
-
-    def resolve_id(ref: DefinitionRef, info) -> str:
-        return f"{ref.repository.id}:schedule:{ref.data['name']}"
-
-    def resolve_name(ref: DefinitionRef, info) -> str:
-        return ref.data["name"]
-
-    def resolve_cronSchedule(ref: DefinitionRef, info) -> str:
-        cron = ref.data.get("cron_schedule")
-        return cron if isinstance(cron, str) else json.dumps(cron)
-
-    def resolve_pipelineName(ref: DefinitionRef, info) -> str:
-        return ref.data.get("job_name") or ""
-
-    def resolve_mode(ref: DefinitionRef, info) -> str:
-        return "default"
-
-    def resolve_executionTimezone(ref: DefinitionRef, info) -> str | None:
-        return ref.data.get("execution_timezone")
-
-    def resolve_description(ref: DefinitionRef, info) -> str | None:
-        return ref.data.get("description")
-
-    def resolve_tags(ref: DefinitionRef, info) -> list[DefinitionTag]:
-        return _tags(ref.data.get("tags"))
-
-
-class Sensor(graphene.ObjectType):
-    id = graphene.NonNull(graphene.ID)
-    jobOriginId = graphene.NonNull(graphene.String)
-    name = graphene.NonNull(graphene.String)
-    minIntervalSeconds = graphene.NonNull(graphene.Int)
-    description = graphene.String()
-    tags = graphene.NonNull(graphene.List(graphene.NonNull(DefinitionTag)))
-
-    def resolve_id(ref: DefinitionRef, info) -> str:
-        return f"{ref.repository.id}:sensor:{ref.data['name']}"
-
-    def resolve_jobOriginId(ref: DefinitionRef, info) -> str:
-        return f"{ref.repository.id}:sensor:{ref.data['name']}"
-
-    def resolve_name(ref: DefinitionRef, info) -> str:
-        return ref.data["name"]
-
-    def resolve_minIntervalSeconds(ref: DefinitionRef, info) -> int:
-        return int(ref.data.get("min_interval") or 30)
-
-    def resolve_description(ref: DefinitionRef, info) -> str | None:
-        return ref.data.get("description")
-
-    def resolve_tags(ref: DefinitionRef, info) -> list[DefinitionTag]:
-        return _tags(ref.data.get("tags"))
+# Schedule and Sensor (a repository's schedules and sensors with their state) are in `scheduling.schema`.
 
 
 class AssetNode(graphene.ObjectType):

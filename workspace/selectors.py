@@ -51,3 +51,25 @@ def job_snapshot(*, location_name: str, job_name: str, repository_name: str | No
         if job.get("name") == job_name:
             return job
     raise NotFound("job", f"{job_name}@{location_name}")
+
+
+_SNAPSHOTS: dict[str, dict[str, Any]] = {}  # snapshot id -> decoded snapshot, for loaded_snapshots_cached
+
+
+def loaded_snapshots_cached() -> dict[str, dict[str, Any]]:
+    """`loaded_snapshots`, decoding each snapshot once per process: one query of the locations' snapshot
+    ids, and one more only when a location's snapshot changed since the last call. The answer is shared
+    between callers: read it, never modify it. (A snapshot is named by the hash of its content.)"""
+    global _SNAPSHOTS
+    rows = list(CodeLocation.objects.filter(status=LocationStatus.LOADED).exclude(snapshot_id="")
+                .order_by("name").values_list("name", "snapshot_id"))
+    cache = _SNAPSHOTS  # threads replace the dict, never change it: a reader always sees a whole one
+    missing = [snapshot_id for _, snapshot_id in rows if snapshot_id not in cache]
+    if missing:
+        cache = {snapshot_id: cache[snapshot_id] for _, snapshot_id in rows if snapshot_id in cache}
+        for snapshot_id, snapshot in (CodeLocation.objects.filter(snapshot_id__in=missing)
+                                      .values_list("snapshot_id", "snapshot")):
+            if snapshot is not None:
+                cache[snapshot_id] = snapshot
+        _SNAPSHOTS = cache
+    return {name: cache[snapshot_id] for name, snapshot_id in rows if snapshot_id in cache}

@@ -21,12 +21,17 @@ def main() -> None:
     from orchestra._cli import (  # noqa: F401  (registers the subcommands)
         api,
         asset,
+        backfill,
         code_server,
+        daemon,
         definitions,
         dev,
         instance,
         job,
         run,
+        schedule,
+        sensor,
+        webserver,
         workspace,
     )
 

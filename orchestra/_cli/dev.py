@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from orchestra._cli import cli
+from orchestra._cli.daemon import KNOWN_QUEUES, celery_beat_command, celery_worker_command, supervise
 from orchestra._cli.server import run_system_checks, setup_django
+from orchestra._cli.webserver import quiet_static_warning
+
+DEV_HOME = ".orchestra"
 
 
 @cli.command()
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address the webserver binds to.")
 @click.option("-p", "--port", default=3000, show_default=True, type=int, help="Port of the webserver.")
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="ORCHESTRA_HOME to use.")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              help="ORCHESTRA_HOME to use. Default: $ORCHESTRA_HOME, else ./.orchestra (kept between runs).")
 @click.option("-w", "--workspace", "workspace_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Workspace file (repeatable). Default: workspace.yaml or pyproject.toml in the current "
                    "directory, else the bundled example.")
-def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...]) -> None:
+@click.option("-f", "--python-file", "python_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Python file with the definitions (repeatable; one code location each).")
+@click.option("-m", "--module-name", "module_names", multiple=True,
+              help="Module with the definitions (repeatable; one code location each).")
+@click.option("-a", "--attribute", help="Attribute holding the Definitions, with -f or -m.")
+@click.option("-d", "--working-directory", type=click.Path(exists=True, file_okay=False),
+              help="Directory put first on sys.path for -f/-m (default: the current directory).")
+def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...], python_files: tuple[str, ...],
+        module_names: tuple[str, ...], attribute: str | None, working_directory: str | None) -> None:
     """Run the webserver, the daemon (Celery beat and a worker) and the workspace's code servers."""
+    if sum(bool(given) for given in (workspace_files, python_files or module_names)) > 1:
+        raise click.UsageError("give either -w/--workspace files or -f/-m code locations, not both")
     if home is not None:
         os.environ["ORCHESTRA_HOME"] = str(home.resolve())
+    elif not os.environ.get("ORCHESTRA_HOME"):
+        os.environ["ORCHESTRA_HOME"] = str((Path.cwd() / DEV_HOME).resolve())
     from core.instance_config import instance_home
 
     home_path = instance_home()
+    home_path.mkdir(parents=True, exist_ok=True)
     os.environ["ORCHESTRA_HOME"] = str(home_path)
     setup_django()
     run_system_checks()
@@ -36,27 +53,39 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
     call_command("migrate", interactive=False, verbosity=0)
     _ensure_admin_user()
 
-    from honcho.manager import Manager
-
-    python = sys.executable
-    env = dict(os.environ)
-    manager = Manager()
-    manager.add_process(
-        "webserver",
-        f"{python} -m uvicorn orchestra_site.asgi:application --host {host} --port {port} --log-level warning",
-        env=env,
-    )
-    manager.add_process(
-        "worker",
-        f"{python} -m celery -A orchestra_site -q worker -Q daemon,runs,steps,celery -c 2 -l warning -n dev@%h",
-        env=env,
-    )
-    manager.add_process("beat", f"{python} -m celery -A orchestra_site -q beat -l warning", env=env)
-    workspace_args = " ".join(f"-w {shlex.quote(str(Path(f).resolve()))}" for f in _workspace_files(workspace_files, home_path))
-    manager.add_process("code-servers", f"{python} -m orchestra workspace load --serve {workspace_args}", env=env)
+    if python_files or module_names:
+        files = [_code_workspace(home_path, python_files, module_names, attribute, working_directory)]
+    else:
+        files = _workspace_files(workspace_files, home_path)
+    quiet_static_warning()
+    workspace_args = [arg for f in files for arg in ("-w", str(Path(f).resolve()))]
+    processes = {
+        "webserver": [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:application", "--host", host,
+                      "--port", str(port), "--log-level", "warning"],
+        "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=2, name="dev"),
+        "beat": celery_beat_command(),
+        "code-servers": [sys.executable, "-m", "orchestra", "workspace", "load", "--serve", *workspace_args],
+    }
     click.echo(f"Orchestra is starting at http://{host}:{port}/ (home: {home_path}). Ctrl-C stops everything.")
-    manager.loop()
-    sys.exit(manager.returncode)
+    sys.exit(supervise(processes, os.environ))
+
+
+def _code_workspace(home: Path, python_files: tuple[str, ...], module_names: tuple[str, ...],
+                    attribute: str | None, working_directory: str | None) -> str:
+    """A workspace file in the home naming the -f/-m code locations (rewritten on every start)."""
+    directory = str(Path(working_directory or Path.cwd()).resolve())
+    lines = ["# Written by `orchestra dev` from its -f/-m options; rewritten on every start.", "load_from:"]
+    for kind, key, values in (("python_file", "relative_path", [str(Path(f).resolve()) for f in python_files]),
+                              ("python_module", "module_name", list(module_names))):
+        for value in values:
+            lines.append(f"  - {kind}:")
+            lines.append(f"      {key}: {json.dumps(value)}")
+            lines.append(f"      working_directory: {json.dumps(directory)}")
+            if attribute:
+                lines.append(f"      attribute: {json.dumps(attribute)}")
+    path = home / "dev-workspace.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
 
 
 def _workspace_files(given: tuple[str, ...], home: Path) -> list[str]:

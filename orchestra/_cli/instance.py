@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -27,7 +28,43 @@ def info() -> None:
     except InstanceConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
-    click.echo(yaml.safe_dump(resolved.describe(), sort_keys=False, default_flow_style=False), nl=False)
+    described = resolved.describe()
+    described["daemons"] = _daemon_health(resolved)
+    click.echo(yaml.safe_dump(described, sort_keys=False, default_flow_style=False), nl=False)
+
+
+def _daemon_health(resolved) -> list[dict] | dict[str, str]:
+    """Each daemon type's health and newest heartbeat (`runs.daemon_health`), or why it cannot be read."""
+    database = resolved.database_settings()
+    if database["ENGINE"].endswith("sqlite3") and not Path(database["NAME"]).exists():
+        return {"unavailable": f"no database at {database['NAME']} yet; run `orchestra instance migrate`"}
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    setup_django()
+    from django.conf import settings
+    from django.db import DatabaseError
+
+    settings.DATABASES["default"].setdefault("OPTIONS", {}).update(database.get("OPTIONS", {}))
+    from runs.daemon_health import daemon_statuses, latest_heartbeats, required_daemon_types
+
+    try:
+        required = required_daemon_types()  # then any other type that has written a heartbeat
+        types = required + sorted(set(latest_heartbeats()) - set(required))
+        statuses = daemon_statuses(daemon_types=types)
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {"unavailable": f"cannot read daemon heartbeats: {first_line}"}
+    report = []
+    for status in statuses:
+        entry: dict = {"type": status.daemon_type, "required": status.required, "healthy": status.healthy}
+        heartbeat = status.last_heartbeat
+        entry["last_heartbeat"] = heartbeat.timestamp.isoformat() if heartbeat else None
+        if heartbeat is not None:
+            entry["daemon_id"] = heartbeat.daemon_id
+            if heartbeat.errors:
+                entry["errors"] = heartbeat.errors
+        report.append(entry)
+    return report
 
 
 @instance.command()

@@ -204,6 +204,22 @@ class LoadedLocation:
 
     def partition_keys(self, name: str, current_time: dt.datetime | None = None,
                        timeout: float | None = None) -> dict[str, Any]:
+        """The partition keys of a partitioned job, its partition set, or a partitioned asset (by
+        its key string `a/b`, for asset backfills)."""
+        repository = self._repository()
+        if not repository.has_job(name) and not name.endswith("_partition_set"):
+            assets_def = next((a for k, a in repository.assets_defs_by_key.items() if k.to_user_string() == name), None)
+            if assets_def is not None:
+                partitions_def = getattr(assets_def, "partitions_def", None)
+                if partitions_def is None:
+                    raise NotFound(f"asset {name!r} in code location {self.location_name!r} is not partitioned")
+                return self._with_timeout(
+                    f"partition keys of asset {name!r}",
+                    lambda: _catching(lambda: {"job_name": name,
+                                               "partition_keys": list(partitions_def.get_partition_keys(current_time))}),
+                    timeout,
+                    on_error=lambda error: {"job_name": name, "error": error},
+                )
         job, partitioned = self.partitioned_job(name)
         return self._with_timeout(
             f"partition keys of {job.name!r}",

@@ -55,7 +55,8 @@ class CodeServerHandler(BaseHTTPRequestHandler):
       error, log_lines}`
     - `POST /sensors/<name>/evaluate` `{cursor, last_run_key, last_tick_time, last_sensor_start_time?,
       timeout?}` → `{run_requests, skip_message, cursor, error, dynamic_partitions_requests, ...}`
-    - `GET /partitions/<job or partition set>[?current_time=T]` → `{job_name, partition_keys}`;
+    - `GET /partitions/<job, partition set or partitioned asset key a/b>[?current_time=T]` →
+      `{job_name, partition_keys}` (`job_name` is the asset key for an asset);
       with `?key=K` (repeatable) → `{job_name, partitions: [{partition_key, run_config, tags}]}`
 
     Faults in user code are answered with 200 and an `error` member; malformed questions with 400,

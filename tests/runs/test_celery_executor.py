@@ -176,7 +176,7 @@ def _run_worker(home, code, run_id):
     )
 
 
-def _execute(home, code, job_name, timeout=40):
+def _execute(home, code, job_name, timeout=120):  # generous for a loaded machine; a hang still fails
     run = _run(code, job_name)
     proc = _run_worker(home, code, run.run_id)
     try:

@@ -8,6 +8,7 @@ set-up per process), which necessarily differ by executor.
 from __future__ import annotations
 
 import signal
+import subprocess
 import textwrap
 
 import pytest
@@ -135,7 +136,17 @@ def _start(child_home, code, executor, job_name, monkeypatch):
 
 def _execute(child_home, code, executor, job_name, monkeypatch):
     run, proc = _start(child_home, code, executor, job_name, monkeypatch)
-    out, err = proc.communicate(timeout=90)
+    try:
+        # Generous for a loaded machine; a run worker still going after this is a hang, reported with
+        # what it was waiting for (and stopped, so it does not outlive the test).
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        events = [(e.step_key, e.event_type) for e in selectors.events_after(run_id=run.run_id, limit=10_000)]
+        log = code / "steps-worker.log"
+        raise AssertionError(f"run worker hung: {err}\nevents: {events}\n"
+                             f"{log.read_text() if log.exists() else ''}") from None
     return Run.objects.get(pk=run.pk), proc.returncode, err
 
 

@@ -1,0 +1,181 @@
+"""Server time and query count of each UI page, with 10,000 runs (three tags each), a run of 200 steps and
+2,000 events, and a code location of 2,000 assets (half of them materialized).
+
+Each page is requested `--requests` times with Django's test client after one warm-up request; reported:
+the median and p95 server time and the number of SQL queries per request. This is the time Django takes
+to answer (view, queries, template), not a browser's time to content. Uses a fresh ORCHESTRA_HOME on
+SQLite, or PostgreSQL with `--pg-url` (the database is created and dropped).
+
+    /work/venv/bin/python bench/ui_pages.py [--runs 10000] [--requests 20] [--pg-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+
+DEFS = """
+import orchestra as dg
+
+
+@dg.op(config_schema={"n": int})
+def first(context) -> int:
+    return context.op_config["n"]
+
+
+@dg.job(tags={"team": "bench"})
+def three_ops():
+    first()
+
+
+def make(i):
+    @dg.asset(name=f"asset_{i:04d}", group_name=f"group_{i % 10}", key_prefix=["bench"])
+    def _asset():
+        return i
+    return _asset
+
+
+defs = dg.Definitions(jobs=[three_ops], assets=[make(i) for i in range(2000)])
+"""
+
+
+def child(runs: int, requests: int) -> None:
+    import datetime
+    import random
+    import uuid
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from orchestra._core.definitions_class.module_loading import load_definitions
+    from orchestra._core.snapshot.location import snapshot_from_definitions
+    from runs.models import AssetIndex, EventLogEntry, Run, RunStatus, RunTag
+    from workspace.models import CodeLocation, LocationStatus
+
+    home = Path(os.environ["ORCHESTRA_HOME"])
+    (home / "defs.py").write_text(DEFS)
+    snapshot = snapshot_from_definitions(load_definitions(python_file=str(home / "defs.py")), "bench")
+    CodeLocation.objects.create(name="bench", status=LocationStatus.LOADED, snapshot=snapshot,
+                                snapshot_id=snapshot["snapshot_id"],
+                                origin={"name": "bench", "kind": "python_file", "python_file": str(home / "defs.py")})
+    now = datetime.datetime.now(datetime.UTC)
+    rng = random.Random(3)
+    with transaction.atomic():
+        for start in range(0, runs, 1000):
+            batch = []
+            for i in range(start, min(runs, start + 1000)):
+                begin = now - datetime.timedelta(seconds=(runs - i) * 10)
+                batch.append(Run(run_id=str(uuid.uuid4()), job_name="three_ops", location_name="bench",
+                                 status=rng.choice([RunStatus.SUCCESS, RunStatus.FAILURE]), created_at=begin,
+                                 updated_at=begin, started_at=begin, ended_at=begin + datetime.timedelta(seconds=3)))
+            Run.objects.bulk_create(batch)
+            tags = []
+            for run in Run.objects.filter(run_id__in=[r.run_id for r in batch]):
+                tags += [RunTag(run=run, key="dagster/code_location", value="bench"),
+                         RunTag(run=run, key="team", value=f"team-{rng.randrange(5)}"),
+                         RunTag(run=run, key="dagster/from_ui", value="true")]
+            RunTag.objects.bulk_create(tags)
+        big = Run.objects.order_by("-id").first()
+        events = []
+        for step in range(200):
+            for kind in ("STEP_START", "STEP_OUTPUT", "HANDLED_OUTPUT", "LOADED_INPUT", "STEP_SUCCESS"):
+                events.append(EventLogEntry(run=big, event_type=kind, step_key=f"step_{step:03d}",
+                                            message=f"{kind} of step_{step:03d}"))
+        for i in range(0, 2000, 2):
+            events.append(EventLogEntry(run=big, event_type="ASSET_MATERIALIZATION", step_key="step_000",
+                                        asset_key=f"bench/asset_{i:04d}", message="materialized"))
+        EventLogEntry.objects.bulk_create(events)
+        materializations = EventLogEntry.objects.filter(run=big, event_type="ASSET_MATERIALIZATION")
+        AssetIndex.objects.bulk_create([AssetIndex(asset_key=e.asset_key, last_materialization=e, last_run_id=big.run_id)
+                                        for e in materializations])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would after a bulk load
+    print(f"{Run.objects.count()} runs, {EventLogEntry.objects.count()} events, "
+          f"{len(snapshot['asset_nodes'])} assets; {connection.vendor}")
+    pages = {
+        "/runs/": "/runs/",
+        "/runs/?status=FAILURE&tag=team=team-1": "/runs/?status=FAILURE&tag=team%3Dteam-1",
+        "/runs/?cursor=<page 2>": f"/runs/?cursor={Run.objects.order_by('-id').values_list('run_id', flat=True)[49]}",
+        "/runs/<run, 2000 events>/": f"/runs/{big.run_id}/",
+        "/runs/<run>/events?after=<last>": f"/runs/{big.run_id}/events?after={events[-1].id or 0}",
+        "/jobs/": "/jobs/",
+        "/locations/bench/jobs/three_ops/": "/locations/bench/jobs/three_ops/",
+        "/assets/ (2,000)": "/assets/",
+        "/assets/?group=group_3": "/assets/?group=group_3",
+        "/assets/bench/asset_0000/": "/assets/bench/asset_0000/",
+        "/automation/": "/automation/",
+        "/deployment/": "/deployment/",
+    }
+    client = Client(HTTP_HOST="127.0.0.1")
+    print(f"{'page':42} {'median':>9} {'p95':>9} {'queries':>8}")
+    for label, url in pages.items():
+        assert client.get(url).status_code == 200, url
+        times, counts = [], set()
+        for _ in range(requests):
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - start)
+            assert response.status_code == 200, url
+            counts.add(len(queries))
+        ordered = sorted(times)
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        print(f"{label:42} {statistics.median(ordered) * 1000:7.1f}ms {p95 * 1000:7.1f}ms {','.join(map(str, sorted(counts))):>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL URL of a database to create, use and drop")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.runs, args.requests)
+        return
+    with tempfile.TemporaryDirectory(prefix="ui-bench-") as work:
+        home = Path(work)
+        (home / "orchestra.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {args.pg_url}\n"
+                                             if args.pg_url else "{}\n")
+        admin = None
+        if args.pg_url:
+            import psycopg
+
+            parts = urlsplit(args.pg_url)
+            name = parts.path.lstrip("/")
+            admin = urlunsplit(parts._replace(path="/postgres"))
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env.update(ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(REPO))
+        try:
+            subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs), "--requests",
+                            str(args.requests)], env=env, check=True, cwd=REPO)
+        finally:
+            if admin:
+                import psycopg
+
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(args.pg_url).path.lstrip("/")}"')
+
+
+if __name__ == "__main__":
+    main()

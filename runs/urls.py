@@ -1,0 +1,18 @@
+from django.urls import path
+
+from runs import views
+
+urlpatterns = [
+    path("overview/", views.overview, name="overview"),
+    path("runs/", views.runs_list, name="runs-list"),
+    path("runs/<str:run_id>/", views.run_detail, name="run-detail"),
+    path("runs/<str:run_id>/events", views.run_events, name="run-events"),
+    path("runs/<str:run_id>/logs/<str:file_key>/tail", views.run_log_tail, name="run-log-tail"),
+    path("runs/<str:run_id>/terminate", views.run_terminate, name="run-terminate"),
+    path("runs/<str:run_id>/reexecute", views.run_reexecute_view, name="run-reexecute"),
+    path("jobs/", views.jobs_list, name="jobs-list"),
+    path("locations/<str:location_name>/jobs/<str:job_name>/", views.job_detail, name="job-detail"),
+    path("assets/", views.assets_list, name="assets-list"),
+    path("assets/<path:key>/", views.asset_detail, name="asset-detail"),
+    path("deployment/", views.deployment, name="deployment"),
+]

@@ -1,0 +1,392 @@
+"""Server-rendered pages of runs, jobs (with the launchpad), assets and the deployment.
+
+Thin over `runs.selectors` / `runs.services` / `workspace.selectors`: each page makes a constant number
+of queries whatever the number of rows. Live parts (the event log, compute log tails) are htmx polls of
+fragment endpoints that answer only what is new; every page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import yaml
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import Conflict, InvalidInput
+from core.permissions import Permission
+from core.ui import not_found_as_404, require_permission
+from runs import compute_logs, selectors, services
+from runs.daemon_health import daemon_statuses
+from runs.models import RunStatus
+from runs.reexecution import run_reexecute
+from workspace import selectors as workspace_selectors
+
+PAGE_SIZE = 50
+EVENT_PAGE = 500
+ASSET_PAGE = 200
+LOG_CHUNK = 64 * 1024
+LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
+REEXECUTION_STRATEGIES = ("FROM_FAILURE", "ALL_STEPS")
+
+
+# ---------------------------------------------------------------------------------------------- runs
+
+
+def _parse_time(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise InvalidInput(f"{name} must be a date and time like 2026-11-25T10:00, got {value!r}")
+    return timezone.make_aware(parsed, timezone.get_current_timezone()) if timezone.is_naive(parsed) else parsed
+
+
+def _tag_pairs(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for raw in values:
+        raw = raw.strip()
+        if not raw:
+            continue
+        sep = "=" if "=" in raw else ":"
+        key, found, value = raw.partition(sep)
+        if not found or not key:
+            raise InvalidInput(f"tag filter must be key=value, got {raw!r}")
+        pairs.append((key, value))
+    return pairs
+
+
+def _run_filter(request: HttpRequest) -> tuple[selectors.RunFilter, dict[str, Any]]:
+    """The runs filter named by the query string, and the values to show back in the filter form."""
+    statuses = [s for s in request.GET.getlist("status") if s]
+    unknown = [s for s in statuses if s not in RunStatus.values]
+    if unknown:
+        raise InvalidInput(f"unknown run status {unknown[0]!r}; expected one of {', '.join(RunStatus.values)}")
+    tags = [t for t in request.GET.getlist("tag") if t.strip()]
+    form = {
+        "statuses": statuses, "job": request.GET.get("job", "").strip(), "tags": tags,
+        "created_after": request.GET.get("created_after", ""), "created_before": request.GET.get("created_before", ""),
+    }
+    filters = selectors.RunFilter(
+        statuses=statuses or None, job_name=form["job"] or None, tags=selectors.tag_filter(_tag_pairs(tags)),
+        created_after=_parse_time(form["created_after"], "created_after"),
+        created_before=_parse_time(form["created_before"], "created_before"),
+    )
+    return filters, form
+
+
+def _run_rows(runs: list[Any]) -> list[dict[str, Any]]:
+    return [{"run": run, "tags": sorted(selectors.run_tags(run).items())} for run in runs]
+
+
+@require_GET
+def runs_list(request: HttpRequest) -> HttpResponse:
+    cursor = request.GET.get("cursor") or None
+    error = None
+    runs: list[Any] = []
+    form: dict[str, Any] = {"statuses": [], "job": "", "tags": [], "created_after": "", "created_before": ""}
+    try:
+        filters, form = _run_filter(request)
+        runs = selectors.run_list(filters=filters, cursor=cursor, limit=PAGE_SIZE)
+    except InvalidInput as exc:
+        error = str(exc)
+    except selectors.NotFound:
+        error = f"cursor {cursor!r} names no run"
+    next_url = None
+    if len(runs) == PAGE_SIZE:
+        query = request.GET.copy()
+        query["cursor"] = runs[-1].run_id
+        next_url = "?" + query.urlencode()
+    first_url = None
+    if cursor:
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        first_url = "?" + query.urlencode()
+    return render(request, "ui/runs_list.html", {
+        "nav": "runs", "rows": _run_rows(runs), "form": form, "error": error, "statuses": RunStatus.values,
+        "next_url": next_url, "first_url": first_url, "status": 400 if error else 200,
+    }, status=400 if error else 200)
+
+
+def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+    return [{"event": e, "level": LEVEL_NAMES.get(e.level, str(e.level))} for e in events]
+
+
+def _log_tail(run_id: str, file_key: str, io_type: str, cursor: int) -> dict[str, Any]:
+    chunk = compute_logs.captured_log_read(run_id=run_id, file_key=file_key, io_type=io_type, cursor=cursor,
+                                           limit=LOG_CHUNK)
+    return {"file_key": file_key, "io": io_type, "data": chunk.data, "cursor": chunk.cursor, "eof": chunk.eof}
+
+
+@require_GET
+@not_found_as_404
+def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = selectors.run_get(run_id=run_id)
+    after = request.GET.get("after")
+    page = selectors.events_page(run_id=run_id, cursor=int(after) if after and after.isdigit() else None,
+                                 limit=EVENT_PAGE)
+    captures = compute_logs.captured_log_keys(run_id=run_id)
+    log = None
+    file_key = request.GET.get("logs")
+    if file_key:
+        try:
+            log = _log_tail(run_id, file_key, request.GET.get("io", "stdout"), 0)
+        except InvalidInput as exc:
+            log = {"error": str(exc), "file_key": file_key}
+    return render(request, "ui/run_detail.html", {
+        "nav": "runs", "run": run, "tags": sorted(selectors.run_tags(run).items()),
+        "steps": selectors.run_step_stats(run_id=run_id), "events": _event_rows(page.events),
+        "cursor": page.cursor or 0, "has_more": page.has_more, "captures": captures, "log": log,
+        "strategies": REEXECUTION_STRATEGIES,
+    })
+
+
+@require_GET
+@not_found_as_404
+def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The events after `after` (a storage id) as rows to append, and the next poll while the run goes on."""
+    after = request.GET.get("after", "")
+    # The run before its events: when it reads finished, its terminal event is already in the log, so the
+    # last poll (the one that stops polling) cannot miss it.
+    run = selectors.run_get(run_id=run_id)
+    page = selectors.events_page(run_id=run_id, cursor=int(after) if after.isdigit() else None, limit=EVENT_PAGE)
+    return render(request, "ui/_run_events.html", {
+        "run": run, "events": _event_rows(page.events), "cursor": page.cursor or 0, "has_more": page.has_more,
+        "steps": selectors.run_step_stats(run_id=run_id),
+    })
+
+
+@require_GET
+@not_found_as_404
+def run_log_tail(request: HttpRequest, run_id: str, file_key: str) -> HttpResponse:
+    """The next chunk of one captured stream from byte `cursor`, and the next poll until it ends."""
+    cursor = request.GET.get("cursor", "0")
+    try:
+        log = _log_tail(run_id, file_key, request.GET.get("io", "stdout"), int(cursor) if cursor.isdigit() else 0)
+    except InvalidInput as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    return render(request, "ui/_log_tail.html", {"run_id": run_id, "log": log})
+
+
+@require_POST
+@not_found_as_404
+def run_terminate(request: HttpRequest, run_id: str) -> HttpResponse:
+    require_permission(request, Permission.TERMINATE_PIPELINE_EXECUTION)
+    try:
+        services.run_terminate(run_id=run_id, force=request.POST.get("force") == "1", actor=request.user)
+        messages.success(request, "Termination requested.")
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    return redirect("run-detail", run_id=run_id)
+
+
+@require_POST
+@not_found_as_404
+def run_reexecute_view(request: HttpRequest, run_id: str) -> HttpResponse:
+    require_permission(request, Permission.LAUNCH_PIPELINE_REEXECUTION)
+    strategy = request.POST.get("strategy", "FROM_FAILURE")
+    if strategy not in REEXECUTION_STRATEGIES:
+        messages.error(request, f"unknown re-execution strategy {strategy!r}; expected one of "
+                                f"{', '.join(REEXECUTION_STRATEGIES)}")
+        return redirect("run-detail", run_id=run_id)
+    try:
+        child = run_reexecute(parent_run_id=run_id, strategy=strategy, actor=request.user)
+    except (InvalidInput, Conflict) as exc:
+        messages.error(request, str(exc))
+        return redirect("run-detail", run_id=run_id)
+    return redirect("run-detail", run_id=child.run_id)
+
+
+# ---------------------------------------------------------------------------------------------- jobs
+
+
+def _visible_jobs(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    return [job for job in snapshot.get("jobs") or [] if not job["name"].startswith("__")]
+
+
+@require_GET
+def jobs_list(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for location_name, snapshot in workspace_selectors.loaded_snapshots_cached().items():
+        for job in _visible_jobs(snapshot):
+            rows.append({"location": location_name, "job": job})
+    return render(request, "ui/jobs_list.html", {"nav": "jobs", "rows": rows})
+
+
+def config_scaffold(schema: dict[str, Any]) -> Any:
+    """The part of a run config a user must fill in, from the job's JSON schema: every required field
+    (recursively), with a placeholder of its type; optional fields and defaulted ones are left out."""
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = schema.get("required") or []
+        out = {}
+        for name, sub in (schema.get("properties") or {}).items():
+            if name in required or _needs_config(sub):
+                out[name] = config_scaffold(sub)
+        return out
+    if "default" in schema:
+        return schema["default"]
+    return {"integer": 0, "number": 0.0, "string": "", "boolean": False, "array": []}.get(kind, None)
+
+
+def _needs_config(schema: dict[str, Any]) -> bool:
+    if "default" in schema and not schema.get("required"):
+        return False
+    if schema.get("required"):
+        return True
+    return any(_needs_config(sub) for sub in (schema.get("properties") or {}).values())
+
+
+def _scaffold_yaml(job: dict[str, Any]) -> str:
+    schema = (job.get("run_config_schema") or {}).get("json_schema") or {}
+    scaffold = config_scaffold(schema) if schema else {}
+    return yaml.safe_dump(scaffold, sort_keys=False) if scaffold else ""
+
+
+def _parse_tags(text: str) -> dict[str, str]:
+    tags = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, found, value = line.partition("=")
+        if not found or not key.strip():
+            raise InvalidInput(f"tag line {number} must be key=value, got {line.strip()!r}")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def _job(location_name: str, job_name: str) -> dict[str, Any]:
+    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name)
+    if snapshot is None:
+        raise selectors.NotFound("loaded code location", location_name)
+    for job in snapshot.get("jobs") or []:
+        if job["name"] == job_name:
+            return job
+    raise selectors.NotFound("job", f"{job_name}@{location_name}")
+
+
+@not_found_as_404
+def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpResponse:
+    """A job with its recent runs and the launchpad: run config (YAML), tags, Launch."""
+    job = _job(location_name, job_name)
+    config_text = _scaffold_yaml(job)
+    tags_text = ""
+    errors: list[dict[str, Any]] = []
+    error = None
+    if request.method == "POST":
+        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION)
+        config_text = request.POST.get("run_config", "")
+        tags_text = request.POST.get("tags", "")
+        try:
+            run_config = yaml.safe_load(config_text) if config_text.strip() else {}
+            if run_config is not None and not isinstance(run_config, dict):
+                raise InvalidInput(f"run config must be a YAML mapping, got {type(run_config).__name__}")
+            run = services.run_submit(job_name=job_name, location_name=location_name, run_config=run_config or {},
+                                      tags=_parse_tags(tags_text), actor=request.user)
+            return redirect("run-detail", run_id=run.run_id)
+        except yaml.YAMLError as exc:
+            error = f"run config is not valid YAML: {exc}"
+        except services.RunConfigInvalid as exc:
+            error, errors = "run config is invalid", list(exc.errors)
+        except InvalidInput as exc:
+            error = str(exc)
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    recent = selectors.run_list(filters=selectors.RunFilter(job_name=job_name, location_name=location_name), limit=10)
+    return render(request, "ui/job_detail.html", {
+        "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
+        "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
+        "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
+    }, status=400 if error else 200)
+
+
+# -------------------------------------------------------------------------------------------- assets
+
+
+def _asset_nodes() -> list[tuple[str, dict[str, Any]]]:
+    nodes = []
+    for location_name, snapshot in workspace_selectors.loaded_snapshots_cached().items():
+        for node in snapshot.get("asset_nodes") or []:
+            nodes.append((location_name, node))
+    return nodes
+
+
+@require_GET
+def assets_list(request: HttpRequest) -> HttpResponse:
+    prefix = request.GET.get("prefix", "").strip().strip("/")
+    group = request.GET.get("group", "").strip()
+    all_nodes = _asset_nodes()
+    groups = sorted({node.get("group_name") or "default" for _, node in all_nodes})
+    nodes = [
+        (loc, node) for loc, node in all_nodes
+        if (not prefix or node["key_string"] == prefix or node["key_string"].startswith(prefix + "/"))
+        and (not group or (node.get("group_name") or "default") == group)
+    ]
+    after = request.GET.get("after", "")
+    nodes = sorted((item for item in nodes if item[1]["key_string"] > after), key=lambda item: item[1]["key_string"])
+    page, more = nodes[:ASSET_PAGE], len(nodes) > ASSET_PAGE
+    latest = selectors.asset_latest_materializations(asset_keys=[node["key_string"] for _, node in page])
+    rows = [{"location": loc, "node": node, "latest": latest.get(node["key_string"])} for loc, node in page]
+    next_url = None
+    if more:
+        query = request.GET.copy()
+        query["after"] = page[-1][1]["key_string"]
+        next_url = "?" + query.urlencode()
+    return render(request, "ui/assets_list.html", {
+        "nav": "assets", "rows": rows, "prefix": prefix, "group": group, "groups": groups, "next_url": next_url,
+        "total": len(nodes),
+    })
+
+
+def _asset_node(key: str) -> tuple[str, dict[str, Any]]:
+    for location_name, node in _asset_nodes():
+        if node["key_string"] == key:
+            return location_name, node
+    raise selectors.NotFound("asset", key)
+
+
+@not_found_as_404
+def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
+    location_name, node = _asset_node(key.strip("/"))
+    key = node["key_string"]
+    error = None
+    if request.method == "POST":
+        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION)
+        job_names = node.get("job_names") or []
+        job_name = "__ASSET_JOB" if "__ASSET_JOB" in job_names else (job_names[0] if job_names else None)
+        if job_name is None or not node.get("is_materializable", True):
+            error = f"asset {key!r} has no job that materializes it"
+        else:
+            try:
+                run = services.run_submit(job_name=job_name, location_name=location_name, asset_selection=[key],
+                                          actor=request.user)
+                return redirect("run-detail", run_id=run.run_id)
+            except InvalidInput as exc:
+                error = str(exc)
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    history = selectors.asset_materializations(asset_key=key, limit=50)
+    return render(request, "ui/asset_detail.html", {
+        "nav": "assets", "location_name": location_name, "node": node, "history": history, "error": error,
+        "deps": [dep if isinstance(dep, str) else "/".join(dep.get("key", dep)) if isinstance(dep, dict)
+                 else "/".join(dep) for dep in node.get("deps") or []],
+    }, status=400 if error else 200)
+
+
+# ---------------------------------------------------------------------------------------- deployment
+
+
+@require_GET
+def deployment(request: HttpRequest) -> HttpResponse:
+    return render(request, "ui/deployment.html", {
+        "nav": "deployment", "locations": list(workspace_selectors.location_list()), "daemons": daemon_statuses(),
+    })
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    return redirect("runs-list")

@@ -1,0 +1,313 @@
+"""The scheduling app's REST endpoints (django-ninja): schedules and sensors with their state and recent ticks,
+starting and stopping them, sensor cursors, and backfills. Thin: selectors read, services change, each change
+behind its permission; domain errors become 404 / 400 / 409 in `orchestra_site.api`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from core.permissions import Permission, has_permission
+from scheduling import backfills, selectors, services
+from scheduling.models import Backfill, InstigatorKind, InstigatorState, Tick
+
+router = Router(tags=["schedules, sensors and backfills"])
+
+TICKS_SHOWN = 5
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class TickOut(Schema):
+    id: int
+    status: str = Field(description="STARTED, SKIPPED, SUCCESS or FAILURE.")
+    timestamp: datetime
+    end_timestamp: datetime | None
+    scheduled_time: datetime | None
+    run_ids: list[str]
+    run_keys: list[str]
+    skip_reason: str | None
+    error: dict[str, Any] | None = Field(description="{cls_name, message, stack, cause} of a failed tick.")
+    cursor_before: str | None
+    cursor_after: str | None
+
+
+class InstigatorOut(Schema):
+    name: str
+    location_name: str
+    repository_name: str
+    status: str = Field(description="RUNNING or STOPPED (the definition's default until someone changes it).")
+    default_status: str
+    status_overridden: bool
+    present: bool = Field(description="False once the definition is gone from its location.")
+    job_name: str | None
+    description: str | None
+    cron_schedule: Any = Field(None, description="Schedules: a cron string or a list of them.")
+    execution_timezone: str | None = None
+    next_tick_at: datetime | None = None
+    min_interval_seconds: int | None = Field(None, description="Sensors: the least time between two ticks.")
+    sensor_type: str | None = None
+    cursor: str | None = None
+    last_run_key: str | None = None
+    last_tick_at: datetime | None = None
+    recent_ticks: list[TickOut]
+
+
+class CursorIn(Schema):
+    cursor: str | None = Field(description="The cursor the next evaluation gets; null clears it.")
+
+
+class BackfillIn(Schema):
+    location_name: str = Field("", description="Required with job_name; for assets, defaults to the location "
+                                                "that has the first asset.")
+    job_name: str = Field("", description="A partitioned job; or give asset_selection.")
+    asset_selection: list[str] | None = Field(None, description="Asset keys (`a/b`) sharing one partitions "
+                                                                "definition, run per partition in their asset job.")
+    partition_names: list[str] | None = Field(None, description="The partitions to run.")
+    partition_range: tuple[str, str] | None = Field(None, description="First and last partition, inclusive.")
+    all_partitions: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)
+    max_runs_in_flight: int | None = Field(None, ge=1)
+
+
+class BackfillOut(Schema):
+    backfill_id: str
+    status: str = Field(description="Dagster's BulkActionStatus: REQUESTED, COMPLETED_SUCCESS, COMPLETED_FAILED, "
+                                    "FAILED, CANCELING or CANCELED.")
+    location_name: str
+    repository_name: str
+    job_name: str
+    asset_selection: list[str] = Field(description="The asset keys of an asset backfill; empty for a job's.")
+    partition_names: list[str]
+    submitted: int = Field(description="How many partitions have their run.")
+    tags: dict[str, str]
+    max_runs_in_flight: int | None
+    from_failure_of: str
+    error: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _tick(tick: Tick) -> dict[str, Any]:
+    return {"id": tick.pk, "status": tick.status, "timestamp": tick.timestamp, "end_timestamp": tick.end_timestamp,
+            "scheduled_time": tick.scheduled_time, "run_ids": tick.run_ids or [], "run_keys": tick.run_keys or [],
+            "skip_reason": tick.skip_reason, "error": tick.error, "cursor_before": tick.cursor_before,
+            "cursor_after": tick.cursor_after}
+
+
+def _out(state: InstigatorState, ticks: list[Tick]) -> dict[str, Any]:
+    definition = state.definition or {}
+    out = {"name": state.name, "location_name": state.location_name, "repository_name": state.repository_name,
+           "status": "RUNNING" if state.is_running else "STOPPED", "default_status": state.default_status,
+           "status_overridden": state.status_overridden, "present": state.present,
+           "job_name": definition.get("job_name"), "description": definition.get("description"),
+           "recent_ticks": [_tick(t) for t in ticks]}
+    if state.kind == InstigatorKind.SCHEDULE:
+        out.update(cron_schedule=definition.get("cron_schedule"),
+                   execution_timezone=definition.get("execution_timezone"), next_tick_at=state.next_tick_at)
+    else:
+        out.update(min_interval_seconds=int(definition.get("min_interval") or 30),
+                   sensor_type=definition.get("sensor_type"), cursor=state.cursor, last_run_key=state.last_run_key,
+                   last_tick_at=state.last_tick_at)
+    return out
+
+
+def _list(kind: str, location: str | None, status: str | None, ticks: int) -> list[dict[str, Any]]:
+    states = list(selectors.instigator_list(kind=kind, location_name=location))
+    if status is not None:
+        states = [s for s in states if ("RUNNING" if s.is_running else "STOPPED") == status]
+    recent = selectors.ticks_recent_by_state(state_ids=[s.pk for s in states], limit=ticks) if ticks else {}
+    return [_out(s, recent.get(s.pk, [])) for s in states]
+
+
+def _one(kind: str, location: str, name: str, ticks: int) -> dict[str, Any]:
+    state = selectors.instigator_get(kind=kind, location_name=location, name=name)
+    return _out(state, list(selectors.tick_list(state_id=state.pk, limit=ticks)) if ticks else [])
+
+
+def _forbidden(what: str):
+    return Status(403, {"detail": f"You do not have permission to {what}."})
+
+
+def _actor(request: HttpRequest) -> Any:
+    return getattr(request, "user", None)
+
+
+Running = Literal["RUNNING", "STOPPED"]
+TicksShown = Query(TICKS_SHOWN, ge=0, le=100, description="How many recent ticks to include.")
+StateResponses = {200: InstigatorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+# --- schedules --------------------------------------------------------------------------------------
+
+
+@router.get("/schedules", response=list[InstigatorOut], summary="List schedules with their state and recent ticks")
+def list_schedules(request: HttpRequest, location: str | None = None, status: Running | None = None,
+                   ticks: int = TicksShown):
+    return _list(InstigatorKind.SCHEDULE, location, status, ticks)
+
+
+@router.get("/schedules/{location}/{name}", response={200: InstigatorOut, 404: ErrorOut}, summary="Get a schedule")
+def get_schedule(request: HttpRequest, location: str, name: str, ticks: int = Query(20, ge=0, le=1000)):
+    return _one(InstigatorKind.SCHEDULE, location, name, ticks)
+
+
+@router.get("/schedules/{location}/{name}/ticks", response={200: list[TickOut], 404: ErrorOut},
+            summary="A schedule's ticks, newest first")
+def schedule_ticks(request: HttpRequest, location: str, name: str, limit: int = Query(50, ge=1, le=1000),
+                   before: int | None = Query(None, description="Only ticks with an id below this one.")):
+    state = selectors.instigator_get(kind=InstigatorKind.SCHEDULE, location_name=location, name=name)
+    return [_tick(t) for t in selectors.tick_list(state_id=state.pk, limit=limit, before_id=before)]
+
+
+@router.post("/schedules/{location}/{name}/start", response=StateResponses, summary="Start a schedule")
+def start_schedule(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.START_SCHEDULE):
+        return _forbidden("start schedules")
+    services.schedule_start(location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
+
+
+@router.post("/schedules/{location}/{name}/stop", response=StateResponses, summary="Stop a schedule")
+def stop_schedule(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.STOP_RUNNING_SCHEDULE):
+        return _forbidden("stop schedules")
+    services.schedule_stop(location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
+
+
+@router.post("/schedules/{location}/{name}/reset", response=StateResponses,
+             summary="Reset a schedule to its default status")
+def reset_schedule(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.START_SCHEDULE):
+        return _forbidden("reset schedules")
+    services.instigator_reset(kind=InstigatorKind.SCHEDULE, location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
+
+
+# --- sensors ----------------------------------------------------------------------------------------
+
+
+@router.get("/sensors", response=list[InstigatorOut], summary="List sensors with their state and recent ticks")
+def list_sensors(request: HttpRequest, location: str | None = None, status: Running | None = None,
+                 ticks: int = TicksShown):
+    return _list(InstigatorKind.SENSOR, location, status, ticks)
+
+
+@router.get("/sensors/{location}/{name}", response={200: InstigatorOut, 404: ErrorOut}, summary="Get a sensor")
+def get_sensor(request: HttpRequest, location: str, name: str, ticks: int = Query(20, ge=0, le=1000)):
+    return _one(InstigatorKind.SENSOR, location, name, ticks)
+
+
+@router.get("/sensors/{location}/{name}/ticks", response={200: list[TickOut], 404: ErrorOut},
+            summary="A sensor's ticks, newest first")
+def sensor_ticks(request: HttpRequest, location: str, name: str, limit: int = Query(50, ge=1, le=1000),
+                 before: int | None = Query(None, description="Only ticks with an id below this one.")):
+    state = selectors.instigator_get(kind=InstigatorKind.SENSOR, location_name=location, name=name)
+    return [_tick(t) for t in selectors.tick_list(state_id=state.pk, limit=limit, before_id=before)]
+
+
+@router.post("/sensors/{location}/{name}/start", response=StateResponses, summary="Start a sensor")
+def start_sensor(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.EDIT_SENSOR):
+        return _forbidden("start sensors")
+    services.sensor_start(location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
+
+
+@router.post("/sensors/{location}/{name}/stop", response=StateResponses, summary="Stop a sensor")
+def stop_sensor(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.EDIT_SENSOR):
+        return _forbidden("stop sensors")
+    services.sensor_stop(location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
+
+
+@router.post("/sensors/{location}/{name}/reset", response=StateResponses,
+             summary="Reset a sensor to its default status")
+def reset_sensor(request: HttpRequest, location: str, name: str):
+    if not has_permission(request, Permission.EDIT_SENSOR):
+        return _forbidden("reset sensors")
+    services.instigator_reset(kind=InstigatorKind.SENSOR, location_name=location, name=name, actor=_actor(request))
+    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
+
+
+@router.put("/sensors/{location}/{name}/cursor", response=StateResponses, summary="Set or clear a sensor's cursor")
+def set_sensor_cursor(request: HttpRequest, location: str, name: str, body: CursorIn):
+    if not has_permission(request, Permission.UPDATE_SENSOR_CURSOR):
+        return _forbidden("update sensor cursors")
+    services.sensor_cursor_set(location_name=location, name=name, cursor=body.cursor, actor=_actor(request))
+    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
+
+
+# --- backfills --------------------------------------------------------------------------------------
+
+
+@router.get("/backfills", response=list[BackfillOut], summary="List backfills, newest first")
+def list_backfills(request: HttpRequest, status: str | None = None, limit: int = Query(50, ge=1, le=1000)):
+    rows = Backfill.objects.order_by("-id")
+    if status is not None:
+        rows = rows.filter(status=status.upper())
+    return list(rows[:limit])
+
+
+@router.post("/backfills", response={201: BackfillOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="Create a backfill of a partitioned job or partitioned assets")
+def create_backfill(request: HttpRequest, body: BackfillIn):
+    """One run per partition, submitted progressively by the daemon. Give exactly one of `partition_names`,
+    `partition_range` or `all_partitions`, and one of `job_name` or `asset_selection`."""
+    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
+        return _forbidden("launch partition backfills")
+    backfill = backfills.backfill_create(
+        location_name=body.location_name, job_name=body.job_name, asset_selection=body.asset_selection,
+        partition_names=body.partition_names,
+        partition_range=tuple(body.partition_range) if body.partition_range else None,
+        all_partitions=body.all_partitions, tags=body.tags, max_runs_in_flight=body.max_runs_in_flight,
+        actor=_actor(request))
+    return Status(201, backfill)
+
+
+def _backfill(backfill_id: str) -> Backfill:
+    from core.exceptions import NotFound
+
+    backfill = Backfill.objects.filter(backfill_id=backfill_id).first()
+    if backfill is None:
+        raise NotFound("backfill", backfill_id)
+    return backfill
+
+
+@router.get("/backfills/{backfill_id}", response={200: BackfillOut, 404: ErrorOut}, summary="Get a backfill")
+def get_backfill(request: HttpRequest, backfill_id: str):
+    return _backfill(backfill_id)
+
+
+@router.post("/backfills/{backfill_id}/cancel", response={200: BackfillOut, 403: ErrorOut, 404: ErrorOut,
+                                                          409: ErrorOut}, summary="Cancel a backfill")
+def cancel_backfill(request: HttpRequest, backfill_id: str):
+    if not has_permission(request, Permission.CANCEL_PARTITION_BACKFILL):
+        return _forbidden("cancel partition backfills")
+    return backfills.backfill_cancel(backfill_id=backfill_id, actor=_actor(request))
+
+
+@router.post("/backfills/{backfill_id}/reexecute", response={201: BackfillOut, 400: ErrorOut, 403: ErrorOut,
+                                                             404: ErrorOut, 409: ErrorOut},
+             summary="Re-execute a finished backfill's failed partitions as a new backfill")
+def reexecute_backfill(request: HttpRequest, backfill_id: str):
+    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
+        return _forbidden("launch partition backfills")
+    return Status(201, backfills.backfill_reexecute_failed(backfill_id=backfill_id, actor=_actor(request)))
+
+
+@router.post("/backfills/{backfill_id}/resume", response={200: BackfillOut, 403: ErrorOut, 404: ErrorOut,
+                                                          409: ErrorOut},
+             summary="Resume a failed backfill's submission (failed runs are not retried)")
+def resume_backfill(request: HttpRequest, backfill_id: str):
+    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
+        return _forbidden("resume partition backfills")
+    return backfills.backfill_resume(backfill_id=backfill_id, actor=_actor(request))
