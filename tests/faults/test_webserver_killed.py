@@ -10,6 +10,7 @@ answer the same run.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -57,8 +58,8 @@ def _submit(base: str, index: int) -> str:
                 if status == 200 and result.get("__typename") == "LaunchRunSuccess":
                     return result["run"]["runId"]
                 assert status >= 500 or not body, (status, body)  # only a dying server may fail a submission
-        except (OSError, json.JSONDecodeError):
-            pass  # refused, reset or cut short: the webserver is down; retry with the same key
+        except (OSError, http.client.HTTPException, json.JSONDecodeError):
+            pass  # refused, reset or cut short (IncompleteRead): the webserver is down; retry with the same key
         time.sleep(0.05)
 
 
