@@ -1,8 +1,19 @@
-"""Who may do what: the one decision every edge (GraphQL, REST, UI) asks before changing state."""
+"""Who may do what: the one permission map every edge (UI, GraphQL, REST, admin, CLI) asks.
+
+The contract, shared by every edge and every service:
+- `Permission` names the actions, as Dagster's `Permissions` so its UI checks map one to one.
+- `Role` orders the roles (viewer < launcher < editor < admin); `ROLE_PERMISSIONS` is the one map from
+  a role to what it may do. A grant gives a role instance-wide or in one code location.
+- `has_permission(request, permission, location=None)` is the decision at the edge; `location` is the
+  code location the action touches (None for instance-wide actions such as wiping assets).
+- `Actor` says who acted, built once at the edge by `actor_from_request`, passed to services as
+  `actor=` and recorded by them (audit log, the run's launched-by tag).
+"""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -11,23 +22,123 @@ class Permission(enum.StrEnum):
 
     LAUNCH_PIPELINE_EXECUTION = "launch_pipeline_execution"
     LAUNCH_PIPELINE_REEXECUTION = "launch_pipeline_reexecution"
+    START_SCHEDULE = "start_schedule"
+    STOP_RUNNING_SCHEDULE = "stop_running_schedule"
+    SCHEDULE_DRY_RUN = "schedule_dry_run"
+    EDIT_SENSOR = "edit_sensor"
+    SENSOR_DRY_RUN = "sensor_dry_run"
+    UPDATE_SENSOR_CURSOR = "update_sensor_cursor"
     TERMINATE_PIPELINE_EXECUTION = "terminate_pipeline_execution"
     DELETE_PIPELINE_RUN = "delete_pipeline_run"
     RELOAD_REPOSITORY_LOCATION = "reload_repository_location"
     RELOAD_WORKSPACE = "reload_workspace"
     WIPE_ASSETS = "wipe_assets"
-    START_SCHEDULE = "start_schedule"
-    STOP_RUNNING_SCHEDULE = "stop_running_schedule"
-    EDIT_SENSOR = "edit_sensor"
-    UPDATE_SENSOR_CURSOR = "update_sensor_cursor"
+    REPORT_RUNLESS_ASSET_EVENTS = "report_runless_asset_events"
     LAUNCH_PARTITION_BACKFILL = "launch_partition_backfill"
     CANCEL_PARTITION_BACKFILL = "cancel_partition_backfill"
+    EDIT_DYNAMIC_PARTITIONS = "edit_dynamic_partitions"
+    TOGGLE_AUTO_MATERIALIZE = "toggle_auto_materialize"
+    EDIT_CONCURRENCY_LIMIT = "edit_concurrency_limit"
+    # Orchestra's own: users, roles, tokens and the admin site.
+    MANAGE_USERS = "manage_users"
 
 
-def has_permission(request: Any, permission: Permission) -> bool:
-    """Whether the caller of `request` may perform `permission`.
+class Role(enum.IntEnum):
+    """Roles in order: each may do everything the one below it may."""
 
-    Authentication arrives in a later issue; until then every caller may do everything, as in a
-    Dagster webserver started without `--read-only`. This is the seam to replace.
+    VIEWER = 1
+    LAUNCHER = 2
+    EDITOR = 3
+    ADMIN = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            known = ", ".join(r.label for r in cls)
+            raise ValueError(f"unknown role {value!r}: expected one of {known}") from None
+
+
+_LAUNCHER = frozenset({
+    Permission.LAUNCH_PIPELINE_EXECUTION,
+    Permission.LAUNCH_PIPELINE_REEXECUTION,
+    Permission.TERMINATE_PIPELINE_EXECUTION,
+    Permission.START_SCHEDULE,
+    Permission.STOP_RUNNING_SCHEDULE,
+    Permission.SCHEDULE_DRY_RUN,
+    Permission.EDIT_SENSOR,
+    Permission.SENSOR_DRY_RUN,
+    Permission.REPORT_RUNLESS_ASSET_EVENTS,
+})
+_EDITOR = _LAUNCHER | {
+    Permission.RELOAD_REPOSITORY_LOCATION,
+    Permission.RELOAD_WORKSPACE,
+    Permission.LAUNCH_PARTITION_BACKFILL,
+    Permission.CANCEL_PARTITION_BACKFILL,
+    Permission.UPDATE_SENSOR_CURSOR,
+    Permission.DELETE_PIPELINE_RUN,
+    Permission.WIPE_ASSETS,
+    Permission.EDIT_DYNAMIC_PARTITIONS,
+    Permission.TOGGLE_AUTO_MATERIALIZE,
+    Permission.EDIT_CONCURRENCY_LIMIT,
+}
+
+# The one map from a role to what it may do. Viewers read everything and change nothing.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset(),
+    Role.LAUNCHER: _LAUNCHER,
+    Role.EDITOR: frozenset(_EDITOR),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def least_role(permission: Permission) -> Role:
+    """The lowest role that holds `permission` (what generated permission tests grant to pass)."""
+    return next(role for role in Role if permission in ROLE_PERMISSIONS[role])
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: built at the edge, passed to services as `actor=`, recorded with what changed.
+
+    `kind` is one of user, token, schedule, sensor, backfill, system, anonymous.
+    """
+
+    kind: str
+    name: str
+    user_id: int | None = None
+    token_id: int | None = None
+    address: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+SYSTEM = Actor(kind="system", name="orchestra")
+
+
+def actor_from_request(request: Any) -> Actor:
+    """The `Actor` behind an HTTP request (session user or API token), with the client address."""
+    meta = getattr(request, "META", {}) or {}
+    address = meta.get("REMOTE_ADDR")
+    token = getattr(request, "orchestra_token", None)
+    if token is not None:
+        return Actor(kind="token", name=token.name, user_id=token.user_id, token_id=token.pk, address=address)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Actor(kind="user", name=user.get_username(), user_id=user.pk, address=address)
+    return Actor(kind="anonymous", name="anonymous", address=address)
+
+
+def has_permission(request: Any, permission: Permission, location: str | None = None) -> bool:
+    """Whether the caller of `request` may perform `permission` (in code location `location`).
+
+    The seam the security issue fills in: until then every caller may do everything.
     """
     return True
