@@ -10,7 +10,9 @@ HTTP, as `DagsterGraphQLClient.submit_job_execution` sends them) then measures:
   mutation was sent);
 - idle: one run on the idle deployment, submit -> SUCCESS (3 tries, one at a time; all reported);
 - memory: peak resident memory of the deployment's whole process tree (sum of RSS of the command and
-  all its descendants, sampled every 100 ms) during the burst.
+  all its descendants, sampled every 100 ms) during the burst; and the peak of the sum of PSS
+  (proportional set size: a page shared by N processes counts 1/N in each, so forked or
+  copy-on-write pages count once), which is what the machine actually spends.
 
     /work/venv/bin/python bench/deployment.py [--dagster-python /tmp/w2dagster/bin/python] [--runs 30]
 
@@ -108,8 +110,20 @@ def _graphql(port: int, query: str, variables: dict | None = None, timeout: floa
     return answer["data"]
 
 
-def _tree_rss(root: int, breakdown: list | None = None) -> int:
-    """Sum of RSS (bytes) of `root` and all its descendants, read from /proc."""
+def _pss(pid: int) -> int:
+    """Proportional set size (bytes) of `pid`, from /proc/PID/smaps_rollup (0 when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _tree_rss(root: int, breakdown: list | None = None, pss: list | None = None) -> int:
+    """Sum of RSS (bytes) of `root` and all its descendants, read from /proc (PSS sum in `pss[0]`)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -130,6 +144,8 @@ def _tree_rss(root: int, breakdown: list | None = None) -> int:
         total += rss.get(pid, 0)
         members.append(pid)
         stack.extend(children.get(pid, ()))
+    if pss is not None:
+        pss[:] = [sum(_pss(pid) for pid in members)]
     if breakdown is not None:
         breakdown.clear()
         for pid in members:
@@ -146,13 +162,16 @@ class MemorySampler(threading.Thread):
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.peak, self.running, self.breakdown = root, 0, True, []
+        self.peak_pss = 0
 
     def run(self) -> None:
         while self.running:
             breakdown: list = []
-            total = _tree_rss(self.root, breakdown)
+            pss: list = []
+            total = _tree_rss(self.root, breakdown, pss)
             if total > self.peak:
                 self.peak, self.breakdown = total, breakdown
+            self.peak_pss = max(self.peak_pss, pss[0] if pss else 0)
             time.sleep(0.1)
 
 
@@ -208,7 +227,8 @@ class OrchestraDev(Deployment):
         home, project = self.work / "home", self.work / "project"
         home.mkdir(parents=True)
         project.mkdir()
-        (home / "orchestra.yaml").write_text("run_queue: {}\n")
+        # The benchmark's client sends no credentials, as Dagster's webserver accepts.
+        (home / "orchestra.yaml").write_text("run_queue: {}\nauth:\n  mode: none\n")
         (project / "defs.py").write_text(DEFS.format(module="orchestra"))
         (project / "workspace.yaml").write_text(
             "load_from:\n  - python_file:\n      relative_path: defs.py\n      location_name: bench\n")
@@ -300,6 +320,7 @@ def measure(deployment: Deployment, runs: int, verbose: bool = False) -> dict:
             "statuses": statuses,
             "idle_s": idle,
             "peak_mib": sampler.peak / 2**20,
+            "peak_pss_mib": sampler.peak_pss / 2**20,
         }
     finally:
         deployment.stop()
@@ -336,6 +357,7 @@ def main() -> None:
         ("  final statuses", lambda r: ",".join(r["statuses"])),
         ("idle run submit->SUCCESS", lambda r: " / ".join(f"{v:.2f}" for v in r["idle_s"]) + " s"),
         ("peak RSS of the process tree", lambda r: f"{r['peak_mib']:.0f} MiB"),
+        ("peak PSS of the process tree", lambda r: f"{r['peak_pss_mib']:.0f} MiB"),
     ]
     print(textwrap.dedent(f"""
         {'':32}""").rstrip() + "".join(f"{n:>24}" for n in names))

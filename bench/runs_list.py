@@ -198,8 +198,9 @@ def _recreate_pg(url: str, drop_only: bool = False) -> None:
 def orchestra(work: Path, storage: str, runs: int, queries: int, pg_url: str) -> dict:
     home = work / f"orchestra-{storage}"
     home.mkdir(parents=True)
-    (home / "orchestra.yaml").write_text(
-        f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if storage == "postgres" else "{}\n")
+    (home / "orchestra.yaml").write_text(  # no credentials sent, as to Dagster's webserver
+        (f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if storage == "postgres" else "")
+        + "auth:\n  mode: none\n")
     if storage == "postgres":
         _recreate_pg(pg_url)
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}

@@ -183,3 +183,27 @@ class OrchestraGraphQLView(GraphQLView):
         elif status_code == 200 and getattr(request, "graphql_input_refused", False):
             status_code = 400
         return result, status_code
+
+
+class PermissionGrant(graphene.ObjectType):
+    """One action and whether the caller may take it (Dagster's `Permission`), named as Dagster's."""
+
+    class Meta:
+        name = "Permission"
+
+    permission = graphene.NonNull(graphene.String)
+    value = graphene.NonNull(graphene.Boolean)
+    disabledReason = graphene.String()
+
+
+def permission_grants(request: Any, location: str | None = None) -> list[PermissionGrant]:
+    """Every permission of the caller of `request`, in code location `location` (else instance-wide)."""
+    from core.permissions import least_role
+    from core.selectors import permissions_for
+
+    where = f" in code location {location!r}" if location else ""
+    return [
+        PermissionGrant(permission=permission.value, value=held,
+                        disabledReason=None if held else f"Requires the {least_role(permission).label} role{where}.")
+        for permission, held in permissions_for(request=request, location=location).items()
+    ]

@@ -197,10 +197,20 @@ class RetentionEntry(_Strict):
     purge_after_days: int | PurgeByStatus
 
 
+AUDIT_PURGE_AFTER_DAYS_DEFAULT = 365
+
+
+class AuditRetentionEntry(_Strict):
+    """How long audit entries are kept (-1: for ever); purged by the daemon's audit retention duty."""
+
+    purge_after_days: int = Field(default=AUDIT_PURGE_AFTER_DAYS_DEFAULT, ge=-1)
+
+
 class RetentionConfig(_Strict):
     schedule: RetentionEntry | None = None
     sensor: RetentionEntry | None = None
     auto_materialize: RetentionEntry | None = None
+    audit: AuditRetentionEntry = Field(default_factory=AuditRetentionEntry)
 
 
 class EnabledFlag(_Strict):
@@ -225,8 +235,50 @@ class PythonLogsConfig(_Strict):
     dagster_handler_config: dict[str, Any] = Field(default_factory=dict)
 
 
+RoleLabel = Literal["viewer", "launcher", "editor", "admin"]
+
+
+class OidcConfig(_Strict):
+    """Single sign-on through an OpenID Connect provider (mozilla-django-oidc); `auth: {mode: oidc}`.
+
+    A claim (`roles_claim`, e.g. `groups`) maps to roles: `roles` gives an instance-wide role per claim
+    value (the highest wins), `location_roles` a role per code location. They are set at every SSO login
+    when the claim is present; `default_role` is what a user whose values map to nothing gets.
+    """
+
+    client_id: str
+    client_secret: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    jwks_uri: str | None = None
+    sign_algo: Literal["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"] = "RS256"
+    scopes: str = "openid email profile"
+    username_claim: str = "email"
+    roles_claim: str = "groups"
+    roles: dict[str, RoleLabel] = Field(default_factory=dict)
+    location_roles: dict[str, dict[str, RoleLabel]] = Field(default_factory=dict)
+    default_role: RoleLabel | None = None
+    create_users: bool = True
+
+    @model_validator(mode="after")
+    def _keys_for_the_algorithm(self) -> OidcConfig:
+        if self.sign_algo.startswith(("RS", "ES")) and not self.jwks_uri:
+            raise ValueError(f"sign_algo {self.sign_algo} verifies ID tokens with the provider's keys: give jwks_uri")
+        return self
+
+
 class AuthConfig(_Strict):
-    mode: Literal["login", "none"] = "login"
+    mode: Literal["login", "none", "oidc"] = "login"
+    oidc: OidcConfig | None = None
+
+    @model_validator(mode="after")
+    def _oidc_settings(self) -> AuthConfig:
+        if self.mode == "oidc" and self.oidc is None:
+            raise ValueError("mode oidc needs the provider's settings under auth.oidc")
+        if self.oidc is not None and self.mode != "oidc":
+            raise ValueError(f"auth.oidc is given but auth.mode is {self.mode!r}; set mode: oidc to use it")
+        return self
 
 
 class InstanceConfig(_Strict):

@@ -136,9 +136,102 @@ def actor_from_request(request: Any) -> Actor:
     return Actor(kind="anonymous", name="anonymous", address=address)
 
 
+def auth_mode() -> str:
+    """`login` (every request needs a user or a token) or `none` (every request acts as an anonymous admin)."""
+    from django.conf import settings
+
+    return getattr(settings, "ORCHESTRA_AUTH_MODE", "login")
+
+
+def _as_role(value: Any) -> Role | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Role) else Role.parse(str(value))
+
+
+def _granted_roles(user: Any) -> tuple[Role | None, dict[str, Role]]:
+    """The user's instance-wide role and roles per code location, read in one query and cached on `user`.
+
+    `request.user` is loaded once per request, so the cache lives as long as the request; the role
+    services drop it from the user object they change.
+    """
+    cached = getattr(user, "_orchestra_roles", None)
+    if cached is not None:
+        return cached
+    from django.contrib.auth.models import Group
+    from django.db.models import CharField, Value
+
+    from core.models import LocationRole
+
+    labels = [role.label for role in Role]
+    groups = (Group.objects.filter(user=user, name__in=labels)
+              .annotate(location=Value(None, output_field=CharField())).order_by().values_list("name", "location"))
+    grants = LocationRole.objects.filter(user_id=user.pk).order_by().values_list("role", "location_name")
+    instance: Role | None = None
+    per_location: dict[str, Role] = {}
+    for name, location in groups.union(grants, all=True):
+        role = Role.parse(name)
+        if location is None:
+            instance = max(instance or role, role)
+        else:
+            per_location[location] = max(per_location.get(location, role), role)
+    user._orchestra_roles = (instance, per_location)
+    return user._orchestra_roles
+
+
+def user_role(user: Any, location: str | None = None) -> Role | None:
+    """The role a user holds in `location` (or instance-wide when None): the higher of both grants.
+
+    Superusers are admins; inactive and anonymous users hold none.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    instance, per_location = _granted_roles(user)
+    granted = [role for role in (instance, per_location.get(location) if location else None) if role]
+    return max(granted, default=None)
+
+
+def user_has_any_role(user: Any) -> bool:
+    """Whether the user holds a role anywhere (instance-wide or in some code location): may read at all."""
+    if user_role(user) is not None:
+        return True
+    return user is not None and user.is_authenticated and user.is_active and bool(_granted_roles(user)[1])
+
+
+def role_for(request: Any, location: str | None = None) -> Role | None:
+    """The role the caller of `request` acts with in `location` (None: instance-wide actions).
+
+    An API token acts with its own role, and only in its own location when it is scoped to one:
+    a token for location A holds nothing in B nor for instance-wide actions.
+    """
+    if auth_mode() == "none":
+        return Role.ADMIN
+    token = getattr(request, "orchestra_token", None)
+    if token is not None:
+        scope = getattr(token, "location_name", None)
+        if scope and scope != location:
+            return None
+        return _as_role(token.role)
+    return user_role(getattr(request, "user", None), location)
+
+
+def may_read(request: Any) -> bool:
+    """Whether the caller may see anything at all: holds a role somewhere (viewers read everything)."""
+    if auth_mode() == "none":
+        return True
+    token = getattr(request, "orchestra_token", None)
+    if token is not None:
+        return _as_role(token.role) is not None
+    return user_has_any_role(getattr(request, "user", None))
+
+
 def has_permission(request: Any, permission: Permission, location: str | None = None) -> bool:
     """Whether the caller of `request` may perform `permission` (in code location `location`).
 
-    The seam the security issue fills in: until then every caller may do everything.
+    The highest of the user's instance-wide role and their role in `location` decides; with an API
+    token, the token's role and scope decide instead; with `auth: {mode: none}`, everyone may.
     """
-    return True
+    role = role_for(request, location)
+    return role is not None and Permission(permission) in ROLE_PERMISSIONS[role]

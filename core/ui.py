@@ -10,13 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from core.exceptions import NotFound
+from core.guards import denied_message
 from core.permissions import Permission, has_permission
 
 
-def require_permission(request: HttpRequest, permission: Permission) -> None:
-    """Refuse (403) a state change the caller may not make."""
-    if not has_permission(request, permission):
-        raise PermissionDenied(f"you may not {permission.value.replace('_', ' ')}")
+def require_permission(request: HttpRequest, permission: Permission, location: str | None = None) -> None:
+    """Refuse (403) a state change the caller may not make (in code location `location`)."""
+    if not has_permission(request, permission, location):
+        raise PermissionDenied(denied_message(permission, location))
 
 
 def not_found_as_404(view: Callable[..., Any]) -> Callable[..., Any]:

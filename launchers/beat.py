@@ -16,6 +16,9 @@ DAEMON_QUEUE = "daemon"
 DEQUEUE_TASK = "runs.run_queue_dequeue"
 MONITORING_TASK = "launchers.run_monitoring"
 RETRIES_TASK = "runs.run_retries_consume"
+AUDIT_PURGE_TASK = "core.audit_purge"  # core/tasks.py
+# Audit entries are kept for days (`retention.audit.purge_after_days`): an hourly purge is plenty.
+AUDIT_PURGE_SECONDS = 3600
 # Dagster's EVENT_LOG_CONSUMER daemon polls every 5 s.
 DEFAULT_RETRIES_SECONDS = 5
 # The queue is dequeued at once on every submission (a nudge); the interval only bounds how long a
@@ -47,7 +50,7 @@ def monitoring_interval(instance: ResolvedInstance) -> float:
 
 
 def daemon_beat_schedule(instance: ResolvedInstance) -> dict[str, dict[str, Any]]:
-    """The beat entries of the run queue, run monitoring and run retries for this instance.
+    """The beat entries of the run queue, run monitoring, run retries and audit retention for this instance.
 
     The dequeue entry exists only with a queued coordinator, monitoring unless it is disabled,
     retries only when `run_retries.enabled`; the
@@ -62,6 +65,8 @@ def daemon_beat_schedule(instance: ResolvedInstance) -> dict[str, dict[str, Any]
         schedule["orchestra run monitoring"] = _entry(MONITORING_TASK, monitoring_interval(instance))
     if instance.config.run_retries.enabled:
         schedule["orchestra run retries"] = _entry(RETRIES_TASK, DEFAULT_RETRIES_SECONDS)
+    if instance.config.retention.audit.purge_after_days >= 0:
+        schedule["orchestra audit retention"] = _entry(AUDIT_PURGE_TASK, AUDIT_PURGE_SECONDS)
     return schedule
 
 

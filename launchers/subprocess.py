@@ -32,6 +32,7 @@ from django.db import connections
 from runs.launching import CheckRunHealthResult, LaunchRunContext, RunLauncher, WorkerStatus
 from runs.models import FINISHED_STATUSES, Run
 from runs.queue import run_queue_nudge
+from runs.run_worker_server import ForkedRunWorker, fork_run_worker, process_start_ticks
 from runs.services import run_launcher_record, run_worker_exited
 
 logger = logging.getLogger(__name__)
@@ -52,14 +53,24 @@ def worker_output_path(run_id: str) -> Path:
     return folder / f"{run_id}.log"
 
 
-def start_run_worker(run: Run, *, new_session: bool = True) -> tuple[subprocess.Popen, Path]:
-    """Start the run worker process for `run`; raise OSError when it cannot be started."""
+def start_run_worker(run: Run, *, new_session: bool = True,
+                     fork: bool = False) -> tuple[subprocess.Popen | ForkedRunWorker, Path]:
+    """Start the run worker process for `run`; raise OSError when it cannot be started.
+
+    With `fork`, this home's run-worker server (`runs/run_worker_server.py`) forks it when
+    there is one serving the run's interpreter; otherwise, and without `fork`, it is a subprocess.
+    """
     origin = run.origin or {}
     cwd = origin.get("working_directory") or None
     if cwd is not None and not Path(cwd).is_dir():
         raise FileNotFoundError(f"the code location's working directory {cwd!r} does not exist")
     env = {**os.environ, "ORCHESTRA_HOME": str(settings.ORCHESTRA_HOME)}
     output_path = worker_output_path(run.run_id)
+    if fork and new_session:
+        forked = fork_run_worker(home=str(settings.ORCHESTRA_HOME), run_id=run.run_id,
+                                 python=worker_command(run)[0], cwd=cwd, env=env, output_path=output_path)
+        if forked is not None:
+            return forked, output_path
     with output_path.open("wb") as output:
         process = subprocess.Popen(
             worker_command(run), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
@@ -68,17 +79,26 @@ def start_run_worker(run: Run, *, new_session: bool = True) -> tuple[subprocess.
     return process, output_path
 
 
-def wait_for_run_worker(process: subprocess.Popen, run_id: str, hostname: str, output_path: Path) -> Run | None:
+def wait_for_run_worker(process: subprocess.Popen | ForkedRunWorker, run_id: str, hostname: str,
+                        output_path: Path) -> Run | None:
     """Wait for the worker to exit, then let `run_worker_exited` finish the run if the worker could not.
 
     The worker's output file is removed after a normal end (the run's events say everything), kept
-    and named in the engine event otherwise.
+    and named in the engine event otherwise. A forked worker's server reaps it and cleans its
+    process group; when that server went away first there is no exit code, and run monitoring
+    (the worker's pid, start time and heartbeat) ends the run.
     """
+    forked = isinstance(process, ForkedRunWorker)
     try:  # asked before the wait: the process (or its zombie) still holds its pid
-        leads_group = os.getpgid(process.pid) == process.pid
+        leads_group = not forked and os.getpgid(process.pid) == process.pid
     except OSError:
         leads_group = False
     returncode = process.wait()
+    if returncode is None:
+        run_queue_nudge()
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
+        return None
     if leads_group:
         # Whatever the worker left in its own process group (processes an in-process op started,
         # when the worker was SIGKILLed) dies with it. The group id stays reserved while any member
@@ -123,8 +143,18 @@ def worker_pid(run: Run) -> tuple[int | None, str | None]:
     return None, None
 
 
-def process_is_worker(pid: int, run_id: str) -> bool:
-    """Whether `pid` is alive (not a zombie) and is the run worker of `run_id` (pids get reused)."""
+def worker_started(run: Run, pid: int) -> str | None:
+    """The start time the launcher recorded for the forked worker `pid`, if it forked that one."""
+    launcher = run.launcher or {}
+    return launcher.get("started") if launcher.get("pid") == pid else None
+
+
+def process_is_worker(pid: int, run_id: str, started: str | None = None) -> bool:
+    """Whether `pid` is alive (not a zombie) and is the run worker of `run_id` (pids get reused).
+
+    A worker is recognised by the run id on its command line, or, forked by the run-worker server
+    (whose command line it keeps), by the start time the launcher recorded with its pid.
+    """
     proc = Path(f"/proc/{pid}")
     if proc.is_dir():
         try:
@@ -132,7 +162,9 @@ def process_is_worker(pid: int, run_id: str) -> bool:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
         except (OSError, IndexError):
             return False
-        return state != "Z" and run_id.encode() in cmdline
+        if state == "Z":
+            return False
+        return run_id.encode() in cmdline or (started is not None and process_start_ticks(pid) == started)
     if Path("/proc/self").is_dir():
         return False  # a /proc without this pid: it is gone
     try:  # no /proc (macOS): the pid alone
@@ -151,7 +183,7 @@ def local_worker_health(run: Run) -> CheckRunHealthResult:
     if hostname != socket.gethostname():
         return CheckRunHealthResult(WorkerStatus.UNKNOWN, f"the run worker runs on {hostname}, not on this host",
                                     run_worker_id=str(pid))
-    if process_is_worker(pid, run.run_id):
+    if process_is_worker(pid, run.run_id, worker_started(run, pid)):
         return CheckRunHealthResult(WorkerStatus.RUNNING, run_worker_id=str(pid))
     return CheckRunHealthResult(WorkerStatus.NOT_FOUND, f"run worker process {pid} is not running",
                                 run_worker_id=str(pid))
@@ -163,7 +195,7 @@ def terminate_local_worker(run_id: str) -> bool:
     if run is None:
         return False
     pid, hostname = worker_pid(run)
-    if pid is None or hostname != socket.gethostname() or not process_is_worker(pid, run_id):
+    if pid is None or hostname != socket.gethostname() or not process_is_worker(pid, run_id, worker_started(run, pid)):
         return False
     try:
         os.kill(pid, signal.SIGTERM)
@@ -177,13 +209,14 @@ class SubprocessRunLauncher(RunLauncher):
 
     def launch_run(self, context: LaunchRunContext) -> None:
         run = context.run
-        process, output_path = start_run_worker(run)
+        process, output_path = start_run_worker(run, fork=True)
         hostname = socket.gethostname()
+        info = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "pid": process.pid,
+                "hostname": hostname, "output": str(output_path)}
+        if isinstance(process, ForkedRunWorker):
+            info.update(forked=True, started=process.started)
         try:
-            run_launcher_record(run_id=run.run_id, info={
-                "class": f"{type(self).__module__}.{type(self).__qualname__}", "pid": process.pid,
-                "hostname": hostname, "output": str(output_path),
-            })
+            run_launcher_record(run_id=run.run_id, info=info)
         finally:
             threading.Thread(
                 target=wait_for_run_worker, args=(process, run.run_id, hostname, output_path),

@@ -3,27 +3,42 @@
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from core.exceptions import Conflict, InvalidInput, NotFound
+from core.guards import guard_operations
+from core.rest import RequestAuth
 from runs.api import router as runs_router
 from runs.api_launch import launch_run  # noqa: F401 - registers launch/terminate/re-execute on runs' router
+from runs.permissions import OPERATION_RULES as RUN_RULES
 from scheduling.api import router as scheduling_router
+from scheduling.permissions import OPERATION_RULES as SCHEDULING_RULES
 from workspace.api import router as workspace_router
+from workspace.permissions import OPERATION_RULES as WORKSPACE_RULES
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(title="Orchestra", version="1", urls_namespace="api")
+api = NinjaAPI(title="Orchestra", version="1", urls_namespace="api", auth=RequestAuth())
 api.add_router("/", runs_router)
 api.add_router("/", workspace_router)
 api.add_router("/", scheduling_router)
+
+# Every state-changing operation (by operationId) -> the permission it needs and where; one missing is refused.
+OPERATION_RULES = {**RUN_RULES, **WORKSPACE_RULES, **SCHEDULING_RULES}
+guard_operations(api, OPERATION_RULES)
 
 
 @api.exception_handler(NotFound)
 def not_found(request: HttpRequest, exc: NotFound):
     return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied):
+    message = str(exc) or "You do not have permission to do this."
+    return api.create_response(request, {"code": "forbidden", "message": message, "detail": message}, status=403)
 
 
 @api.exception_handler(InvalidInput)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.permissions import Permission, has_permission
 from runs.models import AssetCheckIndex, AssetIndex, DaemonHeartbeat, EventLogEntry, Run, RunTag
 
 
@@ -47,6 +48,10 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        location = (obj.location_name or None) if obj is not None else None
+        return has_permission(request, Permission.DELETE_PIPELINE_RUN, location)
 
 
 @admin.register(EventLogEntry)

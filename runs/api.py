@@ -8,8 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from core.audit import LAUNCHED_BY_TAG
 from core.exceptions import InvalidInput, NotFound
-from core.permissions import Permission, has_permission
+from core.permissions import actor_from_request
 from runs import selectors, services
 from runs.models import RunStatus
 
@@ -23,6 +24,9 @@ class RunOut(Schema):
     location_name: str
     repository_name: str
     tags: dict[str, str]
+    launched_by: str | None = Field(description="Who launched the run (its `orchestra/launched_by` tag): "
+                                    "user:<name>, token:<name>, schedule:<name>, sensor:<name>, backfill:<id>, "
+                                    "system:orchestra.")
     run_config: dict[str, Any]
     op_selection: list[str] | None
     asset_selection: list[Any] | None
@@ -37,6 +41,10 @@ class RunOut(Schema):
     @staticmethod
     def resolve_tags(run) -> dict[str, str]:
         return selectors.run_tags(run)
+
+    @staticmethod
+    def resolve_launched_by(run) -> str | None:
+        return selectors.run_tags(run).get(LAUNCHED_BY_TAG)
 
 
 class RunPageOut(Schema):
@@ -73,6 +81,8 @@ class RunListParams(Schema):
     status: list[RunStatus] | None = Field(None, description="Repeat for several statuses.")
     job: str | None = None
     tag: list[str] | None = Field(None, description="key:value; repeat for several tags, all must match.")
+    launched_by: str | None = Field(None, description="Runs launched by this actor: user:alice, token:ci, "
+                                    "schedule:daily, sensor:my_sensor, backfill:<id> or system:orchestra.")
     created_before: datetime | None = None
     created_after: datetime | None = None
     cursor: str | None = Field(None, description="The run id the previous page ended with.")
@@ -94,7 +104,8 @@ def list_runs(request: HttpRequest, params: Query[RunListParams]):
     filters = selectors.RunFilter(
         statuses=params.status,
         job_name=params.job,
-        tags=selectors.tag_filter(_tag_pairs(params.tag)),
+        tags=selectors.tag_filter(_tag_pairs(params.tag)
+                                  + ([(LAUNCHED_BY_TAG, params.launched_by)] if params.launched_by else [])),
         created_before=params.created_before,
         created_after=params.created_after,
     )
@@ -127,9 +138,7 @@ def list_run_events(
 
 @router.delete("/runs/{run_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def delete_run(request: HttpRequest, run_id: str):
-    if not has_permission(request, Permission.DELETE_PIPELINE_RUN):
-        return Status(403, {"detail": "You do not have permission to delete runs."})
-    services.run_delete(run_id=run_id, actor=getattr(request, "user", None))
+    services.run_delete(run_id=run_id, actor=actor_from_request(request))
     return Status(204, None)
 
 

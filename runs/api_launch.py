@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Header, Schema, Status
 
-from core.permissions import Permission, has_permission
+from core.permissions import actor_from_request
 from runs import services
 from runs.api import ErrorOut, RunOut, router
 from runs.reexecution import run_reexecute
@@ -48,10 +48,6 @@ class ReexecuteIn(Schema):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags added to (or replacing) the parent's.")
 
 
-def _forbidden(what: str) -> Status:
-    return Status(403, {"detail": f"You do not have permission to {what}."})
-
-
 @router.post(
     "/runs",
     response={201: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: RunConfigInvalidOut},
@@ -61,8 +57,6 @@ def launch_run(request: HttpRequest, body: LaunchIn,
                idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Validate against the job's stored snapshot and submit. The same `Idempotency-Key` answers the run
     the first request created. Invalid run config is 422 with every error and its path."""
-    if not has_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION):
-        return _forbidden("launch runs")
     tags = dict(body.tags)
     if idempotency_key:
         tags[services.IDEMPOTENCY_KEY_TAG] = idempotency_key
@@ -71,7 +65,7 @@ def launch_run(request: HttpRequest, body: LaunchIn,
             job_name=body.job_name, location_name=body.location_name, repository_name=body.repository_name,
             run_config=body.run_config, tags=tags, op_selection=body.op_selection,
             asset_selection=body.asset_selection, asset_check_selection=body.asset_check_selection,
-            actor=getattr(request, "user", None),
+            actor=actor_from_request(request),
         )
     except services.RunConfigInvalid as exc:
         return Status(422, {"detail": f"run config is invalid for job {body.job_name!r}", "errors": exc.errors})
@@ -83,9 +77,7 @@ def launch_run(request: HttpRequest, body: LaunchIn,
 def terminate_run(request: HttpRequest, run_id: str, body: TerminateIn | None = None):
     """Queued runs are canceled at once; running ones get CANCELING until their worker stops (or at once
     with `force`). 409 for a finished run."""
-    if not has_permission(request, Permission.TERMINATE_PIPELINE_EXECUTION):
-        return _forbidden("terminate runs")
-    return services.run_terminate(run_id=run_id, force=bool(body and body.force), actor=getattr(request, "user", None))
+    return services.run_terminate(run_id=run_id, force=bool(body and body.force), actor=actor_from_request(request))
 
 
 @router.post(
@@ -95,12 +87,10 @@ def terminate_run(request: HttpRequest, run_id: str, body: TerminateIn | None = 
 )
 def reexecute_run(request: HttpRequest, run_id: str, body: ReexecuteIn | None = None):
     """A new run of the same job, linked to this one, executing the steps `strategy` picks."""
-    if not has_permission(request, Permission.LAUNCH_PIPELINE_REEXECUTION):
-        return _forbidden("re-execute runs")
     body = body or ReexecuteIn()
     try:
         run = run_reexecute(parent_run_id=run_id, strategy=body.strategy, extra_tags=body.tags,
-                            actor=getattr(request, "user", None))
+                            actor=actor_from_request(request))
     except services.RunConfigInvalid as exc:
         return Status(422, {"detail": "run config is invalid", "errors": exc.errors})
     return Status(201, run)

@@ -10,8 +10,9 @@ Step worker side (`runs/celery_step.py`, called by the task in `runs/step_tasks.
 from the run's code origin (cached per process), runs the one step with the storage-backed instance, and
 reports its liveness to a Celery result backend (a heartbeat in the task's state). A step task whose
 heartbeat stops (its worker was killed) is failed by the run worker after `lost_after` seconds with
-the reason; a canceled or finished run stops its step tasks (a revoke with SIGTERM, and the task's
-own watch of the run status in case the revoke is lost).
+the reason, and so is one that no worker takes (nobody consumes its queue) after `queued_timeout`
+seconds; a canceled or finished run stops its step tasks (a revoke with SIGTERM, and the task's own
+watch of the run status in case the revoke is lost).
 
 Outputs pass between steps through the job's IO managers: the default `fs_io_manager` writes under
 `$ORCHESTRA_HOME/storage`, so step workers on other machines need that directory on a shared
@@ -53,6 +54,9 @@ STEPS_QUEUE = "steps"
 QUEUE_TAG, PRIORITY_TAG = "dagster-celery/queue", "dagster-celery/priority"
 HEARTBEAT_SECONDS = 2.0  # ORCHESTRA_CELERY_STEP_HEARTBEAT_SECONDS overrides it
 LOST_AFTER_SECONDS = 60.0  # ORCHESTRA_CELERY_STEP_LOST_SECONDS overrides it
+# How long a step task may wait for a worker to take it (no worker on its queue waits no longer than this);
+# ORCHESTRA_CELERY_STEP_QUEUED_SECONDS overrides it. Generous: a busy queue legitimately makes tasks wait.
+QUEUED_TIMEOUT_SECONDS = 1800.0
 STOP_GRACE_SECONDS = 10.0
 _POLL_MIN, _POLL_MAX = 0.005, 0.05
 # The events that move the plan on; the rest of a step's events stay in the log only.
@@ -148,7 +152,8 @@ class CeleryExecutor(Executor):
 
     def __init__(self, *, retries_enabled: bool = True, broker: str | None = None, backend: str | None = None,
                  config_source: dict[str, Any] | None = None, include: list[str] | None = None,
-                 heartbeat: float | None = None, lost_after: float | None = None):
+                 heartbeat: float | None = None, lost_after: float | None = None,
+                 queued_timeout: float | None = None):
         self._retries_enabled = retries_enabled
         self.broker = broker
         self.backend = None if backend in (None, "rpc://") else backend  # rpc:// cannot be read by another process
@@ -156,6 +161,8 @@ class CeleryExecutor(Executor):
         self.include = list(include or [])  # workers load the job from the run's origin; kept for Dagster's shape
         self.heartbeat = heartbeat or float(os.environ.get("ORCHESTRA_CELERY_STEP_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
         self.lost_after = lost_after or float(os.environ.get("ORCHESTRA_CELERY_STEP_LOST_SECONDS") or LOST_AFTER_SECONDS)
+        self.queued_timeout = queued_timeout or float(
+            os.environ.get("ORCHESTRA_CELERY_STEP_QUEUED_SECONDS") or QUEUED_TIMEOUT_SECONDS)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CeleryExecutor:
@@ -240,12 +247,11 @@ class CeleryExecutor(Executor):
                     next_check = time.monotonic() + self.heartbeat
                     with guard:
                         lost = self._lost(state, flights)
-                    for flight, reason in lost:
+                    for flight, reason, cls_name in lost:
                         _revoke(app, flight.task_id)
                         state.forget(flight.task_id)
                         del flights[flight.step.key]
-                        event = _failure(run_context, flight.step.key, reason, ErrorSource.UNEXPECTED_ERROR,
-                                         "StepTaskLostError")
+                        event = _failure(run_context, flight.step.key, reason, ErrorSource.UNEXPECTED_ERROR, cls_name)
                         active.handle_event(event)
                         ended = True
                         yield event
@@ -293,20 +299,28 @@ class CeleryExecutor(Executor):
         now = time.monotonic()
         return _InFlight(step, task_id, attempt, now, beat_seen=now)
 
-    def _lost(self, state: TaskState, flights: dict[str, _InFlight]) -> list[tuple[_InFlight, str]]:
-        """The step tasks that stopped reporting: no heartbeat for `lost_after`, or ended without an outcome."""
+    def _lost(self, state: TaskState, flights: dict[str, _InFlight]) -> list[tuple[_InFlight, str, str]]:
+        """The step tasks that stopped reporting (no heartbeat for `lost_after`, or ended without an
+        outcome) or were never taken (queued for `queued_timeout`), each with the reason and error class."""
         lost = []
         now = time.monotonic()
         for flight in flights.values():
             status, meta = state.read(flight.task_id)
-            if status == "PENDING":  # still queued (no worker has taken it yet): it may wait as long as it must
+            if status == "PENDING":  # still queued: no worker has taken it yet
                 flight.beat_seen = now
+                if now - flight.submitted > self.queued_timeout:
+                    queue = flight.step.tags.get(QUEUE_TAG) or STEPS_QUEUE
+                    lost.append((flight, f'No Celery worker took the task {flight.task_id} for step '
+                                         f'"{flight.step.key}" from queue "{queue}" within {self.queued_timeout:g} s '
+                                         f'(ORCHESTRA_CELERY_STEP_QUEUED_SECONDS): start a worker on that queue '
+                                         f'(`celery -A orchestra_site worker -Q {queue}`).', "StepTaskNotTakenError"))
                 continue
             where = f'{meta.get("hostname", "?")} (pid {meta.get("pid", "?")})'
             if meta.get("ended"):
                 if flight.ended_seen:  # the task's events were written before it said so: none came
                     lost.append((flight, f'The Celery task {flight.task_id} for step "{flight.step.key}" on {where} '
-                                         f'ended without recording the step\'s outcome: {meta.get("reason") or "unknown"}.'))
+                                         f'ended without recording the step\'s outcome: {meta.get("reason") or "unknown"}.',
+                                 "StepTaskLostError"))
                 flight.ended_seen = True
                 continue
             if meta.get("beat") != flight.beat:
@@ -314,7 +328,7 @@ class CeleryExecutor(Executor):
             elif now - flight.beat_seen > self.lost_after:
                 lost.append((flight, f'The Celery task {flight.task_id} for step "{flight.step.key}" on {where} '
                                      f'stopped sending heartbeats {now - flight.beat_seen:.0f} s ago: its worker '
-                                     'was probably killed.'))
+                                     'was probably killed.', "StepTaskLostError"))
         return lost
 
 

@@ -121,10 +121,13 @@ def step_execute(*, run_id: str, step_key: str, attempt: int, known: dict[str, A
         status = Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()
         starts = EventLogEntry.objects.filter(run_id=run_id, step_key=step_key,
                                               event_type__in=("STEP_START", "STEP_RESTARTED")).count()
+        ends = EventLogEntry.objects.filter(run_id=run_id, step_key=step_key, event_type__in=_STEP_ENDS).count()
         if status not in ("STARTED", "STARTING"):
             reason = f"the run is {status or 'unknown'}, not running"
         elif starts > attempt:
             reason = f"attempt {attempt + 1} of the step has already started (a redelivered task)"
+        elif ends > attempt:  # the run worker stopped waiting for this attempt while it was queued
+            reason = f"attempt {attempt + 1} of the step has already ended (it waited too long in its queue)"
         else:
             try:
                 _run_step(run_id, step_key, attempt, known_from_json(known), task_id, state, options, where)

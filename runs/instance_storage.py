@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError, close_old_connections, connection
 
+from core import faults
 from core.exceptions import NotFound
 from orchestra._core.events import EventLogEntry as SdkEntry
 from orchestra._core.instance import EventLogStorage, RunStorage
@@ -100,6 +102,27 @@ class DjangoRunStorage(RunStorage):
             services.run_delete(run_id=run_id)
 
 
+logger = logging.getLogger(__name__)
+
+
+def _reconnecting(write: Any, **kwargs: Any) -> Any:
+    """Call `write(**kwargs)` (one transaction); if the database dropped the connection, reconnect and run it once more.
+
+    The transaction that failed was rolled back whole (the server ends a terminated backend's
+    transaction), so writing the batch again adds nothing twice. Only outside a transaction: inside one,
+    the caller's work is gone too and the error is its to handle. (A drop during COMMIT itself cannot tell
+    whether the commit landed; that window is a few microseconds and is not covered.)
+    """
+    try:
+        return write(**kwargs)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        close_old_connections()  # closes the broken connection; the next query opens a new one
+        logger.warning("the database connection was lost while writing events; reconnected, writing again")
+        return write(**kwargs)
+
+
 class DjangoEventLogStorage(EventLogStorage):
     """The event log in the `runs` app, written in batches through `event_store` (see the module docstring).
 
@@ -130,6 +153,7 @@ class DjangoEventLogStorage(EventLogStorage):
                 (dagster_event is not None and event_type_name(dagster_event.event_type_value) in _URGENT)
                 or len(self._buffer) >= self.max_batch
                 or time.monotonic() - self._oldest >= self.max_delay
+                or faults.armed()  # one event per write, so a kill point falls between two events
             ):
                 self._flush()
 
@@ -157,7 +181,8 @@ class DjangoEventLogStorage(EventLogStorage):
             while end < len(buffer) and buffer[end].run_id == run_id:
                 end += 1
             chunk = buffer[start:end]
-            result = services.event_store(run_id=run_id, events=[event_input(e) for e in chunk], strict=False)
+            result = _reconnecting(services.event_store, run_id=run_id, events=[event_input(e) for e in chunk],
+                                   strict=False)
             self.batches += 1
             self.refused += result.refused
             if not result.refused:

@@ -87,18 +87,27 @@ class RunTag(models.Model):
     value = models.TextField(blank=True, default="")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["run", "key"], name="runtag_unique_key_per_run"),
-            # One run per idempotency key: two concurrent submissions cannot both create a run.
-            models.UniqueConstraint(
-                fields=["key", "value"], condition=models.Q(key="orchestra/idempotency_key"),
-                name="runtag_unique_idempotency_key",
-            ),
-        ]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="runtag_unique_key_per_run")]
         indexes = [models.Index(fields=["key", "value", "run"], name="runtag_key_value_run")]
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class IdempotencyKey(models.Model):
+    """The run a submission's idempotency key answers while that run is younger than the key window (24 h).
+
+    One row per key (a unique column, so of two concurrent submissions one creates the run and the other
+    answers it); a submission whose key's run has aged out of the window moves the row to its new run with
+    a conditional UPDATE, which the row lock serialises. `created_at` is the run's creation time.
+    """
+
+    key = models.TextField(unique=True)
+    run = models.ForeignKey(Run, to_field="run_id", db_column="run_id", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class EventLogEntry(models.Model):

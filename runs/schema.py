@@ -17,7 +17,7 @@ from graphene.types.generic import GenericScalar
 
 from core.exceptions import InvalidInput, NotFound
 from core.graphql import AssetKeyInput, Error, PythonError, UnauthorizedError, errors_as_data
-from core.permissions import Permission, has_permission
+from core.permissions import Permission, actor_from_request, has_permission
 from runs import models as run_models
 from runs import selectors, services
 from runs.schema_events import DagsterRunEvent, MaterializationEvent, asset_key_path
@@ -218,6 +218,8 @@ class Run(graphene.ObjectType):
     assetSelection = graphene.List(graphene.NonNull(AssetKey))
     resolvedOpSelection = graphene.List(graphene.NonNull(graphene.String))
     hasDeletePermission = graphene.NonNull(graphene.Boolean)
+    hasReExecutePermission = graphene.NonNull(graphene.Boolean)
+    hasTerminatePermission = graphene.NonNull(graphene.Boolean)
 
     def resolve_runStatus(run: run_models.Run, info) -> str:
         return run.status
@@ -246,7 +248,13 @@ class Run(graphene.ObjectType):
         return run.op_selection
 
     def resolve_hasDeletePermission(run: run_models.Run, info) -> bool:
-        return has_permission(info.context, Permission.DELETE_PIPELINE_RUN)
+        return has_permission(info.context, Permission.DELETE_PIPELINE_RUN, run.location_name or None)
+
+    def resolve_hasReExecutePermission(run: run_models.Run, info) -> bool:
+        return has_permission(info.context, Permission.LAUNCH_PIPELINE_REEXECUTION, run.location_name or None)
+
+    def resolve_hasTerminatePermission(run: run_models.Run, info) -> bool:
+        return has_permission(info.context, Permission.TERMINATE_PIPELINE_EXECUTION, run.location_name or None)
 
 
 class RunOrError(graphene.Union):
@@ -408,10 +416,8 @@ def resolve_run(root, info, runId: str) -> Any:
 
 @errors_as_data
 def resolve_delete_run(root, info, runId: str) -> Any:
-    if not has_permission(info.context, Permission.DELETE_PIPELINE_RUN):
-        return UnauthorizedError(message="You do not have permission to delete runs.")
     try:
-        services.run_delete(run_id=runId, actor=getattr(info.context, "user", None))
+        services.run_delete(run_id=runId, actor=actor_from_request(info.context))
     except NotFound:
         return RunNotFoundError.for_run(runId)
     return DeletePipelineRunSuccess(runId=runId)

@@ -15,8 +15,10 @@ import yaml
 
 from core.exceptions import Conflict, InvalidInput, NotFound
 from core.graphql import AssetKeyInput, Error, InputRefused, PythonError, UnauthorizedError, errors_as_data
-from core.permissions import Permission, has_permission
+from core.guards import allowed, denied_message
+from core.permissions import actor_from_request
 from runs import selectors, services
+from runs.permissions import TERMINATE_RUN
 from runs.reexecution import run_reexecute
 from runs.schema import ExecutionTag, Run, RunConfigData, RunNotFoundError
 from runs.schema_config_errors import CONFIG_ERROR_TYPES, PipelineConfigValidationError, config_error
@@ -201,7 +203,7 @@ class TerminateRunsResultOrError(graphene.Union):
 
 
 def _actor(info) -> Any:
-    return getattr(info.context, "user", None)
+    return actor_from_request(info.context)
 
 
 def _tags(entries: Any) -> dict[str, str]:
@@ -315,15 +317,11 @@ def _launch(executionParams: Mapping[str, Any], info) -> Any:
 
 @errors_as_data
 def resolve_launch_run(root, info, executionParams) -> Any:
-    if not has_permission(info.context, Permission.LAUNCH_PIPELINE_EXECUTION):
-        return UnauthorizedError(message="You do not have permission to launch runs.")
     return _launch(executionParams, info)
 
 
 @errors_as_data
 def resolve_launch_reexecution(root, info, executionParams=None, reexecutionParams=None) -> Any:
-    if not has_permission(info.context, Permission.LAUNCH_PIPELINE_REEXECUTION):
-        return UnauthorizedError(message="You do not have permission to re-execute runs.")
     if (executionParams is None) == (reexecutionParams is None):
         return ConflictingExecutionParamsError(message="Give exactly one of executionParams and reexecutionParams.")
     if executionParams is not None:
@@ -348,8 +346,6 @@ def resolve_launch_reexecution(root, info, executionParams=None, reexecutionPara
 
 
 def _terminate_one(info, run_id: str, force: bool) -> Any:
-    if not has_permission(info.context, Permission.TERMINATE_PIPELINE_EXECUTION):
-        return UnauthorizedError(message="You do not have permission to terminate runs.")
     try:
         run = services.run_terminate(run_id=run_id, force=force, actor=_actor(info))
     except NotFound:
@@ -374,8 +370,16 @@ def resolve_terminate_run(root, info, runId: str, terminatePolicy=None) -> Any:
 @errors_as_data
 def resolve_terminate_runs(root, info, runIds: list[str], terminatePolicy=None) -> Any:
     force = _force(terminatePolicy)
-    return TerminateRunsResult(terminateRunResults=[errors_as_data(_terminate_one)(info, run_id, force)
+    return TerminateRunsResult(terminateRunResults=[errors_as_data(_terminate_if_allowed)(info, run_id, force)
                                                     for run_id in runIds])
+
+
+def _terminate_if_allowed(info, run_id: str, force: bool) -> Any:
+    # terminateRuns answers each run on its own, so its permission is checked here, per run's location.
+    ok, location = allowed(info.context, TERMINATE_RUN, {"runId": run_id})
+    if not ok:
+        return UnauthorizedError(message=denied_message(TERMINATE_RUN.permission, location))
+    return _terminate_one(info, run_id, force)
 
 
 class LaunchMutations(graphene.ObjectType):

@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
+from core import faults
+from core.audit import DAGSTER_USER_TAG, as_actor, launched_by_tags
 from core.exceptions import Conflict, InvalidInput, NotFound
+from core.services import audit_record
 from runs import submission
 from runs.models import (
     FINISHED_STATUSES,
@@ -25,6 +28,7 @@ from runs.models import (
     DaemonHeartbeat,
     DynamicPartition,
     EventLogEntry,
+    IdempotencyKey,
     Run,
     RunStatus,
     RunTag,
@@ -131,11 +135,14 @@ def run_create(
             updated_at=now,
         )
         RunTag.objects.bulk_create([RunTag(run=run, key=k, value=v) for k, v in clean_tags.items()])
+        if IDEMPOTENCY_KEY_TAG in clean_tags:
+            _idempotency_key_claim(key=clean_tags[IDEMPOTENCY_KEY_TAG], run=run)
     return run
 
 
 def run_tags_add(*, run_id: str, tags: Mapping[str, str], actor: Any = None) -> None:
-    """Add or overwrite tags on an existing run."""
+    """Add or overwrite tags on an existing run; audited when an `actor` asked for it (launchers and the
+    retry daemon record their own bookkeeping tags without one)."""
     clean = _validate_tags(tags)
     with transaction.atomic():
         run = Run.objects.only("id").filter(run_id=run_id).first()
@@ -148,14 +155,21 @@ def run_tags_add(*, run_id: str, tags: Mapping[str, str], actor: Any = None) -> 
         RunTag.objects.bulk_update(list(existing.values()), ["value"])
         RunTag.objects.bulk_create([RunTag(run=run, key=k, value=v) for k, v in clean.items() if k not in existing])
         Run.objects.filter(pk=run.pk).update(updated_at=timezone.now())
+        if actor is not None:
+            audit_record(actor=actor, action="run.tags_add", target_type="run", target_id=run_id,
+                         location_name=Run.objects.filter(pk=run.pk).values_list("location_name", flat=True)[0],
+                         details={"tags": clean})
 
 
 def run_delete(*, run_id: str, actor: Any = None) -> None:
     """Delete a run with its tags and events (raw deletes: a run may hold millions of events)."""
     with transaction.atomic():
-        run = Run.objects.only("id", "run_id").filter(run_id=run_id).first() if _storable_text(run_id) else None
+        run = (Run.objects.only("id", "run_id", "location_name", "job_name", "status").filter(run_id=run_id).first()
+               if _storable_text(run_id) else None)
         if run is None:
             raise NotFound("run", run_id)
+        audit_record(actor=actor, action="run.delete", target_type="run", target_id=run_id,
+                     location_name=run.location_name, details={"job_name": run.job_name, "status": run.status})
         EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
         RunTag.objects.filter(run_id=run.pk)._raw_delete(RunTag.objects.db)
         Run.objects.filter(pk=run.pk)._raw_delete(Run.objects.db)
@@ -168,6 +182,7 @@ def run_wipe(*, actor: Any = None) -> int:
 
     with transaction.atomic():
         count = Run.objects.count()
+        audit_record(actor=actor, action="run.wipe", target_type="instance", target_id="", details={"runs": count})
         for model in (AssetCheckIndex, AssetIndex, EventLogEntry, RunTag, Run):
             model.objects.all()._raw_delete(model.objects.db)
     return count
@@ -182,6 +197,10 @@ def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = Tru
     events, log messages) are still accepted after the end, as Dagster writes "process exited" then.
     """
     batch = list(events)
+    armed = faults.armed()
+    if armed:
+        for event in batch:
+            faults.fault_point(f"event.before:{event.event_type}")
     with transaction.atomic():
         # The row lock serialises writers of one run, so a straggling step cannot slip an event in
         # between another writer's terminal event and its commit.
@@ -217,6 +236,9 @@ def event_store(*, run_id: str, events: Iterable[EventInput], strict: bool = Tru
             updates["updated_at"] = now
             Run.objects.filter(pk=run.pk).update(**updates)
         _index_asset_events(run_id, stored)
+        if armed:
+            for entry in stored:
+                faults.fault_point_on_commit(f"event.after:{entry.event_type}")
     return StoreResult(stored=stored, refused=refused, status=status)
 
 
@@ -288,7 +310,9 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> list[EventLogEntry]:
 
 def run_events_delete(*, run_id: str, actor: Any = None) -> None:
     """Delete a run's events, keeping the run (raw delete: a run may hold millions of events)."""
-    EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
+    with transaction.atomic():
+        audit_record(actor=actor, action="run.events_delete", target_type="run", target_id=run_id)
+        EventLogEntry.objects.filter(run_id=run_id)._raw_delete(EventLogEntry.objects.db)
 
 
 class RunNotStartable(Conflict):
@@ -339,11 +363,17 @@ def run_heartbeat(*, run_id: str) -> str | None:
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_TAG = "orchestra/idempotency_key"
+# A key answers the run it created for this long (issue #12); after that the same key creates a new run.
+IDEMPOTENCY_KEY_WINDOW = timedelta(hours=24)
 CODE_LOCATION_TAG = "dagster/code_location"  # set by Dagster on every run created from a location
 
 
 class RunNotTerminable(Conflict):
     """The run is finished: there is nothing left to terminate."""
+
+
+class IdempotencyKeyTaken(Conflict):
+    """The idempotency key already answers a run created within the key window."""
 
 
 def run_submit(
@@ -369,8 +399,9 @@ def run_submit(
     gets the location's code origin, the job's run tags under the given tags, and Dagster's
     `dagster/code_location` tag. DefaultRunCoordinator launches it at once (-> STARTING);
     QueuedRunCoordinator enqueues it (-> QUEUED) for the daemon. A tag `orchestra/idempotency_key`
-    answers the run an earlier submission with the same key created (a unique index on that tag
-    settles two concurrent submissions).
+    answers the run an earlier submission with the same key created within IDEMPOTENCY_KEY_WINDOW (the
+    unique key column of `IdempotencyKey` settles two concurrent submissions); an older run's key
+    creates a new run.
     """
     from runs.launching import SubmitRunContext, instance_run_coordinator
 
@@ -400,7 +431,10 @@ def run_submit(
     steps = submission.check_step_keys(job, step_keys_to_execute) if step_keys_to_execute is not None else None
     config = submission.validate_run_config(job, run_config, nodes)
     job_tags = {str(k): str(v) for k, v in (job.snapshot.get("run_tags") or {}).items()}
-    all_tags = {**job_tags, **given_tags, CODE_LOCATION_TAG: target.location_name}
+    who = as_actor(actor)
+    # Who launched the run is the server's word, never the caller's (a re-execution records its own).
+    all_tags = {k: v for k, v in {**job_tags, **given_tags}.items() if k != DAGSTER_USER_TAG}
+    all_tags.update({**launched_by_tags(who), CODE_LOCATION_TAG: target.location_name})
     coordinator = instance_run_coordinator()
     try:
         with transaction.atomic():
@@ -409,10 +443,13 @@ def run_submit(
                 repository_name=target.repository_name, op_selection=op_selection, asset_selection=assets,
                 asset_check_selection=checks, step_keys_to_execute=steps, parent_run_id=parent_run_id,
                 root_run_id=root_run_id, snapshot_id=str(job.snapshot.get("snapshot_id") or ""),
-                origin=target.origin, actor=actor,
+                origin=target.origin, actor=who,
             )
-            coordinator.submit_run(SubmitRunContext(run=run, actor=actor))
-    except IntegrityError:
+            audit_record(actor=who, action="run.launch", target_type="run", target_id=run.run_id,
+                         location_name=target.location_name,
+                         details={"job_name": job.name, **({"parent_run_id": parent_run_id} if parent_run_id else {})})
+            coordinator.submit_run(SubmitRunContext(run=run, actor=who))
+    except (IntegrityError, IdempotencyKeyTaken):
         # Another submission with the same idempotency key committed first.
         existing = _run_for_idempotency_key(idempotency_key) if idempotency_key is not None else None
         if existing is None:
@@ -423,7 +460,26 @@ def run_submit(
 
 
 def _run_for_idempotency_key(key: str) -> Run | None:
-    return Run.objects.filter(tags__key=IDEMPOTENCY_KEY_TAG, tags__value=key).first()
+    cutoff = timezone.now() - IDEMPOTENCY_KEY_WINDOW
+    claim = IdempotencyKey.objects.filter(key=key, created_at__gte=cutoff).select_related("run").first()
+    return claim.run if claim is not None else None
+
+
+def _idempotency_key_claim(*, key: str, run: Run) -> None:
+    """Point `key` at `run` (inside the run's creating transaction) or raise IdempotencyKeyTaken.
+
+    A key whose run is older than the window moves with a conditional UPDATE: a concurrent submission
+    waits on the row lock and then finds the key fresh (PostgreSQL re-checks the condition on the new
+    row; SQLite serialises writers), so it inserts, hits the unique key and answers the first run.
+    """
+    cutoff = timezone.now() - IDEMPOTENCY_KEY_WINDOW
+    if IdempotencyKey.objects.filter(key=key, created_at__lt=cutoff).update(run=run, created_at=run.created_at):
+        return
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(key=key, run=run, created_at=run.created_at)
+    except IntegrityError:
+        raise IdempotencyKeyTaken(f"idempotency key {key[:100]!r} answers a run created in the last 24 hours") from None
 
 
 def run_enqueue(*, run_id: str, actor: Any = None) -> Run:
@@ -485,6 +541,8 @@ def run_terminate(*, run_id: str, actor: Any = None, force: bool = False) -> Run
             raise NotFound("run", run_id)
         if run.status in FINISHED_STATUSES:
             raise RunNotTerminable(f"run {run_id} is {run.status}: a finished run cannot be terminated")
+        audit_record(actor=actor, action="run.terminate", target_type="run", target_id=run_id,
+                     location_name=run.location_name, details={"status": run.status, "force": force})
         stop_worker = run.status in (RunStatus.STARTING, RunStatus.STARTED, RunStatus.CANCELING,
                                      RunStatus.SUSPENDED, RunStatus.MANAGED)
         events = []
@@ -583,14 +641,20 @@ def dynamic_partitions_add(*, partitions_def_name: str, partition_keys: Sequence
     for key in [partitions_def_name, *keys]:
         if not isinstance(key, str) or not key or len(key) > PARTITION_KEY_MAX:
             raise InvalidInput(f"partition names and keys must be non-empty strings of at most {PARTITION_KEY_MAX} characters, got {key!r}")
-    DynamicPartition.objects.bulk_create(
-        [DynamicPartition(partitions_def_name=partitions_def_name, partition_key=key) for key in keys],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        DynamicPartition.objects.bulk_create(
+            [DynamicPartition(partitions_def_name=partitions_def_name, partition_key=key) for key in keys],
+            ignore_conflicts=True,
+        )
+        audit_record(actor=actor, action="dynamic_partitions.add", target_type="partitions_def",
+                     target_id=partitions_def_name, details={"partition_keys": keys[:100], "count": len(keys)})
 
 
 def dynamic_partition_delete(*, partitions_def_name: str, partition_key: str, actor: Any = None) -> None:
-    DynamicPartition.objects.filter(partitions_def_name=partitions_def_name, partition_key=partition_key).delete()
+    with transaction.atomic():
+        DynamicPartition.objects.filter(partitions_def_name=partitions_def_name, partition_key=partition_key).delete()
+        audit_record(actor=actor, action="dynamic_partitions.delete", target_type="partitions_def",
+                     target_id=partitions_def_name, details={"partition_key": partition_key})
 
 
 def daemon_heartbeat_record(

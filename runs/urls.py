@@ -1,9 +1,8 @@
 from django.urls import path
 
-from runs import views
+from runs import views, views_graphs
 
 urlpatterns = [
-    path("overview/", views.overview, name="overview"),
     path("runs/", views.runs_list, name="runs-list"),
     path("runs/<str:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<str:run_id>/events", views.run_events, name="run-events"),
@@ -14,5 +13,7 @@ urlpatterns = [
     path("locations/<str:location_name>/jobs/<str:job_name>/", views.job_detail, name="job-detail"),
     path("assets/", views.assets_list, name="assets-list"),
     path("assets/<path:key>/", views.asset_detail, name="asset-detail"),
+    path("asset-groups/", views_graphs.asset_lineage, name="asset-lineage"),
+    path("asset-groups/materialize", views_graphs.asset_lineage_materialize, name="asset-lineage-materialize"),
     path("deployment/", views.deployment, name="deployment"),
 ]

@@ -7,6 +7,7 @@ fragment endpoints that answer only what is new; every page works without JavaSc
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -18,14 +19,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import LAUNCHED_BY_TAG
 from core.exceptions import Conflict, InvalidInput
-from core.permissions import Permission
+from core.permissions import Permission, actor_from_request
 from core.ui import not_found_as_404, require_permission
 from runs import compute_logs, selectors, services
 from runs.daemon_health import daemon_statuses
 from runs.models import RunStatus
 from runs.reexecution import run_reexecute
+from runs.schema_metadata import decode_tagged
 from workspace import selectors as workspace_selectors
+from workspace.graphs import job_graph
+from workspace.models import LocationStatus
 
 PAGE_SIZE = 50
 EVENT_PAGE = 500
@@ -70,10 +75,13 @@ def _run_filter(request: HttpRequest) -> tuple[selectors.RunFilter, dict[str, An
     tags = [t for t in request.GET.getlist("tag") if t.strip()]
     form = {
         "statuses": statuses, "job": request.GET.get("job", "").strip(), "tags": tags,
+        "launched_by": request.GET.get("launched_by", "").strip(),
         "created_after": request.GET.get("created_after", ""), "created_before": request.GET.get("created_before", ""),
     }
+    launched_by = [(LAUNCHED_BY_TAG, form["launched_by"])] if form["launched_by"] else []
     filters = selectors.RunFilter(
-        statuses=statuses or None, job_name=form["job"] or None, tags=selectors.tag_filter(_tag_pairs(tags)),
+        statuses=statuses or None, job_name=form["job"] or None,
+        tags=selectors.tag_filter(_tag_pairs(tags) + launched_by),
         created_after=_parse_time(form["created_after"], "created_after"),
         created_before=_parse_time(form["created_before"], "created_before"),
     )
@@ -81,7 +89,11 @@ def _run_filter(request: HttpRequest) -> tuple[selectors.RunFilter, dict[str, An
 
 
 def _run_rows(runs: list[Any]) -> list[dict[str, Any]]:
-    return [{"run": run, "tags": sorted(selectors.run_tags(run).items())} for run in runs]
+    rows = []
+    for run in runs:
+        tags = selectors.run_tags(run)
+        rows.append({"run": run, "tags": sorted(tags.items()), "launched_by": tags.get(LAUNCHED_BY_TAG, "")})
+    return rows
 
 
 @require_GET
@@ -89,7 +101,8 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     cursor = request.GET.get("cursor") or None
     error = None
     runs: list[Any] = []
-    form: dict[str, Any] = {"statuses": [], "job": "", "tags": [], "created_after": "", "created_before": ""}
+    form: dict[str, Any] = {"statuses": [], "job": "", "tags": [], "launched_by": "", "created_after": "",
+                            "created_before": ""}
     try:
         filters, form = _run_filter(request)
         runs = selectors.run_list(filters=filters, cursor=cursor, limit=PAGE_SIZE)
@@ -140,9 +153,11 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
             log = {"error": str(exc), "file_key": file_key}
     return render(request, "ui/run_detail.html", {
         "nav": "runs", "run": run, "tags": sorted(selectors.run_tags(run).items()),
+        "launched_by": selectors.run_tags(run).get(LAUNCHED_BY_TAG, ""),
         "steps": selectors.run_step_stats(run_id=run_id), "events": _event_rows(page.events),
         "cursor": page.cursor or 0, "has_more": page.has_more, "captures": captures, "log": log,
         "strategies": REEXECUTION_STRATEGIES,
+        "config_text": yaml.safe_dump(run.run_config, sort_keys=False) if run.run_config else "",
     })
 
 
@@ -157,7 +172,8 @@ def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
     page = selectors.events_page(run_id=run_id, cursor=int(after) if after.isdigit() else None, limit=EVENT_PAGE)
     return render(request, "ui/_run_events.html", {
         "run": run, "events": _event_rows(page.events), "cursor": page.cursor or 0, "has_more": page.has_more,
-        "steps": selectors.run_step_stats(run_id=run_id),
+        "steps": selectors.run_step_stats(run_id=run_id), "captures": compute_logs.captured_log_keys(run_id=run_id),
+        "strategies": REEXECUTION_STRATEGIES,
     })
 
 
@@ -176,9 +192,9 @@ def run_log_tail(request: HttpRequest, run_id: str, file_key: str) -> HttpRespon
 @require_POST
 @not_found_as_404
 def run_terminate(request: HttpRequest, run_id: str) -> HttpResponse:
-    require_permission(request, Permission.TERMINATE_PIPELINE_EXECUTION)
+    require_permission(request, Permission.TERMINATE_PIPELINE_EXECUTION, selectors.run_location_name(run_id=run_id))
     try:
-        services.run_terminate(run_id=run_id, force=request.POST.get("force") == "1", actor=request.user)
+        services.run_terminate(run_id=run_id, force=request.POST.get("force") == "1", actor=actor_from_request(request))
         messages.success(request, "Termination requested.")
     except Conflict as exc:
         messages.error(request, str(exc))
@@ -188,14 +204,14 @@ def run_terminate(request: HttpRequest, run_id: str) -> HttpResponse:
 @require_POST
 @not_found_as_404
 def run_reexecute_view(request: HttpRequest, run_id: str) -> HttpResponse:
-    require_permission(request, Permission.LAUNCH_PIPELINE_REEXECUTION)
+    require_permission(request, Permission.LAUNCH_PIPELINE_REEXECUTION, selectors.run_location_name(run_id=run_id))
     strategy = request.POST.get("strategy", "FROM_FAILURE")
     if strategy not in REEXECUTION_STRATEGIES:
         messages.error(request, f"unknown re-execution strategy {strategy!r}; expected one of "
                                 f"{', '.join(REEXECUTION_STRATEGIES)}")
         return redirect("run-detail", run_id=run_id)
     try:
-        child = run_reexecute(parent_run_id=run_id, strategy=strategy, actor=request.user)
+        child = run_reexecute(parent_run_id=run_id, strategy=strategy, actor=actor_from_request(request))
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
         return redirect("run-detail", run_id=run_id)
@@ -231,6 +247,9 @@ def config_scaffold(schema: dict[str, Any]) -> Any:
         return out
     if "default" in schema:
         return schema["default"]
+    for branch in schema.get("anyOf") or []:  # a value or {env: NAME}, an optional value: the first non-null
+        if branch.get("type") != "null":
+            return config_scaffold(branch)
     return {"integer": 0, "number": 0.0, "string": "", "boolean": False, "array": []}.get(kind, None)
 
 
@@ -279,7 +298,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
     errors: list[dict[str, Any]] = []
     error = None
     if request.method == "POST":
-        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION)
+        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION, location_name)
         config_text = request.POST.get("run_config", "")
         tags_text = request.POST.get("tags", "")
         try:
@@ -287,7 +306,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
             if run_config is not None and not isinstance(run_config, dict):
                 raise InvalidInput(f"run config must be a YAML mapping, got {type(run_config).__name__}")
             run = services.run_submit(job_name=job_name, location_name=location_name, run_config=run_config or {},
-                                      tags=_parse_tags(tags_text), actor=request.user)
+                                      tags=_parse_tags(tags_text), actor=actor_from_request(request))
             return redirect("run-detail", run_id=run.run_id)
         except yaml.YAMLError as exc:
             error = f"run config is not valid YAML: {exc}"
@@ -302,6 +321,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
         "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
         "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
+        "graph": job_graph(job),
     }, status=400 if error else 200)
 
 
@@ -343,6 +363,16 @@ def assets_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _metadata_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's metadata entries as (label, value shown as text): text as is, other values as JSON."""
+    items = []
+    for entry in payload.get("metadata") or []:
+        if isinstance(entry, dict):
+            data = decode_tagged(entry.get("data"))
+            items.append((str(entry.get("label", "")), data if isinstance(data, str) else json.dumps(data, default=str)))
+    return items
+
+
 def _asset_node(key: str) -> tuple[str, dict[str, Any]]:
     for location_name, node in _asset_nodes():
         if node["key_string"] == key:
@@ -356,7 +386,7 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
     key = node["key_string"]
     error = None
     if request.method == "POST":
-        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION)
+        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION, location_name)
         job_names = node.get("job_names") or []
         job_name = "__ASSET_JOB" if "__ASSET_JOB" in job_names else (job_names[0] if job_names else None)
         if job_name is None or not node.get("is_materializable", True):
@@ -364,13 +394,14 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
         else:
             try:
                 run = services.run_submit(job_name=job_name, location_name=location_name, asset_selection=[key],
-                                          actor=request.user)
+                                          actor=actor_from_request(request))
                 return redirect("run-detail", run_id=run.run_id)
             except InvalidInput as exc:
                 error = str(exc)
     elif request.method != "GET":
         return HttpResponse(status=405)
-    history = selectors.asset_materializations(asset_key=key, limit=50)
+    history = [{"event": e, "metadata": _metadata_items(e.payload)}
+               for e in selectors.asset_materializations(asset_key=key, limit=50)]
     return render(request, "ui/asset_detail.html", {
         "nav": "assets", "location_name": location_name, "node": node, "history": history, "error": error,
         "deps": [dep if isinstance(dep, str) else "/".join(dep.get("key", dep)) if isinstance(dep, dict)
@@ -383,10 +414,8 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 def deployment(request: HttpRequest) -> HttpResponse:
+    locations = list(workspace_selectors.location_list())
     return render(request, "ui/deployment.html", {
-        "nav": "deployment", "locations": list(workspace_selectors.location_list()), "daemons": daemon_statuses(),
+        "nav": "deployment", "locations": locations, "daemons": daemon_statuses(),
+        "loading": any(location.status == LocationStatus.LOADING for location in locations),
     })
-
-
-def overview(request: HttpRequest) -> HttpResponse:
-    return redirect("runs-list")

@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from django.db import connections
+from django.db import close_old_connections, connections
 
 from core.exceptions import NotFound
 from orchestra._core.events import SerializableErrorInfo
@@ -128,6 +128,7 @@ class Heartbeat(threading.Thread):
                             os.kill(os.getpid(), signal.SIGTERM)
                 except Exception:  # a database hiccup must not end the run; the next tick retries
                     logger.exception("run worker heartbeat failed for run %s", self.run_id)
+                    close_old_connections()  # a dropped connection is replaced on the next tick
         finally:
             connections.close_all()  # this thread's connections only
 

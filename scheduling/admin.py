@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 
 from core.exceptions import OrchestraError
+from core.guards import admin_allowed
+from core.permissions import Permission, actor_from_request
 from scheduling.backfills import backfill_cancel
 from scheduling.models import Backfill, InstigatorKind, InstigatorState, SensorRunKey, Tick
 from scheduling.services import schedule_start, schedule_stop, sensor_start, sensor_stop
@@ -19,17 +21,21 @@ class InstigatorStateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start the selected schedules and sensors")
     def start(self, request, queryset):
-        self._each(request, queryset, schedule_start, sensor_start)
+        self._each(request, queryset, (schedule_start, Permission.START_SCHEDULE),
+                   (sensor_start, Permission.EDIT_SENSOR))
 
     @admin.action(description="Stop the selected schedules and sensors")
     def stop(self, request, queryset):
-        self._each(request, queryset, schedule_stop, sensor_stop)
+        self._each(request, queryset, (schedule_stop, Permission.STOP_RUNNING_SCHEDULE),
+                   (sensor_stop, Permission.EDIT_SENSOR))
 
     def _each(self, request, queryset, for_schedule, for_sensor):
         for state in queryset:
-            service = for_schedule if state.kind == InstigatorKind.SCHEDULE else for_sensor
+            service, permission = for_schedule if state.kind == InstigatorKind.SCHEDULE else for_sensor
+            if not admin_allowed(self, request, permission, state.location_name):
+                continue
             try:
-                service(location_name=state.location_name, name=state.name, actor=request.user)
+                service(location_name=state.location_name, name=state.name, actor=actor_from_request(request))
             except OrchestraError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
@@ -70,8 +76,10 @@ class BackfillAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected backfills")
     def cancel(self, request, queryset):
         for backfill in queryset:
+            if not admin_allowed(self, request, Permission.CANCEL_PARTITION_BACKFILL, backfill.location_name):
+                continue
             try:
-                backfill_cancel(backfill_id=backfill.backfill_id, actor=request.user)
+                backfill_cancel(backfill_id=backfill.backfill_id, actor=actor_from_request(request))
             except OrchestraError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 

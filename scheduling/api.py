@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from core.permissions import Permission, has_permission
+from core.permissions import actor_from_request
 from scheduling import backfills, selectors, services
 from scheduling.models import Backfill, InstigatorKind, InstigatorState, Tick
 
@@ -131,12 +131,8 @@ def _one(kind: str, location: str, name: str, ticks: int) -> dict[str, Any]:
     return _out(state, list(selectors.tick_list(state_id=state.pk, limit=ticks)) if ticks else [])
 
 
-def _forbidden(what: str):
-    return Status(403, {"detail": f"You do not have permission to {what}."})
-
-
 def _actor(request: HttpRequest) -> Any:
-    return getattr(request, "user", None)
+    return actor_from_request(request)
 
 
 Running = Literal["RUNNING", "STOPPED"]
@@ -168,16 +164,12 @@ def schedule_ticks(request: HttpRequest, location: str, name: str, limit: int = 
 
 @router.post("/schedules/{location}/{name}/start", response=StateResponses, summary="Start a schedule")
 def start_schedule(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.START_SCHEDULE):
-        return _forbidden("start schedules")
     services.schedule_start(location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
 
 
 @router.post("/schedules/{location}/{name}/stop", response=StateResponses, summary="Stop a schedule")
 def stop_schedule(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.STOP_RUNNING_SCHEDULE):
-        return _forbidden("stop schedules")
     services.schedule_stop(location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
 
@@ -185,8 +177,6 @@ def stop_schedule(request: HttpRequest, location: str, name: str):
 @router.post("/schedules/{location}/{name}/reset", response=StateResponses,
              summary="Reset a schedule to its default status")
 def reset_schedule(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.START_SCHEDULE):
-        return _forbidden("reset schedules")
     services.instigator_reset(kind=InstigatorKind.SCHEDULE, location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
 
@@ -215,16 +205,12 @@ def sensor_ticks(request: HttpRequest, location: str, name: str, limit: int = Qu
 
 @router.post("/sensors/{location}/{name}/start", response=StateResponses, summary="Start a sensor")
 def start_sensor(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.EDIT_SENSOR):
-        return _forbidden("start sensors")
     services.sensor_start(location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
 
 
 @router.post("/sensors/{location}/{name}/stop", response=StateResponses, summary="Stop a sensor")
 def stop_sensor(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.EDIT_SENSOR):
-        return _forbidden("stop sensors")
     services.sensor_stop(location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
 
@@ -232,16 +218,12 @@ def stop_sensor(request: HttpRequest, location: str, name: str):
 @router.post("/sensors/{location}/{name}/reset", response=StateResponses,
              summary="Reset a sensor to its default status")
 def reset_sensor(request: HttpRequest, location: str, name: str):
-    if not has_permission(request, Permission.EDIT_SENSOR):
-        return _forbidden("reset sensors")
     services.instigator_reset(kind=InstigatorKind.SENSOR, location_name=location, name=name, actor=_actor(request))
     return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
 
 
 @router.put("/sensors/{location}/{name}/cursor", response=StateResponses, summary="Set or clear a sensor's cursor")
 def set_sensor_cursor(request: HttpRequest, location: str, name: str, body: CursorIn):
-    if not has_permission(request, Permission.UPDATE_SENSOR_CURSOR):
-        return _forbidden("update sensor cursors")
     services.sensor_cursor_set(location_name=location, name=name, cursor=body.cursor, actor=_actor(request))
     return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
 
@@ -251,10 +233,7 @@ def set_sensor_cursor(request: HttpRequest, location: str, name: str, body: Curs
 
 @router.get("/backfills", response=list[BackfillOut], summary="List backfills, newest first")
 def list_backfills(request: HttpRequest, status: str | None = None, limit: int = Query(50, ge=1, le=1000)):
-    rows = Backfill.objects.order_by("-id")
-    if status is not None:
-        rows = rows.filter(status=status.upper())
-    return list(rows[:limit])
+    return selectors.backfill_list(status=status, limit=limit)
 
 
 @router.post("/backfills", response={201: BackfillOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
@@ -262,8 +241,6 @@ def list_backfills(request: HttpRequest, status: str | None = None, limit: int =
 def create_backfill(request: HttpRequest, body: BackfillIn):
     """One run per partition, submitted progressively by the daemon. Give exactly one of `partition_names`,
     `partition_range` or `all_partitions`, and one of `job_name` or `asset_selection`."""
-    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _forbidden("launch partition backfills")
     backfill = backfills.backfill_create(
         location_name=body.location_name, job_name=body.job_name, asset_selection=body.asset_selection,
         partition_names=body.partition_names,
@@ -274,12 +251,7 @@ def create_backfill(request: HttpRequest, body: BackfillIn):
 
 
 def _backfill(backfill_id: str) -> Backfill:
-    from core.exceptions import NotFound
-
-    backfill = Backfill.objects.filter(backfill_id=backfill_id).first()
-    if backfill is None:
-        raise NotFound("backfill", backfill_id)
-    return backfill
+    return selectors.backfill_get(backfill_id=backfill_id)
 
 
 @router.get("/backfills/{backfill_id}", response={200: BackfillOut, 404: ErrorOut}, summary="Get a backfill")
@@ -290,8 +262,6 @@ def get_backfill(request: HttpRequest, backfill_id: str):
 @router.post("/backfills/{backfill_id}/cancel", response={200: BackfillOut, 403: ErrorOut, 404: ErrorOut,
                                                           409: ErrorOut}, summary="Cancel a backfill")
 def cancel_backfill(request: HttpRequest, backfill_id: str):
-    if not has_permission(request, Permission.CANCEL_PARTITION_BACKFILL):
-        return _forbidden("cancel partition backfills")
     return backfills.backfill_cancel(backfill_id=backfill_id, actor=_actor(request))
 
 
@@ -299,8 +269,6 @@ def cancel_backfill(request: HttpRequest, backfill_id: str):
                                                              404: ErrorOut, 409: ErrorOut},
              summary="Re-execute a finished backfill's failed partitions as a new backfill")
 def reexecute_backfill(request: HttpRequest, backfill_id: str):
-    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _forbidden("launch partition backfills")
     return Status(201, backfills.backfill_reexecute_failed(backfill_id=backfill_id, actor=_actor(request)))
 
 
@@ -308,6 +276,4 @@ def reexecute_backfill(request: HttpRequest, backfill_id: str):
                                                           409: ErrorOut},
              summary="Resume a failed backfill's submission (failed runs are not retried)")
 def resume_backfill(request: HttpRequest, backfill_id: str):
-    if not has_permission(request, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _forbidden("resume partition backfills")
     return backfills.backfill_resume(backfill_id=backfill_id, actor=_actor(request))

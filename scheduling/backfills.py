@@ -20,16 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidInput, NotFound
+from core.permissions import Actor
+from core.services import audit_record
 from runs import services as run_services
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 from scheduling.models import Backfill, BackfillStatus
+from scheduling.selectors import BACKFILL_TAG, PARTITION_TAG
 from workspace.client import CodeServerClient, CodeServerError
 from workspace.models import CodeLocation, LocationStatus
 
 logger = logging.getLogger(__name__)
 
-BACKFILL_TAG = "dagster/backfill"
-PARTITION_TAG = "dagster/partition"
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 DEFAULT_BATCH_SIZE = 100
 
@@ -95,11 +96,18 @@ def backfill_create(*, location_name: str = "", job_name: str = "", asset_select
         raise InvalidInput("a backfill needs at least one partition")
     if max_runs_in_flight is not None and max_runs_in_flight < 1:
         raise InvalidInput(f"max_runs_in_flight must be at least 1, got {max_runs_in_flight}")
-    return Backfill.objects.create(
-        location_name=location_name, repository_name=location.snapshot.get("repository_name") or "",
-        job_name=job_name, asset_selection=selection, partition_names=names, tags={str(k): str(v) for k, v in (tags or {}).items()},
-        max_runs_in_flight=max_runs_in_flight, from_failure_of=from_failure_of,
-    )
+    with transaction.atomic():
+        backfill = Backfill.objects.create(
+            location_name=location_name, repository_name=location.snapshot.get("repository_name") or "",
+            job_name=job_name, asset_selection=selection, partition_names=names,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            max_runs_in_flight=max_runs_in_flight, from_failure_of=from_failure_of,
+        )
+        audit_record(actor=actor, action="backfill.launch", target_type="backfill", target_id=backfill.backfill_id,
+                     location_name=location_name,
+                     details={"job_name": job_name, "asset_selection": selection[:100], "partitions": len(names),
+                              **({"from_failure_of": from_failure_of} if from_failure_of else {})})
+    return backfill
 
 
 def backfill_progress(*, backfill_id: str, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None,
@@ -139,6 +147,8 @@ def backfill_cancel(*, backfill_id: str, actor: Any = None) -> Backfill:
         if backfill.status != BackfillStatus.REQUESTED:
             raise Conflict(f"backfill {backfill_id} is {backfill.status}; only a requested backfill can be canceled")
         _set_status(backfill, BackfillStatus.CANCELING)
+        audit_record(actor=actor, action="backfill.cancel", target_type="backfill", target_id=backfill_id,
+                     location_name=backfill.location_name)
     return _settle_canceling(backfill, actor=actor)
 
 
@@ -177,6 +187,8 @@ def backfill_resume(*, backfill_id: str, actor: Any = None) -> Backfill:
             raise Conflict(f"backfill {backfill_id} is {backfill.status}; only a failed backfill can be resumed")
         backfill.error = None
         _set_status(backfill, BackfillStatus.REQUESTED)
+        audit_record(actor=actor, action="backfill.resume", target_type="backfill", target_id=backfill_id,
+                     location_name=backfill.location_name)
     return backfill
 
 
@@ -264,7 +276,8 @@ def _submit_batch(backfill: Backfill, size: int, client: CodeServerClient | None
                         PARTITION_TAG: key, run_services.IDEMPOTENCY_KEY_TAG: f"backfill:{locked.backfill_id}:{key}"}
                 run_services.run_submit(job_name=locked.job_name, location_name=locked.location_name,
                                         repository_name=locked.repository_name or None,
-                                        run_config=details[key].get("run_config") or {}, tags=tags)
+                                        run_config=details[key].get("run_config") or {}, tags=tags,
+                                        actor=backfill_actor(locked))
             locked.submitted = start + len(keys)
             locked.updated_at = timezone.now()
             locked.save(update_fields=["submitted", "updated_at"])
@@ -288,7 +301,8 @@ def _submit_asset_batch(backfill: Backfill, start: int, keys: list[str]) -> None
                         run_services.IDEMPOTENCY_KEY_TAG: f"backfill:{locked.backfill_id}:{key}"}
                 run_services.run_submit(job_name=locked.job_name, location_name=locked.location_name,
                                         repository_name=locked.repository_name or None, run_config={},
-                                        asset_selection=list(locked.asset_selection), tags=tags)
+                                        asset_selection=list(locked.asset_selection), tags=tags,
+                                        actor=backfill_actor(locked))
             locked.submitted = start + len(keys)
             locked.updated_at = timezone.now()
             locked.save(update_fields=["submitted", "updated_at"])
@@ -301,6 +315,11 @@ def _submit_asset_batch(backfill: Backfill, start: int, keys: list[str]) -> None
 
 class BackfillWaiting(Exception):
     """The code server cannot answer now; the batch is tried again on the next pass."""
+
+
+def backfill_actor(backfill: Backfill) -> Actor:
+    """Who launches a backfill's runs: the backfill itself (`backfill:<id>`)."""
+    return Actor(kind="backfill", name=backfill.backfill_id)
 
 
 def _settle_finished(backfill: Backfill) -> Backfill:

@@ -20,7 +20,7 @@ import graphene
 
 from core.exceptions import Conflict, InvalidInput, NotFound
 from core.graphql import AssetKey, AssetKeyInput, Error, PythonError, UnauthorizedError, errors_as_data
-from core.permissions import Permission, has_permission
+from core.permissions import Permission, actor_from_request, has_permission
 from orchestra._core.automation.cron import next_tick
 from runs.models import Run as RunModel
 from runs.schema import ExecutionTag, PipelineTag, Run, RunStatus
@@ -338,10 +338,10 @@ class InstigationState(graphene.ObjectType):
         return 1 if state.is_running else 0
 
     def resolve_hasStartPermission(state: InstigatorState, info) -> bool:
-        return has_permission(info.context, _start_permission(state.kind))
+        return has_permission(info.context, _start_permission(state.kind), state.location_name)
 
     def resolve_hasStopPermission(state: InstigatorState, info) -> bool:
-        return has_permission(info.context, _stop_permission(state.kind))
+        return has_permission(info.context, _stop_permission(state.kind), state.location_name)
 
 
 def _start_permission(kind: str) -> Permission:
@@ -466,7 +466,7 @@ class Sensor(graphene.ObjectType):
         return _state_of(ref, InstigatorKind.SENSOR, info).status_overridden
 
     def resolve_hasCursorUpdatePermissions(ref: DefinitionRef, info) -> bool:
-        return has_permission(info.context, Permission.UPDATE_SENSOR_CURSOR)
+        return has_permission(info.context, Permission.UPDATE_SENSOR_CURSOR, ref.repository.location.name)
 
     def resolve_sensorState(ref: DefinitionRef, info) -> InstigatorState:
         return _state_of(ref, InstigatorKind.SENSOR, info)
@@ -679,10 +679,10 @@ class PartitionBackfill(graphene.ObjectType):
         return PythonError.from_error_data(backfill.error) if backfill.error else None
 
     def resolve_hasCancelPermission(backfill: Backfill, info) -> bool:
-        return has_permission(info.context, Permission.CANCEL_PARTITION_BACKFILL)
+        return has_permission(info.context, Permission.CANCEL_PARTITION_BACKFILL, backfill.location_name)
 
     def resolve_hasResumePermission(backfill: Backfill, info) -> bool:
-        return has_permission(info.context, Permission.LAUNCH_PARTITION_BACKFILL)
+        return has_permission(info.context, Permission.LAUNCH_PARTITION_BACKFILL, backfill.location_name)
 
 
 class PartitionBackfills(graphene.ObjectType):
@@ -770,7 +770,7 @@ class LaunchBackfillParams(graphene.InputObjectType):
 
 
 def _actor(info) -> Any:
-    return getattr(info.context, "user", None)
+    return actor_from_request(info.context)
 
 
 def _repository(location_name: str, repository_name: str) -> RepositoryRef | None:
@@ -859,21 +859,15 @@ def resolve_instigation_state(root, info, instigationSelector, id=None) -> Any:
 
 @errors_as_data
 def resolve_backfills(root, info, status=None, cursor=None, limit=None, filters=None) -> Any:
-    rows = Backfill.objects.all()
-    if status is not None:
-        rows = rows.filter(status=getattr(status, "value", status))
-    if cursor:
-        backfill = Backfill.objects.filter(backfill_id=cursor).first()
-        if backfill is not None:
-            rows = rows.filter(id__lt=backfill.pk)
-    rows = rows.order_by("-id")
-    return PartitionBackfills(results=list(rows[:limit] if limit is not None else rows))
+    status = getattr(status, "value", status)
+    return PartitionBackfills(results=selectors.backfill_list(status=status, cursor=cursor, limit=limit))
 
 
 @errors_as_data
 def resolve_backfill(root, info, backfillId: str) -> Any:
-    backfill = Backfill.objects.filter(backfill_id=backfillId).first()
-    if backfill is None:
+    try:
+        backfill = selectors.backfill_get(backfill_id=backfillId)
+    except NotFound:
         return BackfillNotFoundError(backfillId=backfillId, message=f"Backfill {backfillId} could not be found.")
     return backfill
 
@@ -881,11 +875,7 @@ def resolve_backfill(root, info, backfillId: str) -> Any:
 # --- mutations --------------------------------------------------------------------------------------
 
 
-def _unauthorized(what: str) -> UnauthorizedError:
-    return UnauthorizedError(message=f"You do not have permission to {what}.")
-
-
-def _state_by_id(kind: str, value: str) -> InstigatorState | None:
+def state_by_id(kind: str, value: str) -> InstigatorState | None:
     """A state by the ids the API hands out: its `InstigationState.id` / selector id, or `Schedule.id` /
     `Sensor.jobOriginId` (`<repository>@<location>:<kind>:<name>`)."""
     if f":{kind.lower()}:" in value:
@@ -899,9 +889,7 @@ def _state_by_id(kind: str, value: str) -> InstigatorState | None:
     return None
 
 
-def _schedule_change(info, permission: Permission, what: str, selector: dict | None, change) -> Any:
-    if not has_permission(info.context, permission):
-        return _unauthorized(what)
+def _schedule_change(info, selector: dict | None, change) -> Any:
     name = selector["scheduleName"]
     ref = _definition(InstigatorKind.SCHEDULE, selector["repositoryLocationName"], selector["repositoryName"], name)
     if ref is None:
@@ -917,26 +905,24 @@ def _schedule_change(info, permission: Permission, what: str, selector: dict | N
 
 @errors_as_data
 def resolve_start_schedule(root, info, scheduleSelector) -> Any:
-    return _schedule_change(info, Permission.START_SCHEDULE, "start schedules", scheduleSelector,
+    return _schedule_change(info, scheduleSelector,
                             lambda **kw: services.schedule_start(**kw, actor=_actor(info)))
 
 
 @errors_as_data
 def resolve_reset_schedule(root, info, scheduleSelector) -> Any:
-    return _schedule_change(info, Permission.START_SCHEDULE, "reset schedules", scheduleSelector,
+    return _schedule_change(info, scheduleSelector,
                             lambda **kw: services.instigator_reset(kind=InstigatorKind.SCHEDULE, **kw,
                                                                    actor=_actor(info)))
 
 
 @errors_as_data
 def resolve_stop_schedule(root, info, id=None, scheduleOriginId=None, scheduleSelectorId=None) -> Any:
-    if not has_permission(info.context, Permission.STOP_RUNNING_SCHEDULE):
-        return _unauthorized("stop schedules")
     value = id or scheduleOriginId or scheduleSelectorId
     if not value:
         return PythonError(message="stopRunningSchedule needs one of id, scheduleOriginId or scheduleSelectorId.",
                            stack=[])
-    state = _state_by_id(InstigatorKind.SCHEDULE, value)
+    state = state_by_id(InstigatorKind.SCHEDULE, value)
     if state is None:
         return ScheduleNotFoundError(scheduleName=value, message=f"Schedule {value} could not be found.")
     try:
@@ -946,9 +932,7 @@ def resolve_stop_schedule(root, info, id=None, scheduleOriginId=None, scheduleSe
     return ScheduleStateResult(scheduleState=state)
 
 
-def _sensor_change(info, permission: Permission, what: str, selector: dict, change) -> Any:
-    if not has_permission(info.context, permission):
-        return _unauthorized(what)
+def _sensor_change(info, selector: dict, change) -> Any:
     name, location = selector["sensorName"], selector["repositoryLocationName"]
     ref = _definition(InstigatorKind.SENSOR, location, selector["repositoryName"], name)
     if ref is None:
@@ -965,28 +949,26 @@ def _sensor_change(info, permission: Permission, what: str, selector: dict, chan
 
 @errors_as_data
 def resolve_start_sensor(root, info, sensorSelector) -> Any:
-    return _sensor_change(info, Permission.EDIT_SENSOR, "start sensors", sensorSelector,
+    return _sensor_change(info, sensorSelector,
                           lambda **kw: services.sensor_start(**kw, actor=_actor(info)))
 
 
 @errors_as_data
 def resolve_reset_sensor(root, info, sensorSelector) -> Any:
-    return _sensor_change(info, Permission.EDIT_SENSOR, "reset sensors", sensorSelector,
+    return _sensor_change(info, sensorSelector,
                           lambda **kw: services.instigator_reset(kind=InstigatorKind.SENSOR, **kw, actor=_actor(info)))
 
 
 @errors_as_data
 def resolve_set_sensor_cursor(root, info, sensorSelector, cursor=None) -> Any:
-    return _sensor_change(info, Permission.UPDATE_SENSOR_CURSOR, "update sensor cursors", sensorSelector,
+    return _sensor_change(info, sensorSelector,
                           lambda **kw: services.sensor_cursor_set(**kw, cursor=cursor, actor=_actor(info)))
 
 
 @errors_as_data
 def resolve_stop_sensor(root, info, id=None, jobOriginId=None, jobSelectorId=None) -> Any:
-    if not has_permission(info.context, Permission.EDIT_SENSOR):
-        return _unauthorized("stop sensors")
     value = id or jobOriginId or jobSelectorId
-    state = _state_by_id(InstigatorKind.SENSOR, value) if value else None
+    state = state_by_id(InstigatorKind.SENSOR, value) if value else None
     if state is None:
         return PythonError(message=f"Could not find sensor {value!r}: give its id, jobOriginId or jobSelectorId.",
                            className="SensorNotFoundError", stack=[])
@@ -996,8 +978,6 @@ def resolve_stop_sensor(root, info, id=None, jobOriginId=None, jobSelectorId=Non
 
 @errors_as_data
 def resolve_launch_backfill(root, info, backfillParams) -> Any:
-    if not has_permission(info.context, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _unauthorized("launch partition backfills")
     selector = backfillParams.get("selector")
     if backfillParams.get("assetSelection"):
         if selector is not None:
@@ -1063,8 +1043,6 @@ def _launch_asset_backfill(info, backfillParams) -> Any:
 
 @errors_as_data
 def resolve_cancel_backfill(root, info, backfillId: str) -> Any:
-    if not has_permission(info.context, Permission.CANCEL_PARTITION_BACKFILL):
-        return _unauthorized("cancel partition backfills")
     try:
         backfills.backfill_cancel(backfill_id=backfillId, actor=_actor(info))
     except (NotFound, Conflict) as exc:
@@ -1074,8 +1052,6 @@ def resolve_cancel_backfill(root, info, backfillId: str) -> Any:
 
 @errors_as_data
 def resolve_resume_backfill(root, info, backfillId: str) -> Any:
-    if not has_permission(info.context, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _unauthorized("resume partition backfills")
     try:
         backfills.backfill_resume(backfill_id=backfillId, actor=_actor(info))
     except (NotFound, Conflict) as exc:
@@ -1085,8 +1061,6 @@ def resolve_resume_backfill(root, info, backfillId: str) -> Any:
 
 @errors_as_data
 def resolve_reexecute_backfill(root, info, reexecutionParams=None) -> Any:
-    if not has_permission(info.context, Permission.LAUNCH_PARTITION_BACKFILL):
-        return _unauthorized("re-execute partition backfills")
     if reexecutionParams is None:
         return PythonError(message="reexecutePartitionBackfill needs reexecutionParams naming the backfill "
                                    "(parentRunId).", stack=[])

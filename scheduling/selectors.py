@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from core.exceptions import NotFound
-from scheduling.models import InstigatorState, Tick
+from runs.models import Run, RunTag
+from scheduling.models import Backfill, InstigatorState, Tick
+
+BACKFILL_TAG = "dagster/backfill"
+PARTITION_TAG = "dagster/partition"
 
 
 def instigator_list(*, kind: str | None = None, location_name: str | None = None,
@@ -44,6 +48,44 @@ def backfill_ids_in_progress() -> list[str]:
 
     active = Backfill.objects.filter(status__in=[BackfillStatus.REQUESTED, BackfillStatus.CANCELING])
     return list(active.values_list("backfill_id", flat=True))
+
+
+def backfill_list(*, status: str | None = None, cursor: str | None = None, limit: int | None = 50) -> list[Backfill]:
+    """Backfills newest first; `cursor` is the id of the last backfill of the previous page."""
+    rows = Backfill.objects.all()
+    if status is not None:
+        rows = rows.filter(status=status.upper())
+    if cursor:
+        rows = rows.filter(id__lt=Subquery(Backfill.objects.filter(backfill_id=cursor).values("id")[:1]))
+    rows = rows.order_by("-id")
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def backfill_get(*, backfill_id: str) -> Backfill:
+    backfill = Backfill.objects.filter(backfill_id=backfill_id).first() if isinstance(backfill_id, str) else None
+    if backfill is None:
+        raise NotFound("backfill", backfill_id)
+    return backfill
+
+
+def backfill_partition_runs(*, backfill_id: str) -> dict[str, list[Run]]:
+    """The runs of each partition of a backfill (oldest first; a re-executed partition has several), in one
+    query."""
+    tags = RunTag.objects.filter(key=PARTITION_TAG, run__in=RunTag.objects.filter(
+        key=BACKFILL_TAG, value=backfill_id).values("run_id")).select_related("run").order_by("run_id")
+    runs: dict[str, list[Run]] = {}
+    for tag in tags:
+        runs.setdefault(tag.value, []).append(tag.run)
+    return runs
+
+
+def backfill_location_name(*, backfill_id: str) -> str | None:
+    """The code location of backfill `backfill_id`, or None for an unknown one (for permission checks)."""
+    from scheduling.models import Backfill
+
+    if not isinstance(backfill_id, str) or "\x00" in backfill_id:
+        return None
+    return Backfill.objects.filter(backfill_id=backfill_id).values_list("location_name", flat=True).first() or None
 
 
 def latest_ticks(*, state_ids: list[int]) -> dict[int, Tick]:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidInput, NotFound
+from core.services import audit_record
 from orchestra._core.automation.cron import next_tick
 from scheduling import beat
 from scheduling.models import InstigatorKind, InstigatorState, InstigatorStatus
@@ -164,22 +165,22 @@ def _set_next_tick(state: InstigatorState, now: dt.datetime) -> None:
 def schedule_start(*, location_name: str, name: str, actor: Any = None) -> InstigatorState:
     """Start a schedule: ticks are due from now on (never from before, so no back-fill of old ticks)."""
     return _status_set(kind=InstigatorKind.SCHEDULE, location_name=location_name, name=name,
-                       status=InstigatorStatus.RUNNING)
+                       status=InstigatorStatus.RUNNING, actor=actor)
 
 
 def schedule_stop(*, location_name: str, name: str, actor: Any = None) -> InstigatorState:
     return _status_set(kind=InstigatorKind.SCHEDULE, location_name=location_name, name=name,
-                       status=InstigatorStatus.STOPPED)
+                       status=InstigatorStatus.STOPPED, actor=actor)
 
 
 def sensor_start(*, location_name: str, name: str, actor: Any = None) -> InstigatorState:
     return _status_set(kind=InstigatorKind.SENSOR, location_name=location_name, name=name,
-                       status=InstigatorStatus.RUNNING)
+                       status=InstigatorStatus.RUNNING, actor=actor)
 
 
 def sensor_stop(*, location_name: str, name: str, actor: Any = None) -> InstigatorState:
     return _status_set(kind=InstigatorKind.SENSOR, location_name=location_name, name=name,
-                       status=InstigatorStatus.STOPPED)
+                       status=InstigatorStatus.STOPPED, actor=actor)
 
 
 def instigator_reset(*, kind: str, location_name: str, name: str, actor: Any = None) -> InstigatorState:
@@ -188,6 +189,8 @@ def instigator_reset(*, kind: str, location_name: str, name: str, actor: Any = N
         state = _state_for_update(kind=kind, location_name=location_name, name=name)
         state.status_overridden = False
         _apply_status(state, state.default_status)
+        audit_record(actor=actor, action=f"{kind.lower()}.reset", target_type=kind.lower(), target_id=name,
+                     location_name=location_name, details={"status": state.status})
     beat.periodic_tasks_sync(states=[state])
     return state
 
@@ -198,19 +201,24 @@ def sensor_cursor_set(*, location_name: str, name: str, cursor: str | None, acto
     if cursor is not None and not isinstance(cursor, str):
         raise InvalidInput(f"a sensor cursor must be a string or null, got {type(cursor).__name__}")
     state = _state_for_update(kind=InstigatorKind.SENSOR, location_name=location_name, name=name)
+    audit_record(actor=actor, action="sensor.cursor_set", target_type="sensor", target_id=name,
+                 location_name=location_name, details={"cursor": cursor, "previous": state.cursor})
     state.cursor = cursor
     state.updated_at = timezone.now()
     state.save(update_fields=["cursor", "updated_at"])
     return state
 
 
-def _status_set(*, kind: str, location_name: str, name: str, status: str) -> InstigatorState:
+def _status_set(*, kind: str, location_name: str, name: str, status: str, actor: Any = None) -> InstigatorState:
     with transaction.atomic():
         state = _state_for_update(kind=kind, location_name=location_name, name=name)
         if not state.present:
             raise Conflict(f"{kind.lower()} {name!r} is no longer defined in code location {location_name!r}")
         state.status_overridden = True
         _apply_status(state, status)
+        verb = "start" if status == InstigatorStatus.RUNNING else "stop"
+        audit_record(actor=actor, action=f"{kind.lower()}.{verb}", target_type=kind.lower(), target_id=name,
+                     location_name=location_name)
     beat.periodic_tasks_sync(states=[state])
     return state
 
@@ -254,5 +262,8 @@ def schedules_wipe(*, actor: Any = None) -> int:
     for state in InstigatorState.objects.filter(kind=InstigatorKind.SCHEDULE, present=True,
                                                 status=InstigatorStatus.RUNNING):
         schedule_stop(location_name=state.location_name, name=state.name, actor=actor)
-    deleted, _ = Tick.objects.filter(kind=InstigatorKind.SCHEDULE).delete()
+    with transaction.atomic():
+        deleted, _ = Tick.objects.filter(kind=InstigatorKind.SCHEDULE).delete()
+        audit_record(actor=actor, action="schedule.wipe", target_type="instance", target_id="",
+                     details={"ticks": deleted})
     return deleted

@@ -19,6 +19,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound
+from core.faults import fault_point
+from core.permissions import Actor
 from orchestra._core.automation.cron import cron_ticks, next_tick
 from runs import services as run_services
 from runs.models import EventLogEntry, RunTag
@@ -97,6 +99,7 @@ def _schedule_tick_at(state: InstigatorState, scheduled_time: dt.datetime,
     tick = _schedule_tick_claim(state, scheduled_time)
     if tick is None:
         return None
+    fault_point("tick.evaluating")
     try:
         client = client or _client_for(state.location_name)
         result = client.evaluate_schedule(state.name, scheduled_time)
@@ -117,8 +120,10 @@ def _schedule_tick_at(state: InstigatorState, scheduled_time: dt.datetime,
             tick.run_keys = [r["run_key"] for r in requests if r.get("run_key")]
             _tick_finish(tick, log_lines=result.get("log_lines"))
             _schedule_advance(state, scheduled_time)
+            fault_point("tick.launching")
     except Exception as exc:  # noqa: BLE001 — any failure to submit is the tick's failure, recorded as data
         return _tick_fail(tick, _exception_data(exc), log_lines=result.get("log_lines"), scheduled_time=scheduled_time)
+    fault_point("tick.recorded")
     return tick
 
 
@@ -192,6 +197,7 @@ def sensor_tick(*, state_id: int, now: dt.datetime | None = None,
         error=_error("DaemonInterrupted", "The daemon stopped during this tick; nothing it evaluated was kept."))
     tick = Tick.objects.create(state=state, kind=InstigatorKind.SENSOR, status=TickStatus.STARTED, timestamp=now,
                                cursor_before=state.cursor)
+    fault_point("tick.evaluating")
     try:
         client = client or _client_for(state.location_name)
         if state.definition.get("sensor_type") == "RUN_STATUS":
@@ -209,8 +215,10 @@ def sensor_tick(*, state_id: int, now: dt.datetime | None = None,
     try:
         with transaction.atomic():
             _sensor_apply(state, tick, result)
+            fault_point("tick.launching")
     except Exception as exc:  # noqa: BLE001 — recorded as the tick's failure, the cursor stays
         return _sensor_fail(state, tick, _exception_data(exc), log_lines=result.get("log_lines"))
+    fault_point("tick.recorded")
     return tick
 
 
@@ -291,11 +299,11 @@ def _sensor_apply(state: InstigatorState, tick: Tick, result: Mapping[str, Any])
     for request in result.get("dynamic_partitions_requests") or []:
         if request["action"] == "add":
             run_services.dynamic_partitions_add(partitions_def_name=request["partitions_def_name"],
-                                                partition_keys=request["partition_keys"])
+                                                partition_keys=request["partition_keys"], actor=instigator_actor(state))
         else:
             for key in request["partition_keys"]:
                 run_services.dynamic_partition_delete(partitions_def_name=request["partitions_def_name"],
-                                                      partition_key=key)
+                                                      partition_key=key, actor=instigator_actor(state))
     extra = {TICK_TAG: str(tick.pk), SENSOR_NAME_TAG: state.name}
     runs, run_keys, already = [], [], []
     for request in result.get("run_requests") or []:
@@ -339,6 +347,11 @@ def _sensor_fail(state: InstigatorState, tick: Tick, error: Mapping[str, Any],
 # --- shared -------------------------------------------------------------------------------------
 
 
+def instigator_actor(state: InstigatorState) -> Actor:
+    """Who acts for a schedule or sensor tick: `schedule:<name>` or `sensor:<name>`."""
+    return Actor(kind=state.kind.lower(), name=state.name)
+
+
 def _submit(state: InstigatorState, request: Mapping[str, Any], extra_tags: Mapping[str, str]) -> Any:
     tags = {str(k): str(v) for k, v in (request.get("tags") or {}).items()}
     tags.update(extra_tags)
@@ -357,6 +370,7 @@ def _submit(state: InstigatorState, request: Mapping[str, Any], extra_tags: Mapp
         asset_selection=["/".join(key) for key in asset_selection] if asset_selection is not None else None,
         asset_check_selection=[f"{'/'.join(c['asset_key'])}:{c['name']}" for c in check_selection]
         if check_selection is not None else None,
+        actor=instigator_actor(state),
     )
 
 

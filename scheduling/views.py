@@ -1,4 +1,5 @@
-"""Server-rendered automation page: schedules and sensors with their last tick, start and stop."""
+"""Server-rendered automation page: schedules and sensors with their last tick, start and stop, and the
+sensor cursor (view, set, clear)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import Conflict, InvalidInput
-from core.permissions import Permission
+from core.permissions import Permission, actor_from_request
 from core.ui import not_found_as_404, require_permission
 from scheduling import selectors, services
 from scheduling.models import InstigatorKind, InstigatorStatus
@@ -37,10 +38,21 @@ def instigator_action(request: HttpRequest, kind: str, location_name: str, name:
     if entry is None:
         return HttpResponse(f"unknown action {action!r} on {kind!r}", status=404, content_type="text/plain")
     service, permission = entry
-    require_permission(request, permission)
+    require_permission(request, permission, location_name)
     try:
-        service(location_name=location_name, name=name, actor=request.user)
+        service(location_name=location_name, name=name, actor=actor_from_request(request))
         messages.success(request, f"{kind.lower()} {name} {'started' if action == 'start' else 'stopped'}.")
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
+    return redirect("automation")
+
+
+@require_POST
+@not_found_as_404
+def sensor_cursor(request: HttpRequest, location_name: str, name: str) -> HttpResponse:
+    """Set the cursor a sensor's next evaluation gets; an empty value clears it."""
+    require_permission(request, Permission.UPDATE_SENSOR_CURSOR, location_name)
+    cursor = request.POST.get("cursor", "")
+    services.sensor_cursor_set(location_name=location_name, name=name, cursor=cursor or None, actor=actor_from_request(request))
+    messages.success(request, f"sensor {name} cursor {'set to ' + repr(cursor) if cursor else 'cleared'}.")
     return redirect("automation")

@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 
 from core.exceptions import OrchestraError
+from core.guards import admin_allowed
+from core.permissions import Permission, actor_from_request
 from workspace.models import CodeLocation
 from workspace.services import location_reload
 
@@ -20,8 +22,10 @@ class CodeLocationAdmin(admin.ModelAdmin):
     @admin.action(description="Reload selected code locations")
     def reload(self, request, queryset):
         for location in queryset:
+            if not admin_allowed(self, request, Permission.RELOAD_REPOSITORY_LOCATION, location.name):
+                continue
             try:
-                location_reload(name=location.name, actor=request.user)
+                location_reload(name=location.name, actor=actor_from_request(request))
             except OrchestraError as exc:
                 self.message_user(request, f"{location.name}: {exc}", messages.ERROR)
         self.message_user(request, f"Reload requested for {queryset.count()} location(s).", messages.SUCCESS)

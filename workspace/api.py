@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from core.exceptions import NotFound
-from core.permissions import Permission, has_permission
+from core.permissions import actor_from_request
 from workspace import reload, selectors
 from workspace.models import CodeLocation
 
@@ -70,9 +70,7 @@ def reload_location(
 ):
     """Restart the location's code server and wait until it is loaded again (or failed); a location still
     LOADING when the wait ends is answered as it is."""
-    if not has_permission(request, Permission.RELOAD_REPOSITORY_LOCATION):
-        return Status(403, {"detail": "You do not have permission to reload code locations."})
-    return reload.location_reload_wait(name=name, timeout=timeout, actor=getattr(request, "user", None))
+    return reload.location_reload_wait(name=name, timeout=timeout, actor=actor_from_request(request))
 
 
 @router.get("/jobs", response=list[JobOut], summary="List jobs of every loaded location")

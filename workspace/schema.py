@@ -9,8 +9,16 @@ from typing import Any
 import graphene
 
 from core.exceptions import Conflict, NotFound
-from core.graphql import AssetKeyInput, Error, PythonError, UnauthorizedError, errors_as_data
-from core.permissions import Permission, has_permission
+from core.graphql import (
+    AssetKeyInput,
+    Error,
+    PermissionGrant,
+    PythonError,
+    UnauthorizedError,
+    errors_as_data,
+    permission_grants,
+)
+from core.permissions import actor_from_request
 from workspace import reload, selectors
 from workspace.models import CodeLocation, LocationStatus
 from workspace.schema_definitions import (
@@ -142,9 +150,14 @@ class WorkspaceLocationEntry(graphene.ObjectType):
     displayMetadata = graphene.NonNull(graphene.List(graphene.NonNull(RepositoryMetadata)))
     updatedTimestamp = graphene.NonNull(graphene.Float)
     versionKey = graphene.NonNull(graphene.String)
+    permissions = graphene.NonNull(graphene.List(graphene.NonNull(PermissionGrant)),
+                                   description="What the caller may do in this location.")
 
     def resolve_id(location: CodeLocation, info) -> str:
         return location.name
+
+    def resolve_permissions(location: CodeLocation, info) -> list[PermissionGrant]:
+        return permission_grants(info.context, location.name)
 
     def resolve_name(location: CodeLocation, info) -> str:
         return location.name
@@ -188,8 +201,11 @@ class WorkspaceLocationStatusEntry(graphene.ObjectType):
     loadStatus = graphene.NonNull(RepositoryLocationLoadStatus)
     updateTimestamp = graphene.NonNull(graphene.Float)
     versionKey = graphene.NonNull(graphene.String)
+    permissions = graphene.NonNull(graphene.List(graphene.NonNull(PermissionGrant)),
+                                   description="What the caller may do in this location.")
 
     resolve_id = WorkspaceLocationEntry.resolve_id
+    resolve_permissions = WorkspaceLocationEntry.resolve_permissions
     resolve_name = WorkspaceLocationEntry.resolve_name
     resolve_loadStatus = WorkspaceLocationEntry.resolve_loadStatus
     resolve_versionKey = WorkspaceLocationEntry.resolve_versionKey
@@ -355,27 +371,21 @@ def resolve_pipeline(root, info, params) -> Any:
 
 @errors_as_data
 def resolve_reload_location(root, info, repositoryLocationName: str) -> Any:
-    if not has_permission(info.context, Permission.RELOAD_REPOSITORY_LOCATION):
-        return UnauthorizedError(message="You do not have permission to reload code locations.")
     try:
-        return reload.location_reload_wait(name=repositoryLocationName, actor=getattr(info.context, "user", None))
+        return reload.location_reload_wait(name=repositoryLocationName, actor=actor_from_request(info.context))
     except NotFound:
         return _location_not_found(repositoryLocationName)
 
 
 @errors_as_data
 def resolve_reload_workspace(root, info) -> Any:
-    if not has_permission(info.context, Permission.RELOAD_WORKSPACE):
-        return UnauthorizedError(message="You do not have permission to reload the workspace.")
-    return Workspace(locationEntries=reload.workspace_reload_wait(actor=getattr(info.context, "user", None)))
+    return Workspace(locationEntries=reload.workspace_reload_wait(actor=actor_from_request(info.context)))
 
 
 @errors_as_data
 def resolve_shutdown_location(root, info, repositoryLocationName: str) -> Any:
-    if not has_permission(info.context, Permission.RELOAD_REPOSITORY_LOCATION):
-        return UnauthorizedError(message="You do not have permission to shut down code locations.")
     try:
-        reload.location_shutdown(name=repositoryLocationName, actor=getattr(info.context, "user", None))
+        reload.location_shutdown(name=repositoryLocationName, actor=actor_from_request(info.context))
     except NotFound:
         return _location_not_found(repositoryLocationName)
     except Conflict as exc:

@@ -163,10 +163,10 @@ class _JobFields:
         return ref.repository
 
     def resolve_hasLaunchExecutionPermission(ref: JobRef, info) -> bool:
-        return has_permission(info.context, Permission.LAUNCH_PIPELINE_EXECUTION)
+        return has_permission(info.context, Permission.LAUNCH_PIPELINE_EXECUTION, ref.repository.location.name)
 
     def resolve_hasLaunchReexecutionPermission(ref: JobRef, info) -> bool:
-        return has_permission(info.context, Permission.LAUNCH_PIPELINE_REEXECUTION)
+        return has_permission(info.context, Permission.LAUNCH_PIPELINE_REEXECUTION, ref.repository.location.name)
 
 
 class Pipeline(_JobFields, graphene.ObjectType):

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound
+from core.services import audit_record
 from workspace.client import CodeServerClient, CodeServerError, SnapshotDocument
 from workspace.conf import code_servers
 from workspace.config import LocationEntry
@@ -156,8 +157,9 @@ def location_reload(*, name: str, supervisor: Supervisor | None = None, actor: A
         raise NotFound("code location", name) from None
     entry = LocationEntry.from_origin(location.origin)
     if not entry.is_local:
+        audit_record(actor=actor, action="location.reload", target_type="location", target_id=name, location_name=name)
         return location_load(entry=entry, actor=actor)
-    _request_reload(name=name)
+    _request_reload(name=name, actor=actor)
     if supervisor is None or name not in supervisor.servers:
         return CodeLocation.objects.get(name=name)
     managed = supervisor.servers[name]
@@ -183,9 +185,10 @@ def serve_reload_requests(supervisor: Supervisor) -> list[str]:
 
 
 @transaction.atomic
-def _request_reload(*, name: str) -> None:
+def _request_reload(*, name: str, actor: Any = None) -> None:
     now = timezone.now()
     CodeLocation.objects.filter(name=name).update(status=LocationStatus.LOADING, reload_requested_at=now, updated_at=now)
+    audit_record(actor=actor, action="location.reload", target_type="location", target_id=name, location_name=name)
 
 
 @transaction.atomic

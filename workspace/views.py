@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from core.permissions import Permission
+from core.permissions import Permission, actor_from_request
 from core.ui import not_found_as_404, require_permission
 from workspace import services
 
@@ -18,7 +18,7 @@ from workspace import services
 def location_reload(request: HttpRequest, name: str) -> HttpResponse:
     """Ask for a reload of one location: its supervisor restarts the code server and stores the new
     snapshot (the page shows LOADING until then)."""
-    require_permission(request, Permission.RELOAD_REPOSITORY_LOCATION)
-    services.location_reload(name=name, actor=request.user)
+    require_permission(request, Permission.RELOAD_REPOSITORY_LOCATION, name)
+    services.location_reload(name=name, actor=actor_from_request(request))
     messages.success(request, f"Reload of {name} requested.")
     return redirect("deployment")

@@ -31,6 +31,8 @@ def main() -> None:
         run,
         schedule,
         sensor,
+        token,
+        user,
         webserver,
         workspace,
     )

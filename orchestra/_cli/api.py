@@ -27,3 +27,17 @@ def execute_run(run_id: str) -> None:
     from runs.worker import run_worker_execute
 
     sys.exit(run_worker_execute(run_id=run_id))
+
+
+@api.command("run-worker-server")
+def run_worker_server() -> None:
+    """Fork run workers on request from a warm process (started by `orchestra dev`).
+
+    Serves the launchers of this ORCHESTRA_HOME on this host until SIGTERM or until its parent exits.
+    """
+    setup_django_worker()
+    from django.conf import settings
+
+    from runs.run_worker_server import serve
+
+    serve(str(settings.ORCHESTRA_HOME))

@@ -69,6 +69,7 @@ def launch_command(job_name: str | None, select: str | None, location_name: str 
         fail("--from and --to go together: give both ends of the range.")
     run_tags = parse_tags(tags)
     setup()
+    from core.audit import cli_actor
     from core.exceptions import InvalidInput, NotFound
     from scheduling import backfills
 
@@ -88,7 +89,7 @@ def launch_command(job_name: str | None, select: str | None, location_name: str 
         backfill = backfills.backfill_create(
             location_name=location, job_name=job_name or "", asset_selection=assets or None, partition_names=names,
             partition_range=(from_key, to_key) if from_key is not None else None, all_partitions=all_partitions,
-            tags=run_tags, max_runs_in_flight=max_runs_in_flight)
+            tags=run_tags, max_runs_in_flight=max_runs_in_flight, actor=cli_actor())
     except (InvalidInput, NotFound) as exc:
         fail(str(exc), 1)
     click.echo(f"Launched backfill {backfill.backfill_id} of {target}: "
@@ -104,22 +105,20 @@ backfill_group.add_command(launch_command, name="create")  # the issue's `orches
 def list_command(status: str | None, limit: int) -> None:
     """List the backfills, newest first."""
     setup()
-    from scheduling.models import Backfill
+    from scheduling.selectors import backfill_list
 
-    rows = Backfill.objects.order_by("-id")
-    if status:
-        rows = rows.filter(status=status.upper())
-    for backfill in rows[:limit]:
+    for backfill in backfill_list(status=status or None, limit=limit):
         _print(backfill)
 
 
 def _get(backfill_id: str) -> Any:
-    from scheduling.models import Backfill
+    from core.exceptions import NotFound
+    from scheduling.selectors import backfill_get
 
-    backfill = Backfill.objects.filter(backfill_id=backfill_id).first()
-    if backfill is None:
+    try:
+        return backfill_get(backfill_id=backfill_id)
+    except NotFound:
         fail(f"No backfill found with id {backfill_id}.", 1)
-    return backfill
 
 
 @backfill_group.command(name="show")
@@ -138,11 +137,12 @@ def show_command(backfill_id: str) -> None:
 def cancel_command(backfill_id: str) -> None:
     """Stop submitting a backfill's runs and terminate those not finished."""
     setup()
+    from core.audit import cli_actor
     from core.exceptions import Conflict, NotFound
     from scheduling import backfills
 
     try:
-        backfill = backfills.backfill_cancel(backfill_id=backfill_id)
+        backfill = backfills.backfill_cancel(backfill_id=backfill_id, actor=cli_actor())
     except NotFound:
         fail(f"No backfill found with id {backfill_id}.", 1)
     except Conflict as exc:
@@ -155,11 +155,12 @@ def cancel_command(backfill_id: str) -> None:
 def reexecute_command(backfill_id: str) -> None:
     """Launch a new backfill of a finished backfill's failed (or never submitted) partitions."""
     setup()
+    from core.audit import cli_actor
     from core.exceptions import Conflict, InvalidInput, NotFound
     from scheduling import backfills
 
     try:
-        backfill = backfills.backfill_reexecute_failed(backfill_id=backfill_id)
+        backfill = backfills.backfill_reexecute_failed(backfill_id=backfill_id, actor=cli_actor())
     except NotFound:
         fail(f"No backfill found with id {backfill_id}.", 1)
     except (Conflict, InvalidInput) as exc:

@@ -10,8 +10,18 @@ from pathlib import Path
 import click
 
 from orchestra._cli import cli
-from orchestra._cli.daemon import KNOWN_QUEUES, celery_beat_command, celery_worker_command, supervise
-from orchestra._cli.server import run_system_checks, setup_django
+from orchestra._cli.daemon import (
+    KNOWN_QUEUES,
+    celery_beat_command,
+    celery_worker_command,
+    supervise_in_lean_process,
+)
+from orchestra._cli.server import (
+    is_loopback_host,
+    refuse_open_mode_off_loopback,
+    run_system_checks,
+    setup_django,
+)
 from orchestra._cli.webserver import quiet_static_warning
 
 DEV_HOME = ".orchestra"
@@ -46,8 +56,10 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
     home_path = instance_home()
     home_path.mkdir(parents=True, exist_ok=True)
     os.environ["ORCHESTRA_HOME"] = str(home_path)
+    os.environ["ORCHESTRA_ENV"] = "dev"  # a developer's machine: plain-HTTP cookies, no HSTS (orchestra_site.settings)
     setup_django()
     run_system_checks()
+    auth_mode = _auth_mode(host)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -65,9 +77,16 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
         "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=2, name="dev"),
         "beat": celery_beat_command(),
         "code-servers": [sys.executable, "-m", "orchestra", "workspace", "load", "--serve", *workspace_args],
+        # Forks run workers from a warm process (runs/run_worker_server.py); launchers fall back to a
+        # subprocess per run whenever it is not there.
+        "run-workers": [sys.executable, "-m", "orchestra", "api", "run-worker-server"],
     }
     click.echo(f"Orchestra is starting at http://{host}:{port}/ (home: {home_path}). Ctrl-C stops everything.")
-    sys.exit(supervise(processes, os.environ))
+    if auth_mode == "none":
+        click.echo(f"No login needed: auth mode none, served on loopback ({host}) only.")
+    else:
+        click.echo(f"Log in at http://{host}:{port}/login/ (auth mode login).")
+    supervise_in_lean_process(processes, os.environ)
 
 
 def _code_workspace(home: Path, python_files: tuple[str, ...], module_names: tuple[str, ...],
@@ -108,6 +127,25 @@ def _workspace_files(given: tuple[str, ...], home: Path) -> list[str]:
     )
     click.echo(f"No workspace.yaml or pyproject.toml here: serving the bundled example ({example_file}).")
     return [str(example)]
+
+
+def _auth_mode(host: str) -> str:
+    """The webserver's auth mode, handed to it as ORCHESTRA_AUTH_MODE (read by orchestra_site.settings).
+
+    On loopback: none, unless ORCHESTRA_AUTH_MODE or orchestra.yaml's `auth: {mode: login}` asks for
+    login. Elsewhere: login; an explicit `mode: none` is refused.
+    """
+    from django.conf import settings
+
+    configured = settings.INSTANCE.config.auth
+    explicit = os.environ.get("ORCHESTRA_AUTH_MODE") or ("mode" in configured.model_fields_set and configured.mode)
+    if is_loopback_host(host):
+        mode = explicit or "none"
+    else:
+        refuse_open_mode_off_loopback(host)
+        mode = "login"
+    os.environ["ORCHESTRA_AUTH_MODE"] = settings.ORCHESTRA_AUTH_MODE = mode
+    return mode
 
 
 def _ensure_admin_user() -> None:

@@ -29,8 +29,24 @@ def info() -> None:
         click.echo(str(exc), err=True)
         sys.exit(2)
     described = resolved.describe()
-    described["daemons"] = _daemon_health(resolved)
+    refused, described["security_warnings"] = _security_warnings()
+    described["daemons"] = {"unavailable": refused} if refused else _daemon_health(resolved)
     click.echo(yaml.safe_dump(described, sort_keys=False, default_flow_style=False), nl=False)
+    for warning in described["security_warnings"]:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _security_warnings() -> tuple[str | None, list[str]]:
+    """Why the web settings are refused (or None), and what is insecure in them (core.checks)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        setup_django()
+    except ImproperlyConfigured as exc:
+        return f"settings refused: {exc}", [f"the webserver refuses these settings: {exc}"]
+    from core.checks import security_warnings
+
+    return None, security_warnings()
 
 
 def _daemon_health(resolved) -> list[dict] | dict[str, str]:

@@ -272,6 +272,7 @@ def launch_command(job_name: str, location_name: str | None, repository_name: st
     run_tags = parse_tags(tags)
     run_config = load_run_config(config_files, config_json)
     setup_django()
+    from core.audit import cli_actor
     from core.exceptions import OrchestraError
     from runs import services
 
@@ -279,6 +280,7 @@ def launch_command(job_name: str, location_name: str | None, repository_name: st
         run = services.run_submit(
             job_name=job_name, location_name=location_name, repository_name=repository_name, run_config=run_config,
             tags=run_tags, op_selection=[s.strip() for s in op_selection.split(",")] if op_selection else None,
+            actor=cli_actor(),
         )
     except services.RunConfigInvalid as exc:
         click.echo(f"Error: invalid run config for job {job_name!r}:", err=True)

@@ -151,6 +151,7 @@ def logs_command(run_id: str, follow: bool, interval: float) -> None:
 def delete_command(run_id: str, force: bool) -> None:
     """Delete a run by id and its event log. Warning: cannot be undone."""
     _django()
+    from core.audit import cli_actor
     from runs import services
 
     _run_or_exit(run_id)
@@ -159,7 +160,7 @@ def delete_command(run_id: str, force: bool) -> None:
                               default="", show_default=False)
         if answer != "DELETE":
             fail("Exiting without deleting run.", 1)
-    services.run_delete(run_id=run_id)
+    services.run_delete(run_id=run_id, actor=cli_actor())
     click.echo(f"Deleted run {run_id} and its event log entries.")
 
 
@@ -173,9 +174,10 @@ def wipe_command(force: bool) -> None:
         if answer != "DELETE":
             fail("Exiting without deleting all run history and event logs.", 1)
     _django()
+    from core.audit import cli_actor
     from runs import services
 
-    services.run_wipe()
+    services.run_wipe(actor=cli_actor())
     click.echo("Deleted all run history and event logs.")
 
 
@@ -191,12 +193,13 @@ def reexecute_command(run_id: str, strategy: str, tags: str | None) -> None:
     """Submit a re-execution of a finished run; print the new run's id."""
     extra_tags = parse_tags(tags)
     _django()
+    from core.audit import cli_actor
     from core.exceptions import InvalidInput, NotFound, OrchestraError
     from runs.reexecution import run_reexecute
 
     _run_or_exit(run_id)
     try:
-        run = run_reexecute(parent_run_id=run_id, strategy=strategy, extra_tags=extra_tags)
+        run = run_reexecute(parent_run_id=run_id, strategy=strategy, extra_tags=extra_tags, actor=cli_actor())
     except NotFound as exc:
         fail(str(exc), 1)
     except (InvalidInput, OrchestraError) as exc:

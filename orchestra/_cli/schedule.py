@@ -127,19 +127,20 @@ def list_command(running: bool, stopped: bool, names_only: bool, location_name: 
 def start_command(schedule_name: str | None, start_all: bool, location_name: str | None) -> None:
     """Start a schedule: it ticks from now on (missed ticks from before are not run)."""
     setup()
+    from core.audit import cli_actor
     from core.exceptions import Conflict
     from scheduling import selectors, services
 
     if start_all:
         for state in selectors.instigator_list(kind="SCHEDULE", location_name=location_name):
-            services.schedule_start(location_name=state.location_name, name=state.name)
+            services.schedule_start(location_name=state.location_name, name=state.name, actor=cli_actor())
         click.echo("Started all schedules" + (f" of code location {location_name}" if location_name else ""))
         return
     if not schedule_name:
         fail("Give a schedule name, or --start-all.")
     state = find_state("SCHEDULE", schedule_name, location_name)
     try:
-        services.schedule_start(location_name=state.location_name, name=state.name)
+        services.schedule_start(location_name=state.location_name, name=state.name, actor=cli_actor())
     except Conflict as exc:
         fail(str(exc), 1)
     click.echo(f"Started schedule {schedule_name}")
@@ -151,10 +152,11 @@ def start_command(schedule_name: str | None, start_all: bool, location_name: str
 def stop_command(schedule_name: str, location_name: str | None) -> None:
     """Stop a schedule."""
     setup()
+    from core.audit import cli_actor
     from scheduling import services
 
     state = find_state("SCHEDULE", schedule_name, location_name)
-    services.schedule_stop(location_name=state.location_name, name=state.name)
+    services.schedule_stop(location_name=state.location_name, name=state.name, actor=cli_actor())
     click.echo(f"Stopped schedule {schedule_name}")
 
 
@@ -165,6 +167,7 @@ def stop_command(schedule_name: str, location_name: str | None) -> None:
 def restart_command(schedule_name: str | None, restart_all_running: bool, location_name: str | None) -> None:
     """Stop and start a running schedule again (its ticks are due from now on)."""
     setup()
+    from core.audit import cli_actor
     from scheduling import selectors, services
 
     if restart_all_running:
@@ -176,8 +179,8 @@ def restart_command(schedule_name: str | None, restart_all_running: bool, locati
     else:
         fail("Give a schedule name, or --restart-all-running.")
     for state in states:
-        services.schedule_stop(location_name=state.location_name, name=state.name)
-        services.schedule_start(location_name=state.location_name, name=state.name)
+        services.schedule_stop(location_name=state.location_name, name=state.name, actor=cli_actor())
+        services.schedule_start(location_name=state.location_name, name=state.name, actor=cli_actor())
     click.echo(f"Restarted schedule {schedule_name}" if schedule_name and not restart_all_running
                else "Restarted all running schedules")
 
@@ -231,6 +234,7 @@ def logs_command(schedule_name: str, limit: int, location_name: str | None) -> N
 def wipe_command(assume_yes: bool) -> None:
     """Turn off every schedule and delete every schedule's tick history."""
     setup()
+    from core.audit import cli_actor
     from scheduling import services
 
     if not assume_yes:
@@ -239,5 +243,5 @@ def wipe_command(assume_yes: bool) -> None:
         if answer != "DELETE":
             click.echo("Exiting without turning off schedules or deleting schedule history")
             return
-    services.schedules_wipe()
+    services.schedules_wipe(actor=cli_actor())
     click.echo("Turned off all schedules and deleted all schedule history")

@@ -42,19 +42,20 @@ def list_command(running: bool, stopped: bool, names_only: bool, location_name: 
 def start_command(sensor_name: str | None, start_all: bool, location_name: str | None) -> None:
     """Start a sensor."""
     setup()
+    from core.audit import cli_actor
     from core.exceptions import Conflict
     from scheduling import selectors, services
 
     if start_all:
         for state in selectors.instigator_list(kind="SENSOR", location_name=location_name):
-            services.sensor_start(location_name=state.location_name, name=state.name)
+            services.sensor_start(location_name=state.location_name, name=state.name, actor=cli_actor())
         click.echo("Started all sensors" + (f" of code location {location_name}" if location_name else ""))
         return
     if not sensor_name:
         fail("Give a sensor name, or --start-all.")
     state = find_state("SENSOR", sensor_name, location_name)
     try:
-        services.sensor_start(location_name=state.location_name, name=state.name)
+        services.sensor_start(location_name=state.location_name, name=state.name, actor=cli_actor())
     except Conflict as exc:
         fail(str(exc), 1)
     click.echo(f"Started sensor {sensor_name}")
@@ -66,10 +67,11 @@ def start_command(sensor_name: str | None, start_all: bool, location_name: str |
 def stop_command(sensor_name: str, location_name: str | None) -> None:
     """Stop a sensor."""
     setup()
+    from core.audit import cli_actor
     from scheduling import services
 
     state = find_state("SENSOR", sensor_name, location_name)
-    services.sensor_stop(location_name=state.location_name, name=state.name)
+    services.sensor_stop(location_name=state.location_name, name=state.name, actor=cli_actor())
     click.echo(f"Stopped sensor {sensor_name}")
 
 
@@ -106,10 +108,12 @@ def cursor_command(sensor_name: str, value: str | None, delete: bool, location_n
     if (value is None) == (not delete):
         fail("Give exactly one of --set VALUE or --delete.")
     setup()
+    from core.audit import cli_actor
     from scheduling import services
 
     state = find_state("SENSOR", sensor_name, location_name)
-    services.sensor_cursor_set(location_name=state.location_name, name=state.name, cursor=None if delete else value)
+    services.sensor_cursor_set(location_name=state.location_name, name=state.name, cursor=None if delete else value,
+                               actor=cli_actor())
     if delete:
         click.echo(f"Cleared cursor state for sensor {sensor_name}")
     else:

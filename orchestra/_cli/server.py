@@ -59,3 +59,36 @@ def run_system_checks() -> None:
     except SystemCheckError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding `host` listens on loopback only: 127.0.0.0/8, ::1, or a name resolving only to those.
+
+    `0.0.0.0`, `::` and every other address are reachable from other machines.
+    """
+    import ipaddress
+    import socket
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+def refuse_open_mode_off_loopback(host: str) -> None:
+    """Exit when `auth: {mode: none}` would serve an address other machines can reach."""
+    from django.conf import settings
+
+    if settings.ORCHESTRA_AUTH_MODE == "none" and not is_loopback_host(host):
+        click.echo(
+            f"Refusing to start: `auth: {{mode: none}}` lets anyone who reaches the server act as an "
+            f"administrator, and --host {host} listens beyond this machine. Bind a loopback address "
+            f"(127.0.0.1, ::1 or localhost) or set `auth: {{mode: login}}` in {settings.INSTANCE.home / 'orchestra.yaml'}.",
+            err=True,
+        )
+        sys.exit(2)

@@ -13,7 +13,7 @@ import warnings
 import click
 
 from orchestra._cli import cli
-from orchestra._cli.server import run_system_checks, setup_django
+from orchestra._cli.server import refuse_open_mode_off_loopback, run_system_checks, setup_django
 
 ASGI_APP = "orchestra_site.asgi:application"
 # WhiteNoise answers static files with a file iterator, which Django's ASGI handler warns about on
@@ -42,6 +42,7 @@ def webserver(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the UI, GraphQL (/graphql), REST (/api), the admin and /health with uvicorn."""
     setup_django()  # refuses a bad orchestra.yaml with every mistake before binding
     run_system_checks()
+    refuse_open_mode_off_loopback(host)
     from django.conf import settings
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
@@ -59,6 +60,6 @@ def webserver(host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     click.echo(f"Orchestra webserver at http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
-               f"home: {settings.INSTANCE.home})")
+               f"home: {settings.INSTANCE.home}, auth mode: {settings.ORCHESTRA_AUTH_MODE})")
     uvicorn.run(ASGI_APP, host=host, port=port, workers=workers, log_level=log_level, proxy_headers=True,
                 forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))

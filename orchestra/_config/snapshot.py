@@ -61,21 +61,33 @@ def _as_field(schema: object) -> Field:
     return convert_potential_field(schema)
 
 
-def to_json_schema(schema: object) -> dict[str, Any]:
+def to_json_schema(schema: object, memo: dict[str, Any] | None = None) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) accepting the run config `schema` accepts; plain JSON, as
     `orchestra._core.snapshot.plain.to_plain` would make it.
+
+    `memo` (type key -> schema) lets several schemas share the work for the types they share, e.g.
+    every job of a location; the schemas returned then share those parts, so treat them as read-only.
+    Without it, types are still described once per call (a job's ops share their config types).
 
     Known looseness: JSON Schema counts 1.0 as an integer, and Map keys are strings in JSON, so
     non-string key types are checked only by pattern (Int) or not at all (Float, Bool).
     """
     field = _as_field(schema)
-    out = {"$schema": JSON_SCHEMA_DIALECT, **_type_schema(field.config_type)}
+    out = {"$schema": JSON_SCHEMA_DIALECT, **_type_schema(field.config_type, {} if memo is None else memo)}
     if field.description:
         out["description"] = _plain(field.description)
     return out
 
 
-def _type_schema(config_type: ConfigType) -> dict[str, Any]:
+def _type_schema(config_type: ConfigType, memo: dict[str, Any]) -> dict[str, Any]:
+    # the key identifies a type by its structure (as `config_type_snapshot` keys its types)
+    cached = memo.get(config_type.key)
+    if cached is None:
+        cached = memo[config_type.key] = _new_type_schema(config_type, memo)
+    return cached
+
+
+def _new_type_schema(config_type: ConfigType, memo: dict[str, Any]) -> dict[str, Any]:
     kind = config_type.kind
     if kind is ConfigTypeKind.ANY:
         return {}
@@ -84,22 +96,22 @@ def _type_schema(config_type: ConfigType) -> dict[str, Any]:
     if kind is ConfigTypeKind.ENUM:
         return {"type": "string", "enum": _plain(list(config_type.config_values)), "title": _plain(config_type.given_name)}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.NONEABLE:
-        return {"anyOf": [{"type": "null"}, _type_schema(config_type.inner_type)]}  # type: ignore[attr-defined]
+        return {"anyOf": [{"type": "null"}, _type_schema(config_type.inner_type, memo)]}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.ARRAY:
-        return {"type": "array", "items": _type_schema(config_type.inner_type)}  # type: ignore[attr-defined]
+        return {"type": "array", "items": _type_schema(config_type.inner_type, memo)}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.SCALAR_UNION:
-        return {"anyOf": [_type_schema(config_type.scalar_type), _type_schema(config_type.non_scalar_type)]}  # type: ignore[attr-defined]
+        return {"anyOf": [_type_schema(config_type.scalar_type, memo), _type_schema(config_type.non_scalar_type, memo)]}  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.MAP:
-        out: dict[str, Any] = {"type": "object", "additionalProperties": _type_schema(config_type.inner_type)}  # type: ignore[attr-defined]
+        out: dict[str, Any] = {"type": "object", "additionalProperties": _type_schema(config_type.inner_type, memo)}  # type: ignore[attr-defined]
         key_kind = getattr(config_type.key_type, "scalar_kind", None)  # type: ignore[attr-defined]
         if key_kind is ConfigScalarKind.INT:
             out["propertyNames"] = {"pattern": "^-?[0-9]+$"}
         return out
-    return _fields_schema(config_type)
+    return _fields_schema(config_type, memo)
 
 
-def _field_schema(field: Field, selector_branch: bool = False) -> dict[str, Any]:
-    inner = _type_schema(field.config_type)
+def _field_schema(field: Field, memo: dict[str, Any], selector_branch: bool = False) -> dict[str, Any]:
+    inner = _type_schema(field.config_type, memo)
     if selector_branch and ConfigTypeKind.has_fields(field.config_type.kind):
         inner = {"anyOf": [{"type": "null"}, inner]}  # `filesystem:` with no value selects the branch
     if field.description:
@@ -111,12 +123,12 @@ def _field_schema(field: Field, selector_branch: bool = False) -> dict[str, Any]
     return inner
 
 
-def _fields_schema(config_type: ConfigType) -> dict[str, Any]:
+def _fields_schema(config_type: ConfigType, memo: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Field] = config_type.fields  # type: ignore[attr-defined]
     is_selector = config_type.kind is ConfigTypeKind.SELECTOR
     out: dict[str, Any] = {
         "type": "object",
-        "properties": {name: _field_schema(fld, selector_branch=is_selector) for name, fld in fields.items()},
+        "properties": {name: _field_schema(fld, memo, selector_branch=is_selector) for name, fld in fields.items()},
         "additionalProperties": config_type.kind is ConfigTypeKind.PERMISSIVE_SHAPE,
     }
     if config_type.description:
@@ -142,14 +154,22 @@ def _fields_schema(config_type: ConfigType) -> dict[str, Any]:
 # --- snapshots -------------------------------------------------------------------------------------------
 
 
-def config_type_snapshot(schema: object) -> dict[str, Any]:
+def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None) -> dict[str, Any]:
     """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`,
-    as plain JSON (as `orchestra._core.snapshot.plain.to_plain` would make it)."""
+    as plain JSON (as `orchestra._core.snapshot.plain.to_plain` would make it).
+
+    `memo` (type key -> type snapshot) shares the descriptions of common types between calls, as
+    `to_json_schema`'s does; the snapshots returned then share them, so treat them as read-only."""
     field = _as_field(schema)
+    memo = {} if memo is None else memo
     types: dict[str, Any] = {}
     for config_type in field.config_type.type_iterator():
-        if config_type.key not in types:  # a job's ops share their types: describe each once
-            types[config_type.key] = _type_snap(config_type)
+        key = config_type.key
+        if key not in types:  # a job's ops share their types: describe each once
+            snap = memo.get(key)
+            if snap is None:
+                snap = memo[key] = _type_snap(config_type)
+            types[key] = snap
     return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
 
 

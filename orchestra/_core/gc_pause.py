@@ -22,4 +22,13 @@ def collection_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # Everything allocated inside is in the youngest generation: the next collections would
+            # walk all of it (tens of ms after a 2,000-asset snapshot) only to promote it. Move it
+            # (and whatever else is tracked) straight to the oldest generation instead, where the
+            # next full collection still examines it, so nothing that does become garbage is kept.
+            # Not when someone froze objects on purpose (e.g. before forking): unfreezing would
+            # hand theirs back to the collector.
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

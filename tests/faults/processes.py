@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -29,13 +30,13 @@ def add_to_instance(home: Path, yaml_text: str) -> None:
 class Process:
     """One child process of the deployment, started in its own process group so a kill reaches its children."""
 
-    def __init__(self, home: Path, args: list[str], log: Path):
-        self.home, self.args, self.log = home, args, log
+    def __init__(self, home: Path, args: list[str], log: Path, env: dict[str, str] | None = None):
+        self.home, self.args, self.log, self.env = home, args, log, dict(env or {})
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Process:
         handle = self.log.open("ab")
-        self.proc = subprocess.Popen(self.args, env=child_env(self.home), cwd=REPO, stdout=handle,
+        self.proc = subprocess.Popen(self.args, env={**child_env(self.home), **self.env}, cwd=REPO, stdout=handle,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         handle.close()
         return self
@@ -66,6 +67,14 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+def record_figure(scenario: str, **values: float) -> None:
+    """Append one measurement of a scenario for `bench/faults.py`, when ORCHESTRA_FAULTS_FIGURES names a file."""
+    path = os.environ.get("ORCHESTRA_FAULTS_FIGURES")
+    if path:
+        with open(path, "a") as handle:
+            handle.write(json.dumps({"scenario": scenario, **values}) + "\n")
 
 
 def webserver(home: Path, port: int, log: Path) -> Process:

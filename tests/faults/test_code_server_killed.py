@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import pytest
+from django.utils import timezone
 
 from runs import services
 from runs.models import EventLogEntry, Run, RunStatus
-from tests.faults.processes import Process
+from tests.faults.processes import Process, record_figure
 from tests.runs.locations import DEFS, wait_finished, wait_for
 from workspace.models import CodeLocation, LocationStatus
 
@@ -42,17 +44,24 @@ def test_a_killed_code_server_is_restarted_and_launches_succeed_meanwhile(child_
     try:
         pid = wait_for(_server_pid, 90, "the location loaded")
         os.kill(pid, signal.SIGKILL)
+        killed_at, killed_mono = timezone.now(), time.monotonic()
 
         # Down (or coming back): the stored snapshot still validates launches, and the run worker runs it.
         runs = [services.run_submit(job_name="chain", location_name="faults") for _ in range(3)]
         new_pid = wait_for(lambda: (p := _server_pid()) and p != pid and p, 30,
                            f"the location reloaded with a new server: {supervisor.output()}")
+        reloaded = time.monotonic() - killed_mono  # polled every 50 ms
         assert new_pid != pid
         runs.append(services.run_submit(job_name="chain", location_name="faults"))
         for run in runs:
             assert wait_finished(run.run_id, 120).status == RunStatus.SUCCESS, list(
                 EventLogEntry.objects.filter(run_id=run.run_id).values_list("event_type", "message"))
         location = CodeLocation.objects.get(name="faults")
+        first_success = min(Run.objects.filter(status=RunStatus.SUCCESS).values_list("ended_at", flat=True))
+        stored = Run.objects.count()
+        record_figure("code server killed", runs=len(runs), lost=max(0, len(runs) - stored),
+                      duplicated=max(0, stored - len(runs)), code_server_killed_to_loaded_s=reloaded,
+                      code_server_killed_to_successful_launch_s=(first_success - killed_at).total_seconds())
         assert location.status == LocationStatus.LOADED and location.server["restarts"] >= 1
         assert Run.objects.count() == 4
     finally:

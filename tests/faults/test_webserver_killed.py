@@ -21,7 +21,7 @@ import pytest
 
 from runs.models import Run, RunTag
 from runs.services import IDEMPOTENCY_KEY_TAG
-from tests.faults.processes import add_to_instance, free_port, wait_http, webserver
+from tests.faults.processes import add_to_instance, free_port, record_figure, wait_http, webserver
 from tests.runs.test_schema_mutations import LAUNCH_RUN, params
 from tests.workspace.stored import store_location
 
@@ -104,6 +104,8 @@ def test_a_webserver_killed_mid_burst_leaves_exactly_one_run_per_idempotency_key
     assert 0 < killed_at < SUBMISSIONS, f"the kill did not land mid-burst ({killed_at} runs then)"
     assert len(answers) == SUBMISSIONS
     keys = dict(RunTag.objects.filter(key=IDEMPOTENCY_KEY_TAG).values_list("value", "run__run_id"))
+    record_figure("webserver killed mid-burst", runs=SUBMISSIONS, lost=SUBMISSIONS - len(keys),
+                  duplicated=Run.objects.count() - len(keys))
     assert Run.objects.count() == SUBMISSIONS, "a submission became two runs (or none)"
     for index, (first, again) in answers.items():
         assert first == again == keys[f"burst-{index}"], index

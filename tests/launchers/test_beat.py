@@ -12,9 +12,18 @@ def _schedule(yaml: str) -> dict:
     return daemon_beat_schedule(ResolvedInstance(home=Path("/nonexistent"), config=parse_instance_config(yaml, "t"), source="t"))
 
 
-def test_without_a_queue_only_monitoring_is_scheduled_every_ten_seconds_on_the_daemon_queue():
-    assert _schedule("") == {"orchestra run monitoring": {
-        "task": "launchers.run_monitoring", "schedule": 10.0, "options": {"queue": "daemon", "expires": 10.0}}}
+def test_without_a_queue_only_monitoring_and_audit_retention_are_scheduled_on_the_daemon_queue():
+    assert _schedule("") == {
+        "orchestra run monitoring": {
+            "task": "launchers.run_monitoring", "schedule": 10.0, "options": {"queue": "daemon", "expires": 10.0}},
+        "orchestra audit retention": {
+            "task": "core.audit_purge", "schedule": 3600.0, "options": {"queue": "daemon", "expires": 3600.0}},
+    }
+
+
+def test_audit_entries_kept_for_ever_need_no_retention_duty():
+    assert "orchestra audit retention" not in _schedule("retention: {audit: {purge_after_days: -1}}\n")
+    assert "orchestra audit retention" in _schedule("retention: {audit: {purge_after_days: 30}}\n")
 
 
 def test_a_queue_is_dequeued_every_two_seconds_unless_its_interval_is_written_out():

@@ -165,13 +165,12 @@ def test_delete_run_removes_it_with_its_events(client):
     assert client.delete(f"/api/runs/{run.run_id}").status_code == 404
 
 
-def test_delete_run_without_permission_is_403(client, monkeypatch):
-    from runs import api
-
-    monkeypatch.setattr(api, "has_permission", lambda request, permission: False)
+def test_delete_run_without_permission_is_403(client, login_as):
+    login_as("launcher")  # launchers may not delete runs
     run = services.run_create(job_name="etl")
     response = client.delete(f"/api/runs/{run.run_id}")
-    assert response.status_code == 403 and response.json()["detail"]
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden" and "delete pipeline run" in response.json()["message"]
     assert Run.objects.filter(run_id=run.run_id).exists()
 
 

@@ -103,11 +103,10 @@ def test_reexecute_a_canceled_run_from_failure(client, location, queued):
     assert post(client, f"/api/runs/{parent}/reexecute", {"strategy": "SOMETIMES"}).status_code == 422
 
 
-def test_each_action_without_permission_is_403_and_changes_nothing(client, location, queued, monkeypatch):
-    from runs import api_launch
-
+def test_each_action_without_permission_is_403_and_changes_nothing(client, location, queued, login_as):
+    login_as("launcher")
     run_id = post(client, "/api/runs", launch_body()).json()["run_id"]
-    monkeypatch.setattr(api_launch, "has_permission", lambda request, permission: False)
+    login_as("viewer")
     assert post(client, "/api/runs", launch_body(tags={"x": "y"})).status_code == 403
     assert post(client, f"/api/runs/{run_id}/terminate").status_code == 403
     assert post(client, f"/api/runs/{run_id}/reexecute").status_code == 403

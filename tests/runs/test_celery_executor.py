@@ -70,6 +70,10 @@ DEFS = textwrap.dedent(
         finally:
             open(os.path.join(MARKS, "slow-stopped"), "w").close()
 
+    @dg.op(tags={"dagster-celery/queue": "nobody-consumes"})
+    def stranded(value):
+        return value
+
     @dg.op
     def loud():
         print("loud on stdout")
@@ -93,6 +97,10 @@ DEFS = textwrap.dedent(
     def sleepy():
         slow(start())
 
+    @dg.graph
+    def stranding():
+        stranded(start())
+
     @dg.asset
     def upstream():
         return 10
@@ -109,6 +117,7 @@ DEFS = textwrap.dedent(
         broken.to_job(name="broken_in_process", executor_def=dg.in_process_executor),
         retrying.to_job(name="retrying_celery", executor_def=celery),
         sleepy.to_job(name="sleepy_celery", executor_def=celery),
+        stranding.to_job(name="stranded_celery", executor_def=celery),
         dg.GraphDefinition("loud", node_defs=[loud]).to_job(name="loud_celery", executor_def=celery),
         dg.define_asset_job("assets_celery", executor_def=celery),
     ]
@@ -169,10 +178,10 @@ def _run(code, job_name):
     return run
 
 
-def _run_worker(home, code, run_id):
+def _run_worker(home, code, run_id, **env):
     return subprocess.Popen(
         [sys.executable, "-c", "from orchestra._cli import main; main()", "api", "execute-run", run_id],
-        env=_env(home, code), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**_env(home, code), **env}, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
@@ -283,6 +292,22 @@ def test_a_step_task_whose_worker_is_killed_fails_its_step_with_the_reason(child
     assert failure.step_key == "slow" and failure.payload["error_source"] == "UNEXPECTED_ERROR"
     assert "stopped sending heartbeats" in failure.payload["error"]["message"]
     assert failure.payload["error"]["cls_name"] == "StepTaskLostError"
+
+
+def test_a_step_task_no_worker_takes_fails_its_step_naming_the_queue(child_home, code, steps_worker):
+    run = _run(code, "stranded_celery")
+    proc = _run_worker(child_home, code, run.run_id, ORCHESTRA_CELERY_STEP_QUEUED_SECONDS="2")
+    try:
+        out, err = proc.communicate(timeout=120)  # without the bound it waits for ever
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert Run.objects.get(pk=run.pk).status == RunStatus.FAILURE
+    assert [e.step_key for e in selectors.events_after(run_id=run.run_id, event_types=["STEP_SUCCESS"])] == ["start"]
+    [failure] = selectors.events_after(run_id=run.run_id, event_types=["STEP_FAILURE"])
+    assert failure.step_key == "stranded" and failure.payload["error"]["cls_name"] == "StepTaskNotTakenError"
+    message = failure.payload["error"]["message"]
+    assert 'from queue "nobody-consumes" within 2 s' in message and "-Q nobody-consumes" in message
 
 
 def test_an_asset_job_materializes_through_celery_tasks(child_home, code, steps_worker):

@@ -268,3 +268,8 @@ def test_tag_limits_follow_dagster_semantics(limit, running, blocked):
     from runs.multiprocess_executor import _over_tag_limit
 
     assert _over_tag_limit(_Step(db="wh"), running, [limit]) is blocked
+
+
+def test_steps_fork_from_a_warm_fork_server_unless_the_run_config_says_spawn():
+    assert MultiprocessExecutor.from_config({}).start_method == "forkserver"
+    assert MultiprocessExecutor.from_config({"start_method": {"spawn": {}}}).start_method == "spawn"

@@ -546,10 +546,8 @@ def test_delete_run_removes_the_run_and_its_events(client, field):
     assert again["__typename"] == "RunNotFoundError" and again["runId"] == run.run_id
 
 
-def test_delete_run_without_permission_is_unauthorized_and_deletes_nothing(client, monkeypatch):
-    from runs import schema
-
-    monkeypatch.setattr(schema, "has_permission", lambda request, permission: False)
+def test_delete_run_without_permission_is_unauthorized_and_deletes_nothing(client, login_as):
+    login_as("launcher")  # launchers may not delete runs
     run = services.run_create(job_name="etl")
     result = gql(client, DELETE % "deleteRun", {"runId": run.run_id})["data"]["deleteRun"]
     assert result["__typename"] == "UnauthorizedError"

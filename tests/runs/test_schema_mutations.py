@@ -213,13 +213,10 @@ def test_the_same_idempotency_key_answers_the_first_run(client, location, queued
     assert Run.objects.count() == 1
 
 
-def test_launch_without_permission_is_unauthorized_and_creates_no_run(client, location, queued, monkeypatch):
-    from runs import schema_launch
-
-    asked = []
-    monkeypatch.setattr(schema_launch, "has_permission", lambda request, p: asked.append(p) or False)
-    assert launch(client)["__typename"] == "UnauthorizedError"
-    assert asked == ["launch_pipeline_execution"]
+def test_launch_without_permission_is_unauthorized_and_creates_no_run(client, location, queued, login_as):
+    login_as("viewer")
+    result = launch(client)
+    assert result["__typename"] == "UnauthorizedError" and "launch pipeline execution" in result["message"]
     assert not Run.objects.exists()
 
 
@@ -260,11 +257,10 @@ def test_terminate_runs_answers_one_result_per_run(client, location, queued):
         "TerminateRunSuccess", "TerminateRunFailure", "RunNotFoundError"]
 
 
-def test_terminate_without_permission_is_unauthorized_and_leaves_the_run(client, location, queued, monkeypatch):
-    from runs import schema_launch
-
+def test_terminate_without_permission_is_unauthorized_and_leaves_the_run(client, location, queued, login_as):
+    login_as("launcher")
     run_id = launch(client)["run"]["runId"]
-    monkeypatch.setattr(schema_launch, "has_permission", lambda request, p: p != "terminate_pipeline_execution")
+    login_as("viewer")
     assert gql(client, TERMINATE, {"runId": run_id})["data"]["terminateRun"]["__typename"] == "UnauthorizedError"
     results = gql(client, TERMINATE_RUNS, {"runIds": [run_id]})["data"]["terminateRuns"]["terminateRunResults"]
     assert [r["__typename"] for r in results] == ["UnauthorizedError"]
@@ -306,10 +302,8 @@ def test_reexecute_all_steps_of_a_failed_run(client, location, queued):
     assert {"key": "why", "value": "retry"} in run["tags"]
 
 
-def test_reexecution_without_permission_is_unauthorized(client, monkeypatch):
-    from runs import schema_launch
-
-    monkeypatch.setattr(schema_launch, "has_permission", lambda request, p: False)
+def test_reexecution_without_permission_is_unauthorized(client, login_as):
+    login_as("viewer")
     variables = {"reexecutionParams": {"parentRunId": "x", "strategy": "FROM_FAILURE"}}
     result = gql(client, REEXECUTE, variables)["data"]["launchRunReexecution"]
     assert result["__typename"] == "UnauthorizedError"

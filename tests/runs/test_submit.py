@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.checks import run_checks
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from core.exceptions import InvalidInput, NotFound
 from core.instance_config import ClassEntry
@@ -17,9 +19,10 @@ from runs.launching import (
     instance_run_coordinator,
     instance_run_launcher,
 )
-from runs.models import Run, RunStatus, RunTag
+from runs.models import IdempotencyKey, Run, RunStatus, RunTag
 from runs.services import (
     IDEMPOTENCY_KEY_TAG,
+    IdempotencyKeyTaken,
     JobNotFound,
     RunConfigInvalid,
     RunNotTerminable,
@@ -60,9 +63,9 @@ def test_a_valid_submit_runs_to_success_through_the_default_launcher(location):
     assert run.repository_name == "__repository__" and run.location_name == "launch_defs"
     job = next(j for j in location.snapshot["jobs"] if j["name"] == "chain")
     assert run.snapshot_id == job["snapshot_id"]
-    # the job's run tags under the given ones, and Dagster's code location tag
+    # the job's run tags under the given ones, Dagster's code location tag and who launched it (no actor: the system)
     assert selectors.run_tags(selectors.run_get(run_id=run.run_id)) == {
-        "team": "ops", "owner": "job", "dagster/code_location": "launch_defs"}
+        "team": "ops", "owner": "job", "dagster/code_location": "launch_defs", "orchestra/launched_by": "system:orchestra"}
     assert run.launcher["pid"] > 0 and run.launcher["class"] == "launchers.subprocess.SubprocessRunLauncher"
     done = wait_worker_exited(run.run_id)
     assert done.status == RunStatus.SUCCESS
@@ -171,16 +174,47 @@ def test_a_repeated_submission_with_an_idempotency_key_answers_the_first_run(loc
     assert again.run_id == first.run_id
     other = run_submit(job_name="chain", location_name="launch_defs", tags={IDEMPOTENCY_KEY_TAG: "k-2"})
     assert other.run_id != first.run_id and Run.objects.count() == 2
-    # the database refuses a second run with the key, whoever writes it
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # a second run with the key is refused, whoever writes it
+    with pytest.raises(IdempotencyKeyTaken), transaction.atomic():
         services.run_create(job_name="chain", tags={IDEMPOTENCY_KEY_TAG: "k-1"})
+    assert Run.objects.count() == 2
+
+
+def _age(run_id: str, hours: float) -> None:
+    """Move a run, and the key it holds, `hours` into the past."""
+    then = timezone.now() - timedelta(hours=hours)
+    Run.objects.filter(run_id=run_id).update(created_at=then)
+    IdempotencyKey.objects.filter(run_id=run_id).update(created_at=then)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_submissions_with_one_key_create_one_run(location, settings):
-    """The first submission holds its transaction open; the second passes the look-up (it cannot see the
-    uncommitted run), waits on the unique index or the write lock, and answers the first run."""
+def test_an_idempotency_key_answers_its_run_for_24_hours_then_creates_a_new_run(location, settings):
     queued(settings)
+    first = run_submit(job_name="chain", location_name="launch_defs", tags={IDEMPOTENCY_KEY_TAG: "daily"})
+    _age(first.run_id, 23.9)
+    assert run_submit(job_name="chain", location_name="launch_defs",
+                      tags={IDEMPOTENCY_KEY_TAG: "daily"}).run_id == first.run_id
+    _age(first.run_id, 24.1)
+    second = run_submit(job_name="chain", location_name="launch_defs", tags={IDEMPOTENCY_KEY_TAG: "daily"})
+    assert second.run_id != first.run_id and Run.objects.count() == 2
+    # the key now answers the new run, for the next 24 hours
+    assert run_submit(job_name="chain", location_name="launch_defs",
+                      tags={IDEMPOTENCY_KEY_TAG: "daily"}).run_id == second.run_id
+    assert set(RunTag.objects.filter(key=IDEMPOTENCY_KEY_TAG).values_list("run__run_id", flat=True)) == {
+        first.run_id, second.run_id}
+    assert list(IdempotencyKey.objects.values_list("key", "run_id")) == [("daily", second.run_id)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("earlier_run", ["none", "older than 24 hours"])
+def test_two_concurrent_submissions_with_one_key_create_one_run(location, settings, earlier_run):
+    """The first submission holds its transaction open; the second passes the look-up (it cannot see the
+    uncommitted run), waits on the unique key, the key's row lock or the write lock, and answers the
+    first run. The same holds when the key's earlier run has aged out of the window."""
+    queued(settings)
+    if earlier_run != "none":
+        old = run_submit(job_name="chain", location_name="launch_defs", tags={IDEMPOTENCY_KEY_TAG: "same"})
+        _age(old.run_id, 25)
     results: dict[str, str] = {}
     release = threading.Event()
 
@@ -221,8 +255,10 @@ def test_two_concurrent_submissions_with_one_key_create_one_run(location, settin
     a.join(30)
     b.join(30)
     assert results["first"] == results["second"]
-    assert Run.objects.count() == 1
-    assert RunTag.objects.filter(key=IDEMPOTENCY_KEY_TAG, value="same").count() == 1
+    new_runs = Run.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1))
+    assert new_runs.count() == 1
+    assert RunTag.objects.filter(key=IDEMPOTENCY_KEY_TAG, value="same", run__in=new_runs).count() == 1
+    assert list(IdempotencyKey.objects.values_list("run_id", flat=True)) == [results["first"]]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -59,7 +59,7 @@ DEFS = textwrap.dedent(
 )
 
 EXECUTION = {
-    "spawn": {"execution": {"config": {"multiprocess": {}}}},
+    "spawn": {"execution": {"config": {"multiprocess": {"start_method": {"spawn": {}}}}}},
     "forkserver": {"execution": {"config": {"multiprocess": {"start_method": {"forkserver": {}}}}}},
     "in_process": {"execution": {"config": {"in_process": {}}}},
 }

@@ -119,10 +119,8 @@ def test_backfills_create_list_get_cancel(client, location):
     assert Run.objects.count() == 0  # the daemon submits a backfill's runs, not the request
 
 
-def test_changes_are_refused_without_permission(client, location, monkeypatch):
-    import scheduling.api
-
-    monkeypatch.setattr(scheduling.api, "has_permission", lambda request, permission: False)
+def test_changes_are_refused_without_permission(client, location, login_as):
+    login_as("viewer")
     assert post(client, f"/api/schedules/{LOCATION}/two_crons/start").status_code == 403
     assert post(client, f"/api/sensors/{LOCATION}/result_sensor/start").status_code == 403
     assert post(client, "/api/backfills", {"location_name": LOCATION, "job_name": "daily_job",

@@ -275,10 +275,8 @@ def test_launch_list_get_and_cancel_a_partition_backfill(client, location):
     assert missing["__typename"] == "BackfillNotFoundError"
 
 
-def test_mutations_answer_unauthorized_when_the_permission_is_refused(client, location, monkeypatch):
-    import scheduling.schema
-
-    monkeypatch.setattr(scheduling.schema, "has_permission", lambda request, permission: False)
+def test_mutations_answer_unauthorized_when_the_permission_is_refused(client, location, login_as):
+    login_as("viewer")
     result = gql(client, START_SCHEDULE, {"sel": {**REPO, "scheduleName": "two_crons"}})["startSchedule"]
     assert result["__typename"] == "UnauthorizedError"
     assert InstigatorState.objects.get(kind="SCHEDULE", name="two_crons").status == "STOPPED"

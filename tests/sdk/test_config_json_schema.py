@@ -108,3 +108,16 @@ def test_snapshot_lists_every_type_by_key():
 def test_rebuilt_snapshot_fills_defaults():
     rebuilt = config_type_from_snapshot(config_type_snapshot(SCHEMAS["selector"]))
     assert validate_config(rebuilt, {"storage": {"fs": {}}}).value == {"storage": {"fs": {"base_dir": "/tmp"}}}
+
+
+def test_schemas_sharing_a_memo_are_the_schemas_described_alone():
+    # a location's jobs and resources share one memo: every schema must be what it is on its own
+    json_memo: dict = {}
+    types_memo: dict = {}
+    for name in [*sorted(SCHEMAS), *sorted(SCHEMAS)]:
+        alone_json, alone_types = to_json_schema(SCHEMAS[name]), config_type_snapshot(SCHEMAS[name])
+        assert to_json_schema(SCHEMAS[name], json_memo) == alone_json, name
+        assert config_type_snapshot(SCHEMAS[name], types_memo) == alone_types, name
+    secret = {"password": dg.Field(str, is_secret=True), "user": dg.Field(str, description="who")}
+    assert to_json_schema(secret, json_memo)["properties"]["password"]["writeOnly"] is True
+    assert "writeOnly" not in to_json_schema(secret, json_memo)["properties"]["user"]

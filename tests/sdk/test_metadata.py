@@ -180,6 +180,19 @@ def test_metadata_json_entries_are_labelled_and_typed():
     ]
 
 
+def test_plain_metadata_is_encoded_as_its_metadata_values_are():
+    # plain str/int/bool/float values take a shorter path: the same entries as their MetadataValues
+    plain = {"text": "a\x00b", "int": 2**70, "bool": False, "nan": math.nan, "inf": -math.inf, "\ud800": 1.5}
+    wrapped = {label: dg.MetadataValue.text(raw) if isinstance(raw, str)
+               else dg.MetadataValue.bool(raw) if isinstance(raw, bool)
+               else dg.MetadataValue.int(raw) if isinstance(raw, int) else dg.MetadataValue.float(raw)
+               for label, raw in plain.items()}
+    assert json.dumps(metadata_to_json(plain), allow_nan=False) == json.dumps(metadata_to_json(wrapped), allow_nan=False)
+    assert metadata_to_json({"flag": True, "n": 1}) == [
+        {"label": "flag", "type": "bool", "data": True}, {"label": "n", "type": "int", "data": 1},
+    ]
+
+
 def test_metadata_from_json_rejects_unknown_types():
     with pytest.raises(dg.DagsterInvalidMetadata, match="Unknown stored metadata type"):
         metadata_from_json([{"label": "x", "type": "mystery", "data": 1}])

@@ -139,6 +139,44 @@ def test_snapshotting_leaves_the_garbage_collector_as_it_was():
         gc.enable()
 
 
+def test_snapshotting_moves_what_it_built_to_the_oldest_generation():
+    # what was built skips the young generations (no walk of the whole snapshot by the next young
+    # collection), and a cycle made inside is still collected by a full collection
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    from orchestra._core.gc_pause import collection_paused
+
+    with collection_paused():
+        built = snapshot_from_definitions(_defs(), "analytics")["jobs"]
+        cycle = Node()
+        cycle.self = cycle
+        alive = weakref.ref(cycle)
+        del cycle
+    assert gc.isenabled()
+    assert any(obj is built for obj in gc.get_objects(generation=2))
+    gc.collect()
+    assert alive() is None
+
+
+def test_snapshotting_keeps_what_someone_froze_frozen():
+    import gc
+
+    from orchestra._core.gc_pause import collection_paused
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collection_paused():
+            snapshot_from_definitions(_defs(), "analytics")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_jobs_are_sorted_and_include_asset_jobs(snapshot):
     assert [j["name"] for j in snapshot["jobs"]] == ["__ASSET_JOB", "numbers_job", "sales_job"]
     sales = _by_name(snapshot["jobs"], "sales_job")
@@ -163,6 +201,14 @@ def test_job_snapshot_describes_the_op_graph(snapshot):
     inner_nodes = nodes["inner"]["graph"]["nodes"]
     assert inner_nodes[0]["name"] == "add_one" and inner_nodes[0]["inputs"][0]["from_graph_inputs"] == ["x"]
     assert job["snapshot_id"]
+
+
+def test_jobs_sharing_config_types_are_described_as_each_alone(snapshot):
+    from orchestra._core.snapshot.jobs import job_snapshot
+
+    defs = _defs()
+    for job in defs.resolve_all_job_defs():
+        assert _by_name(snapshot["jobs"], job.name) == json.loads(json.dumps(job_snapshot(job)))
 
 
 def test_job_run_config_schema_validates_without_user_code(snapshot):

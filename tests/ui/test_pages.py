@@ -53,8 +53,8 @@ def assert_escaped(html: str) -> None:
 # -------------------------------------------------------------------------------------------- runs
 
 
-def test_root_redirects_to_the_runs_list(client):
-    assert client.get("/").url == "/runs/"
+def test_root_redirects_to_the_overview(client):
+    assert client.get("/").url == "/overview/"
 
 
 def test_runs_list_shows_runs_newest_first_with_tags(data, client):
@@ -395,10 +395,8 @@ def test_static_files_are_served_from_the_vendored_copy(client):
     assert client.get("/static/ui/ui.css").status_code == 200
 
 
-def test_actions_the_caller_may_not_take_are_refused(data, client, monkeypatch):
-    import core.ui
-
-    monkeypatch.setattr(core.ui, "has_permission", lambda request, permission: False)
+def test_actions_the_caller_may_not_take_are_refused(data, client, login_as):
+    login_as("viewer")
     run = services.run_submit(job_name="plain", location_name="data")
     assert client.post(f"/runs/{run.run_id}/terminate").status_code == 403
     assert client.post("/locations/data/jobs/plain/", {"run_config": ""}).status_code == 403

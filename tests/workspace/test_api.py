@@ -58,11 +58,9 @@ def test_reload_records_the_request_and_answers_the_location_after_the_wait(clie
     assert client.post("/api/locations/nope/reload?timeout=0").status_code == 404
 
 
-def test_reload_without_permission_is_403(client, tmp_path, monkeypatch):
-    from workspace import api
-
+def test_reload_without_permission_is_403(client, tmp_path, login_as):
     store_location(tmp_path)
-    monkeypatch.setattr(api, "has_permission", lambda request, permission: False)
+    login_as("launcher")  # launchers may not reload code locations
     assert client.post("/api/locations/data/reload?timeout=0").status_code == 403
     location = CodeLocation.objects.get(name="data")
     assert location.status == LocationStatus.LOADED and location.reload_requested_at is None

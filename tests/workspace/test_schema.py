@@ -220,11 +220,9 @@ def test_shutdown_restarts_a_local_location_and_refuses_a_remote_one(client, tmp
     assert missing["__typename"] == "RepositoryLocationNotFound"
 
 
-def test_reload_and_shutdown_without_permission_change_nothing(client, tmp_path, monkeypatch):
-    from workspace import schema
-
+def test_reload_and_shutdown_without_permission_change_nothing(client, tmp_path, login_as):
     store_location(tmp_path)
-    monkeypatch.setattr(schema, "has_permission", lambda request, permission: False)
+    login_as("launcher")  # launchers may not reload code locations or the workspace
     for query, variables, field in [
         (CLIENT_RELOAD, {"repositoryLocationName": "data"}, "reloadRepositoryLocation"),
         (SHUTDOWN, {"name": "data"}, "shutdownRepositoryLocation"),

@@ -206,8 +206,19 @@ def _from_payload(kind: str, data: Any) -> v.MetadataValue:
     raise DagsterInvalidMetadata(f"Unknown stored metadata type {kind!r}.")
 
 
+# Plain values of exactly these types normalize to the metadata type named here and are their own
+# payload: definition metadata (a location's 2,000 assets) is mostly such values.
+_PLAIN_KINDS = {str: "text", int: "int", bool: "bool", float: "float"}
+
+
 def metadata_to_json(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Metadata (plain values are normalized first) as a strict-JSON list of `{label, type, data}` entries."""
+    kinds = _PLAIN_KINDS
+    if all(type(raw) in kinds for raw in metadata.values()):  # same entries as the general path, built directly
+        return [
+            {"label": encode_json_value(label), "type": kinds[type(raw)], "data": encode_json_value(raw)}
+            for label, raw in metadata.items()
+        ]
     return [
         {"label": encode_json_value(label), "type": value.kind, "data": encode_json_value(_payload(value))}
         for label, value in v.normalize_metadata(metadata).items()

@@ -29,6 +29,16 @@ def asset_node_snapshots(repository: Any, jobs_by_asset: dict[Any, list[str]]) -
     """
     graph = repository.selection_graph
     asset_graph = repository.asset_graph
+    # a location's partitioned assets share a few partitions definitions: describe each once (by
+    # identity, kept alive so its id stays its own); the nodes share the description, read-only
+    partition_snaps: dict[int, tuple[Any, Any]] = {}
+
+    def partitions_snap(partitions_def: Any) -> Any:
+        entry = partition_snaps.get(id(partitions_def))
+        if entry is None:
+            entry = partition_snaps[id(partitions_def)] = (partitions_def, to_plain(partitions_def.to_snapshot()))
+        return entry[1]
+
     snaps = []
     for key in sorted(graph.nodes):
         node = graph.nodes[key]
@@ -49,7 +59,7 @@ def asset_node_snapshots(repository: Any, jobs_by_asset: dict[Any, list[str]]) -
             "kinds": to_plain(sorted(node.kinds)),
             "owners": to_plain(list(node.owners)),
             "code_version": to_plain(getattr(spec, "code_version", None)),
-            "partitions": to_plain(partitions_def.to_snapshot()) if partitions_def is not None else None,
+            "partitions": partitions_snap(partitions_def) if partitions_def is not None else None,
             "checks": sorted(_check_text(c) for c in graph.checks_by_asset.get(key, ())),
             "is_materializable": to_plain(node.is_materializable),
             "is_observable": to_plain(node.is_observable),

@@ -36,11 +36,15 @@ def _dependencies(graph_def: Any, node_name: str, input_name: str) -> list[dict[
     return [{"node": d.node, "output": d.output} for d in dep.get_node_dependencies()]
 
 
-def graph_snapshot(graph_def: Any) -> dict[str, Any]:
+def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[str, Any]:
     """Nodes in definition order, each with its inputs (and what feeds them) and outputs; sub-graphs nested.
 
     Plain by construction (each leaf that is not surely a str/bool goes through `to_plain`), so a
     job snapshot need not walk its graph again: for a 2,000-asset job that walk was most of its cost.
+    `memo` (a dict kept for one location) describes each op definition once for all the jobs that
+    run it (an asset's op is in its asset jobs and the implicit one); those jobs' snapshots then
+    share the parts that describe the definition (its outputs, its inputs' types), so treat them as
+    read-only.
     """
     from orchestra._core.definitions.graph import GraphDefinition
 
@@ -49,55 +53,52 @@ def graph_snapshot(graph_def: Any) -> dict[str, Any]:
         mapped_inputs.setdefault((mapping.mapped_node_name, mapping.mapped_node_input_name), []).append(
             mapping.graph_input_name
         )
-    # thousands of inputs and outputs share a handful of types: describe each type once, and give
-    # every input and output its own copy (keyed by identity, the type kept alive so its id stays its own)
-    type_snaps: dict[int, tuple[Any, dict[str, Any]]] = {}
+    # thousands of inputs and outputs share a handful of types: describe each type once (keyed by
+    # identity, the type kept alive so its id stays its own)
+    memo = {} if memo is None else memo
+    type_snaps: dict[int, tuple[Any, dict[str, Any]]] = memo.setdefault("types", {})
+    definitions: dict[int, tuple[Any, dict[str, Any]]] = memo.setdefault("ops", {})
 
     def type_snap(dagster_type: Any) -> dict[str, Any]:
         entry = type_snaps.get(id(dagster_type))
         if entry is None:
             entry = type_snaps[id(dagster_type)] = (dagster_type, _type_snap(dagster_type))
-        return dict(entry[1])
+        return entry[1]
+
+    def described(definition: Any) -> dict[str, Any]:
+        entry = definitions.get(id(definition))
+        if entry is None:
+            entry = definitions[id(definition)] = (definition, _definition_parts(definition, type_snap))
+        return entry[1]
 
     nodes = []
     for node in graph_def.nodes:
         definition = node.definition
         is_graph = isinstance(definition, GraphDefinition)
+        parts = described(definition)
+        name = node.name
         snap: dict[str, Any] = {
-            "name": node.name,
+            "name": name,
             "definition_name": definition.name,
             "kind": "graph" if is_graph else "op",
-            "description": to_plain(definition.description),
+            "description": parts["description"],
             "tags": to_plain(dict(node.tags)),
-            "required_resource_keys": sorted(getattr(definition, "required_resource_keys", ()) or ()),
+            "required_resource_keys": parts["required_resource_keys"],
             "inputs": [
                 {
-                    "name": d.name,
-                    "type": type_snap(d.dagster_type),
-                    "description": to_plain(d.description),
-                    "has_default_value": to_plain(d.has_default_value),
-                    "depends_on": _dependencies(graph_def, node.name, d.name),
-                    "from_graph_inputs": mapped_inputs.get((node.name, d.name), []),
+                    **d,
+                    "depends_on": _dependencies(graph_def, name, d["name"]),
+                    "from_graph_inputs": mapped_inputs.get((name, d["name"]), []),
                 }
-                for d in definition.input_defs
+                for d in parts["inputs"]
             ],
-            "outputs": [
-                {
-                    "name": d.name,
-                    "type": type_snap(d.dagster_type),
-                    "description": to_plain(d.description),
-                    "is_required": to_plain(d.is_required),
-                    "is_dynamic": to_plain(d.is_dynamic),
-                    "io_manager_key": to_plain(d.io_manager_key),
-                }
-                for d in definition.output_defs
-            ],
+            "outputs": parts["outputs"],
         }
         if is_graph:
-            snap["graph"] = graph_snapshot(definition)
+            snap["graph"] = graph_snapshot(definition, memo)
         else:
-            snap["pool"] = to_plain(getattr(definition, "pool", None))
-            snap["code_version"] = to_plain(getattr(definition, "version", None))
+            snap["pool"] = parts["pool"]
+            snap["code_version"] = parts["code_version"]
         nodes.append(snap)
     return {
         "name": graph_def.name,
@@ -110,13 +111,60 @@ def graph_snapshot(graph_def: Any) -> dict[str, Any]:
     }
 
 
-def run_config_schema_snapshot(job: Any) -> dict[str, Any]:
-    """The job's run-config schema as JSON Schema and as a rebuildable config type snapshot."""
+def _definition_parts(definition: Any, type_snap: Any) -> dict[str, Any]:
+    """What a node's snapshot takes from its op or graph definition, whichever job it is in."""
+    return {
+        "description": to_plain(definition.description),
+        "required_resource_keys": sorted(getattr(definition, "required_resource_keys", ()) or ()),
+        "inputs": [
+            {
+                "name": d.name,
+                "type": type_snap(d.dagster_type),
+                "description": to_plain(d.description),
+                "has_default_value": to_plain(d.has_default_value),
+            }
+            for d in definition.input_defs
+        ],
+        "outputs": [
+            {
+                "name": d.name,
+                "type": type_snap(d.dagster_type),
+                "description": to_plain(d.description),
+                "is_required": to_plain(d.is_required),
+                "is_dynamic": to_plain(d.is_dynamic),
+                "io_manager_key": to_plain(d.io_manager_key),
+            }
+            for d in definition.output_defs
+        ],
+        "pool": to_plain(getattr(definition, "pool", None)),
+        "code_version": to_plain(getattr(definition, "version", None)),
+    }
+
+
+def config_schema_memo() -> dict[str, dict[str, Any]]:
+    """What the snapshots of one location's jobs and resources may share (`job_snapshot_and_json`,
+    `config_schema_snapshot`, `graph_snapshot`).
+
+    A location's jobs share most of their config types (IO managers, resources, loggers, executor,
+    the config of an op in several jobs) and their ops; described once, they are shared by reference.
+    """
+    return {"json_schema": {}, "config_types": {}, "graph": {}}
+
+
+def config_schema_snapshot(schema: Any, memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A config schema as JSON Schema and as a rebuildable config type snapshot."""
     from orchestra._config.snapshot import _as_field, config_type_snapshot, to_json_schema
 
-    # one Field for both: wrapping the job's Shape fills in its defaults, a walk of every op's config
-    field = _as_field(job.run_config_schema)
-    return {"json_schema": to_json_schema(field), "config_types": config_type_snapshot(field)}
+    memo = memo or config_schema_memo()
+    # one Field for both: wrapping a Shape fills in its defaults, a walk of every op's config
+    field = _as_field(schema)
+    return {"json_schema": to_json_schema(field, memo["json_schema"]),
+            "config_types": config_type_snapshot(field, memo["config_types"])}
+
+
+def run_config_schema_snapshot(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The job's run-config schema as JSON Schema and as a rebuildable config type snapshot."""
+    return config_schema_snapshot(job.run_config_schema, memo)
 
 
 def asset_keys_of_job(job: Any) -> tuple[set[Any], set[Any]]:
@@ -134,8 +182,10 @@ def job_snapshot(job: Any) -> dict[str, Any]:
     return job_snapshot_and_json(job)[0]
 
 
-def job_snapshot_and_json(job: Any) -> tuple[dict[str, Any], str]:
-    """`job_snapshot(job)` and its canonical JSON, `snapshot_id` included (what the location's id hashes)."""
+def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], str]:
+    """`job_snapshot(job)` and its canonical JSON, `snapshot_id` included (what the location's id hashes).
+
+    `memo` (from `config_schema_memo()`) shares config schema work between the jobs of one location."""
     partitions = job.partitions_def.to_snapshot() if job.partitions_def is not None else None
     asset_keys, check_keys = asset_keys_of_job(job)
     snap = {
@@ -156,8 +206,8 @@ def job_snapshot_and_json(job: Any) -> tuple[dict[str, Any], str]:
         "run_config_schema": None,
     }
     snap = to_plain(snap)
-    snap["graph"] = graph_snapshot(job.graph)  # already plain
-    snap["run_config_schema"] = run_config_schema_snapshot(job)  # already plain
+    snap["graph"] = graph_snapshot(job.graph, memo["graph"] if memo else None)  # already plain
+    snap["run_config_schema"] = run_config_schema_snapshot(job, memo)  # already plain
     text = canonical_json(snap)
     snap["snapshot_id"] = json_hash(text)
     # `snapshot_id` sorts just before `tags`, the last key: insert it into the text rather than

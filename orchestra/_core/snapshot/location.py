@@ -8,7 +8,13 @@ from typing import Any
 from orchestra._core.gc_pause import collection_paused
 from orchestra._core.snapshot import SNAPSHOT_VERSION
 from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_snapshots
-from orchestra._core.snapshot.jobs import _metadata, asset_keys_of_job, job_snapshot_and_json
+from orchestra._core.snapshot.jobs import (
+    _metadata,
+    asset_keys_of_job,
+    config_schema_memo,
+    config_schema_snapshot,
+    job_snapshot_and_json,
+)
 from orchestra._core.snapshot.plain import canonical_json, json_hash, to_plain
 
 
@@ -17,10 +23,9 @@ def _type_name(value: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def resource_snapshots(repository: Any, given: dict[str, Any] | None, jobs: list[Any]) -> list[dict[str, Any]]:
+def resource_snapshots(repository: Any, given: dict[str, Any] | None, jobs: list[Any],
+                       memo: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Top-level resources: key, type, description, config schema, and the jobs that use each."""
-    from orchestra._config.snapshot import config_type_snapshot, to_json_schema
-
     used_by: dict[str, list[str]] = {}
     for job in jobs:
         for key in job.resource_defs:
@@ -34,7 +39,7 @@ def resource_snapshots(repository: Any, given: dict[str, Any] | None, jobs: list
             "key": key,
             "type": _type_name(original),
             "description": getattr(resource_def, "description", None) or getattr(original, "description", None),
-            "config_schema": {"json_schema": to_json_schema(field), "config_types": config_type_snapshot(field)},
+            "config_schema": config_schema_snapshot(field, memo),
             "job_names": sorted(used_by.get(key, [])),
             "env_vars": env_vars,
         })
@@ -84,7 +89,8 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
             jobs_by_asset.setdefault(key, []).append(job.name)
         for check_key in check_keys:
             jobs_by_check.setdefault(check_key, []).append(job.name)
-    resources = resource_snapshots(repository, getattr(defs, "resources", None), jobs)
+    memo = config_schema_memo()
+    resources = resource_snapshots(repository, getattr(defs, "resources", None), jobs, memo)
     snapshot: dict[str, Any] = to_plain({
         "version": SNAPSHOT_VERSION,
         "location_name": location_name,
@@ -101,7 +107,7 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
         },
     })
     snapshot["asset_nodes"] = asset_node_snapshots(repository, jobs_by_asset)
-    job_snaps = [job_snapshot_and_json(job) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
+    job_snaps = [job_snapshot_and_json(job, memo) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
     snapshot["jobs"] = [snap for snap, _ in job_snaps]
     encoded = {key: canonical_json(value) for key, value in snapshot.items() if key != "jobs"}
     encoded["jobs"] = "[" + ",".join(text for _, text in job_snaps) + "]"

@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.audit import cli_actor
 from core.exceptions import NotFound
 from workspace.conf import code_servers
 from workspace.models import LocationStatus
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, names: list[str], wait: bool, **options):
         for name in names:
             try:
-                location = location_reload(name=name)
+                location = location_reload(name=name, actor=cli_actor())
             except NotFound as exc:
                 raise CommandError(str(exc)) from None
             if wait:

@@ -1,0 +1,179 @@
+// Op graphs and asset lineage: lays out the graph a page embeds as JSON (dagre) and draws it as SVG,
+// with pan (drag), zoom (wheel, buttons), fit, search, and for lineage a selection that can grow to
+// upstream/downstream assets and be materialized. Every string is set as text, never as HTML.
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+  var NODE_H = 40, CHAR_W = 7.2, PAD = 28, MIN_W = 90, MAX_W = 300;
+
+  function el(name, attrs, parent) {
+    var node = document.createElementNS(SVG, name);
+    for (var key in attrs) node.setAttribute(key, attrs[key]);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function draw(figure) {
+    var data = JSON.parse(document.getElementById(figure.dataset.graph).textContent);
+    var g = new dagre.graphlib.Graph();
+    g.setGraph({ rankdir: data.rankdir || "LR", nodesep: 18, ranksep: 56, marginx: 24, marginy: 24 });
+    g.setDefaultEdgeLabel(function () { return {}; });
+    var byId = {};
+    data.nodes.forEach(function (n) {
+      var chars = Math.max(n.label.length, (n.detail || "").length * 0.85);
+      byId[n.id] = n;
+      g.setNode(n.id, { width: Math.min(MAX_W, Math.max(MIN_W, chars * CHAR_W + PAD)), height: NODE_H });
+    });
+    var up = {}, down = {};
+    data.edges.forEach(function (e) {
+      if (!byId[e[0]] || !byId[e[1]]) return;
+      g.setEdge(e[0], e[1]);
+      (down[e[0]] = down[e[0]] || []).push(e[1]);
+      (up[e[1]] = up[e[1]] || []).push(e[0]);
+    });
+    dagre.layout(g);
+    var size = g.graph();
+
+    var svg = el("svg", { class: "graph-svg", role: "img", "aria-label": figure.dataset.label || "graph" });
+    var defs = el("defs", {}, svg);
+    var marker = el("marker", { id: figure.dataset.graph + "-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5",
+                                markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, defs);
+    el("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "graph-arrow" }, marker);
+    var world = el("g", {}, svg);
+    g.edges().forEach(function (e) {
+      var pts = g.edge(e).points;
+      var d = "M" + pts.map(function (p) { return p.x.toFixed(1) + "," + p.y.toFixed(1); }).join(" L");
+      el("path", { d: d, class: "graph-edge", "data-from": e.v, "data-to": e.w,
+                   "marker-end": "url(#" + figure.dataset.graph + "-arrow)" }, world);
+    });
+    var shapes = {};
+    g.nodes().forEach(function (id) {
+      var box = g.node(id), n = byId[id];
+      var group = el(n.href ? "a" : "g", { class: "graph-node kind-" + n.kind, tabindex: "0" }, world);
+      if (n.href) group.setAttribute("href", n.href);
+      el("rect", { x: box.x - box.width / 2, y: box.y - box.height / 2, width: box.width, height: box.height, rx: 6 }, group);
+      var label = el("text", { x: box.x, y: box.y - (n.detail ? 4 : -4), class: "graph-label" }, group);
+      label.textContent = n.label;
+      if (n.detail) {
+        var detail = el("text", { x: box.x, y: box.y + 12, class: "graph-detail" }, group);
+        detail.textContent = n.detail;
+      }
+      var title = el("title", {}, group);
+      title.textContent = id;
+      shapes[id] = group;
+    });
+
+    var canvas = figure.querySelector(".graph-canvas");
+    canvas.appendChild(svg);
+    var view = { x: 0, y: 0, k: 1 };
+    function apply() { world.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")"); }
+    function fit() {
+      var w = canvas.clientWidth || 800, h = canvas.clientHeight || 480;
+      view.k = Math.min(1.2, w / (size.width || 1), h / (size.height || 1));
+      view.x = (w - size.width * view.k) / 2;
+      view.y = (h - size.height * view.k) / 2;
+      apply();
+    }
+    function zoom(factor, cx, cy) {
+      var k = Math.max(0.05, Math.min(4, view.k * factor));
+      view.x = cx - (cx - view.x) * (k / view.k);
+      view.y = cy - (cy - view.y) * (k / view.k);
+      view.k = k;
+      apply();
+    }
+    function center(id) {
+      var box = g.node(id), w = canvas.clientWidth, h = canvas.clientHeight;
+      view.k = Math.max(view.k, 0.8);
+      view.x = w / 2 - box.x * view.k;
+      view.y = h / 2 - box.y * view.k;
+      apply();
+    }
+    canvas.addEventListener("wheel", function (ev) {
+      ev.preventDefault();
+      var r = canvas.getBoundingClientRect();
+      zoom(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    var drag = null, moved = false;
+    canvas.addEventListener("pointerdown", function (ev) { drag = { x: ev.clientX, y: ev.clientY }; moved = false; });
+    window.addEventListener("pointerup", function () { drag = null; });
+    window.addEventListener("pointermove", function (ev) {
+      if (!drag) return;
+      var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) moved = true;
+      view.x += dx; view.y += dy; drag = { x: ev.clientX, y: ev.clientY };
+      apply();
+    });
+    figure.querySelectorAll("[data-zoom]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var how = button.dataset.zoom;
+        if (how === "fit") fit();
+        else zoom(how === "in" ? 1.25 : 0.8, canvas.clientWidth / 2, canvas.clientHeight / 2);
+      });
+    });
+    var search = figure.querySelector(".graph-search");
+    if (search) {
+      search.addEventListener("input", function () {
+        var q = search.value.trim().toLowerCase(), first = null;
+        Object.keys(shapes).forEach(function (id) {
+          var hit = q && id.toLowerCase().indexOf(q) >= 0;
+          shapes[id].classList.toggle("match", !!hit);
+          if (hit && !first) first = id;
+        });
+        if (first) center(first);
+      });
+    }
+
+    // Selection (lineage): click selects, the buttons grow it, the form materializes it.
+    var form = figure.querySelector("form.graph-selection");
+    var selected = {};
+    function refresh() {
+      var ids = Object.keys(selected);
+      Object.keys(shapes).forEach(function (id) { shapes[id].classList.toggle("selected", !!selected[id]); });
+      if (!form) return;
+      form.querySelectorAll("input[name=key]").forEach(function (input) { input.remove(); });
+      ids.forEach(function (id) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = "key"; input.value = id;
+        form.appendChild(input);
+      });
+      form.querySelector(".count").textContent = String(ids.length);
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = ids.length === 0; });
+    }
+    function grow(edges) {
+      var todo = Object.keys(selected);
+      while (todo.length) {
+        (edges[todo.pop()] || []).forEach(function (next) {
+          if (!selected[next] && byId[next] && byId[next].selectable) { selected[next] = true; todo.push(next); }
+        });
+      }
+      refresh();
+    }
+    if (form) {
+      Object.keys(shapes).forEach(function (id) {
+        if (!byId[id].selectable) return;
+        shapes[id].addEventListener("click", function (ev) {
+          if (ev.metaKey || ev.ctrlKey) return;  // open the asset's page as a link would
+          ev.preventDefault();
+          if (moved) return;
+          if (selected[id]) delete selected[id]; else selected[id] = true;
+          refresh();
+        });
+      });
+      figure.querySelectorAll("[data-select]").forEach(function (button) {
+        button.addEventListener("click", function (ev) {
+          ev.preventDefault();
+          var how = button.dataset.select;
+          if (how === "upstream") grow(up);
+          else if (how === "downstream") grow(down);
+          else if (how === "all") { Object.keys(byId).forEach(function (id) { if (byId[id].selectable) selected[id] = true; }); refresh(); }
+          else { selected = {}; refresh(); }
+        });
+      });
+      refresh();
+    }
+    fit();
+  }
+
+  function start() { document.querySelectorAll("figure.graph[data-graph]").forEach(draw); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();

@@ -1,0 +1,118 @@
+"""The code location the browser tests drive through the UI of a real `orchestra dev`.
+
+Hostile strings (HOSTILE) reach the UI from an asset description, a log message, stdout and a metadata value;
+the tests add them to run tags and run config through the launchpad. `flaky_job` fails until the flag
+file FIXED_FLAG (next to this file) exists, so re-executing it from failure succeeds.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import orchestra as dg
+
+HOSTILE = '<script>window.__xss=1</script>"><img src=x onerror="window.__xss=1">'
+FIXED_FLAG = Path(__file__).with_name("fixed.flag")
+
+
+class Greeting(dg.Config):
+    name: str
+    times: int = 1
+
+
+@dg.op
+def greet(context: dg.OpExecutionContext, config: Greeting) -> None:
+    for _ in range(config.times):
+        context.log.info(f"hello {config.name}")
+
+
+@dg.job(description="Says hello to the configured name.")
+def greet_job():
+    greet()
+
+
+@dg.op
+def prepare() -> int:
+    return 1
+
+
+@dg.op
+def flaky(value: int) -> int:
+    if not FIXED_FLAG.exists():
+        raise RuntimeError("the flag file is missing: broken on purpose")
+    return value + 1
+
+
+@dg.job
+def flaky_job():
+    flaky(prepare())
+
+
+@dg.op
+def wait_a_long_time(context: dg.OpExecutionContext) -> None:
+    context.log.info("waiting for up to 10 minutes")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+@dg.job
+def slow_job():
+    wait_a_long_time()
+
+
+@dg.op
+def chatty() -> None:
+    for number in range(1, 31):
+        print(f"stdout line {number}", flush=True)
+        time.sleep(0.1)
+    print("stdout done", flush=True)
+    print("a line on stderr", file=sys.stderr, flush=True)
+
+
+@dg.job
+def chatty_job():
+    chatty()
+
+
+@dg.op
+def hostile(context: dg.OpExecutionContext) -> None:
+    context.log.warning(f"log says {HOSTILE}")
+    print(f"stdout says {HOSTILE}", flush=True)
+
+
+@dg.job
+def hostile_job():
+    hostile()
+
+
+@dg.asset(description="Numbers as they arrive.", group_name="numbers")
+def raw_numbers() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"rows": 3, "source": "the browser tests"})
+
+
+@dg.asset(description="Doubled numbers.", group_name="numbers", deps=[raw_numbers])
+def doubled_numbers() -> None:
+    return None
+
+
+@dg.asset(description=f"Hostile. {HOSTILE}", group_name="hostile")
+def hostile_asset() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"note": f"meta {HOSTILE}"})
+
+
+nightly = dg.ScheduleDefinition(name="nightly_greeting", job=greet_job, cron_schedule="0 3 * * *",
+                                run_config={"ops": {"greet": {"config": {"name": "night"}}}})
+
+
+@dg.sensor(job=greet_job, minimum_interval_seconds=3600)
+def greeting_sensor(context: dg.SensorEvaluationContext):
+    return dg.SkipReason(f"cursor is {context.cursor!r}")
+
+
+defs = dg.Definitions(
+    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job],
+    assets=[raw_numbers, doubled_numbers, hostile_asset],
+    schedules=[nightly],
+    sensors=[greeting_sensor],
+)

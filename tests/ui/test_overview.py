@@ -1,0 +1,99 @@
+"""The overview page: a timeline of runs by job over a zoomable window, failing schedules and sensors,
+daemon health and broken code locations, in a constant number of queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from runs import services
+from runs.models import Run, RunStatus
+from scheduling.models import InstigatorState, InstigatorStatus, Tick, TickStatus
+from scheduling.services import instigators_reconcile
+from tests.runs.locations import queued
+from tests.workspace.stored import store_broken_location, store_location
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+@pytest.fixture
+def data(tmp_path, settings):
+    queued(settings)
+    return store_location(tmp_path)
+
+
+def _run(job: str, status: str, started_ago: timedelta, took: timedelta | None) -> Run:
+    run = services.run_create(job_name=job, location_name="data")
+    began = timezone.now() - started_ago
+    Run.objects.filter(pk=run.pk).update(status=status, created_at=began, started_at=began,
+                                         ended_at=began + took if took is not None else None)
+    return run
+
+
+def _bars(html: str) -> dict[str, tuple[float, float, str]]:
+    """run id -> (left %, width %, classes) of each bar on the timeline."""
+    found = re.findall(r'<a class="tl-bar ([^"]*)" style="left: ([\d.]+)%; width: ([\d.]+)%" href="/runs/([0-9a-f-]{36})/"',
+                       html)
+    return {run_id: (float(left), float(width), classes) for classes, left, width, run_id in found}
+
+
+def test_the_timeline_places_runs_of_the_window_by_job(data, client):
+    done = _run("etl", RunStatus.SUCCESS, timedelta(hours=12), timedelta(hours=1))
+    running = _run("plain", RunStatus.STARTED, timedelta(hours=2), None)
+    old = _run("etl", RunStatus.FAILURE, timedelta(days=3), timedelta(minutes=5))
+    html = client.get("/overview/").content.decode()
+    bars = _bars(html)
+    assert set(bars) == {done.run_id, running.run_id}
+    left, width, classes = bars[done.run_id]
+    assert left == pytest.approx(50, abs=0.2) and width == pytest.approx(100 / 24, abs=0.1)
+    assert "status-bg-success" in classes and "running" not in classes
+    left, width, classes = bars[running.run_id]
+    assert left == pytest.approx(100 - 100 / 12, abs=0.2) and left + width == pytest.approx(100, abs=0.2)
+    assert "running" in classes
+    assert "<strong>1</strong> run in flight" in html
+    assert html.index(">etl</a>") < html.index(">plain</a>")  # one row per job, by name
+    assert old.run_id in _bars(client.get("/overview/?window=7d").content.decode())
+
+
+def test_the_window_moves_earlier_and_refuses_a_bad_end(data, client):
+    old = _run("etl", RunStatus.SUCCESS, timedelta(hours=30), timedelta(minutes=30))
+    assert old.run_id not in _bars(client.get("/overview/").content.decode())
+    end = (timezone.now() - timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%S")
+    html = client.get(f"/overview/?window=24h&end={end}").content.decode()
+    assert old.run_id in _bars(html) and 'rel="next"' in html
+    response = client.get("/overview/?end=yesterday")
+    assert response.status_code == 400 and "end must be a date and time" in response.content.decode()
+
+
+def test_failing_schedules_daemons_and_broken_locations_are_shown(data, client):
+    store_broken_location()
+    instigators_reconcile(location_name="data", force=True)
+    schedule = InstigatorState.objects.get(name="hourly")
+    InstigatorState.objects.filter(pk=schedule.pk).update(status=InstigatorStatus.RUNNING)
+    Tick.objects.create(state=schedule, kind=schedule.kind, status=TickStatus.FAILURE,
+                        error={"cls_name": "ValueError", "message": "bad " + HOSTILE, "stack": [], "cause": None})
+    services.daemon_heartbeat_record(daemon_type="SCHEDULER", daemon_id="d1")
+    html = client.get("/overview/").content.decode()
+    assert "<strong>1</strong> failing schedule or sensor" in html
+    assert "ValueError" in html and "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "<strong>1</strong> code location failed to load" in html
+    assert "SyntaxError" in html
+    assert re.search(r"SCHEDULER: <span[^>]*>HEALTHY</span>", html)
+
+
+def test_the_overview_makes_a_constant_number_of_queries(data, client):
+    counts = []
+    for n in (2, 40):
+        for i in range(n):
+            _run("etl" if i % 2 else "plain", RunStatus.SUCCESS, timedelta(minutes=10 + i), timedelta(minutes=1))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/overview/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
