@@ -315,3 +315,11 @@ def run_timeline(*, start: datetime, end: datetime, limit: int = 2000) -> list[d
     for row in in_flight:
         runs.setdefault(row["run_id"], row)
     return list(runs.values())
+
+
+def run_id_search(*, prefix: str, limit: int = 5) -> list[Run]:
+    """Runs whose id starts with `prefix` (a run id or the first characters of one), newest first."""
+    prefix = prefix.strip().lower()
+    if len(prefix) < 4 or any(ch not in "0123456789abcdef-" for ch in prefix):
+        return []
+    return list(Run.objects.filter(run_id__startswith=prefix).order_by("-id")[:limit])

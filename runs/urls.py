@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runs import views, views_graphs
+from runs import views, views_graphs, views_search
 
 urlpatterns = [
     path("runs/", views.runs_list, name="runs-list"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("runs/<str:run_id>/terminate", views.run_terminate, name="run-terminate"),
     path("runs/<str:run_id>/reexecute", views.run_reexecute_view, name="run-reexecute"),
     path("jobs/", views.jobs_list, name="jobs-list"),
+    path("search", views_search.search, name="search"),
     path("locations/<str:location_name>/jobs/<str:job_name>/", views.job_detail, name="job-detail"),
     path("assets/", views.assets_list, name="assets-list"),
     path("assets/<path:key>/", views.asset_detail, name="asset-detail"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import subprocess
 import sys
 
 import pytest
 
+from core.models import AuditEntry
 from runs import selectors, services
 from runs.models import Run
 from runs.services import EventInput
@@ -123,6 +125,9 @@ def test_run_delete_asks_for_confirmation_like_dagster(child_home):
     assert confirmed.returncode == 0, confirmed.stderr
     assert confirmed.stdout.endswith(f"Type DELETE.: Deleted run {run.run_id} and its event log entries.\n")
     assert not Run.objects.filter(run_id=run.run_id).exists()
+    # The audit log names the operating-system user who ran the command; the refused attempt left nothing.
+    [entry] = AuditEntry.objects.filter(action="run.delete")
+    assert (entry.actor_kind, entry.actor_name, entry.target_id) == ("user", getpass.getuser(), run.run_id)
     other = _run("etl")
     assert orchestra(child_home, "run", "delete", "-f", other.run_id).returncode == 0
     assert not Run.objects.exists()

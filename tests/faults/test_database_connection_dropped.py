@@ -76,6 +76,7 @@ def test_a_run_worker_whose_connections_are_dropped_mid_step_reconnects_without_
     finally:
         worker.kill()
     run = Run.objects.get(pk=run.pk)
+    print("OUTPUT", output[-3000:])
     assert run.status == RunStatus.SUCCESS, output[-3000:]
     events = selectors.events_after(run_id=run.run_id, limit=10_000)
     steps = Counter((e.event_type, e.step_key) for e in events if e.step_key)

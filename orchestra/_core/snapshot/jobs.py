@@ -141,9 +141,10 @@ def _definition_parts(definition: Any, type_snap: Any) -> dict[str, Any]:
     }
 
 
-def config_schema_memo() -> dict[str, dict[str, Any]]:
+def location_memo() -> dict[str, dict[str, Any]]:
     """What the snapshots of one location's jobs and resources may share (`job_snapshot_and_json`,
-    `config_schema_snapshot`, `graph_snapshot`).
+    `config_schema_snapshot`, `graph_snapshot`); keep it no longer than one snapshot (it holds the
+    definitions it described).
 
     A location's jobs share most of their config types (IO managers, resources, loggers, executor,
     the config of an op in several jobs) and their ops; described once, they are shared by reference.
@@ -155,7 +156,7 @@ def config_schema_snapshot(schema: Any, memo: dict[str, dict[str, Any]] | None =
     """A config schema as JSON Schema and as a rebuildable config type snapshot."""
     from orchestra._config.snapshot import _as_field, config_type_snapshot, to_json_schema
 
-    memo = memo or config_schema_memo()
+    memo = memo or location_memo()
     # one Field for both: wrapping a Shape fills in its defaults, a walk of every op's config
     field = _as_field(schema)
     return {"json_schema": to_json_schema(field, memo["json_schema"]),
@@ -185,7 +186,8 @@ def job_snapshot(job: Any) -> dict[str, Any]:
 def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], str]:
     """`job_snapshot(job)` and its canonical JSON, `snapshot_id` included (what the location's id hashes).
 
-    `memo` (from `config_schema_memo()`) shares config schema work between the jobs of one location."""
+    `memo` (from `location_memo()`) shares the description of config types and ops between the jobs
+    of one location (the snapshots then share those parts: read-only)."""
     partitions = job.partitions_def.to_snapshot() if job.partitions_def is not None else None
     asset_keys, check_keys = asset_keys_of_job(job)
     snap = {

@@ -11,7 +11,7 @@ from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_sn
 from orchestra._core.snapshot.jobs import (
     _metadata,
     asset_keys_of_job,
-    config_schema_memo,
+    location_memo,
     config_schema_snapshot,
     job_snapshot_and_json,
 )
@@ -89,7 +89,7 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
             jobs_by_asset.setdefault(key, []).append(job.name)
         for check_key in check_keys:
             jobs_by_check.setdefault(check_key, []).append(job.name)
-    memo = config_schema_memo()
+    memo = location_memo()
     resources = resource_snapshots(repository, getattr(defs, "resources", None), jobs, memo)
     snapshot: dict[str, Any] = to_plain({
         "version": SNAPSHOT_VERSION,
