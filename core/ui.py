@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.exceptions import NotFound
 from core.guards import denied_message
@@ -35,3 +37,12 @@ def not_found_as_404(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Redirect to the form's `next` (a path on this site only), else to the URL named `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(reverse(default))

@@ -120,10 +120,28 @@ def run_list(*, filters: RunFilter | None = None, cursor: str | None = None, lim
     if cursor:
         # The cursor's id as a subquery, not a query of its own: two queries per page, cursor or not.
         qs = qs.filter(id__lt=Subquery(Run.objects.filter(run_id=cursor).order_by().values("id")[:1]))
-    page = list(_newest_first(qs, filters).prefetch_related("tags")[:limit])
+    page = _with_tags(list(_newest_first(qs, filters)[:limit]))
     if cursor and not page and not Run.objects.filter(run_id=cursor).exists():
         raise NotFound("run", cursor)  # an unknown cursor compares as NULL: an empty page, then this
     return page
+
+
+def _with_tags(runs: list[Run]) -> list[Run]:
+    """`runs` with their tags read in one query and stored where `run.tags.all()` finds them.
+
+    What `prefetch_related("tags")` leaves behind, without its queryset filtered per run, which cost
+    a third of the CPU of a 50-run GraphQL page.
+    """
+    by_run: dict[int, list[RunTag]] = {run.pk: [] for run in runs}
+    if by_run:
+        for tag in RunTag.objects.filter(run_id__in=list(by_run)).order_by("id"):
+            by_run[tag.run_id].append(tag)
+    cache_name = Run.tags.rel.get_cache_name()
+    for run in runs:
+        tags = QuerySet(model=RunTag)
+        tags._result_cache, tags._prefetch_done = by_run[run.pk], True
+        run._prefetched_objects_cache = {cache_name: tags}
+    return runs
 
 
 def run_count(*, filters: RunFilter | None = None) -> int:

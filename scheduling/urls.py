@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views, views_backfills, views_overview
+from scheduling import views, views_backfills, views_instigators, views_overview
 
 urlpatterns = [
     path("overview/", views_overview.overview, name="overview"),
@@ -10,6 +10,10 @@ urlpatterns = [
     path("runs/b/<str:backfill_id>/cancel", views_backfills.backfill_cancel, name="backfill-cancel"),
     path("runs/b/<str:backfill_id>/reexecute", views_backfills.backfill_reexecute, name="backfill-reexecute"),
     path("automation/", views.automation, name="automation"),
+    path("locations/<str:location_name>/schedules/<str:name>/", views_instigators.instigator_detail,
+         {"kind": "schedules"}, name="schedule-detail"),
+    path("locations/<str:location_name>/sensors/<str:name>/", views_instigators.instigator_detail,
+         {"kind": "sensors"}, name="sensor-detail"),
     path("automation/sensor/<str:location_name>/<str:name>/cursor", views.sensor_cursor, name="sensor-cursor"),
     path("automation/<str:kind>/<str:location_name>/<str:name>/<str:action>", views.instigator_action,
          name="instigator-action"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import Conflict, InvalidInput
 from core.permissions import Permission, actor_from_request
-from core.ui import not_found_as_404, require_permission
+from core.ui import not_found_as_404, redirect_back, require_permission
 from scheduling import selectors, services
 from scheduling.models import InstigatorKind, InstigatorStatus
 
@@ -44,7 +44,7 @@ def instigator_action(request: HttpRequest, kind: str, location_name: str, name:
         messages.success(request, f"{kind.lower()} {name} {'started' if action == 'start' else 'stopped'}.")
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
-    return redirect("automation")
+    return redirect_back(request, "automation")
 
 
 @require_POST
@@ -55,4 +55,4 @@ def sensor_cursor(request: HttpRequest, location_name: str, name: str) -> HttpRe
     cursor = request.POST.get("cursor", "")
     services.sensor_cursor_set(location_name=location_name, name=name, cursor=cursor or None, actor=actor_from_request(request))
     messages.success(request, f"sensor {name} cursor {'set to ' + repr(cursor) if cursor else 'cleared'}.")
-    return redirect("automation")
+    return redirect_back(request, "automation")

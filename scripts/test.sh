@@ -25,7 +25,8 @@ ORCHESTRA_TEST_STORAGE=sqlite ORCHESTRA_TEST_BROKER=embedded python -m pytest "$
 service_up() { python -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null; }
 if service_up 5432 && service_up 6379; then
     echo "== server tests on PostgreSQL with the Redis broker"
-    ORCHESTRA_TEST_STORAGE=postgres ORCHESTRA_TEST_BROKER=redis python -m pytest --ignore=tests/sdk "$@"
+    # The browser suite (tests/browser, ~2.5 min) runs in the SQLite pass only: it tests pages, not storage.
+    ORCHESTRA_TEST_STORAGE=postgres ORCHESTRA_TEST_BROKER=redis python -m pytest --ignore=tests/sdk --ignore=tests/browser "$@"
 elif [ "${ORCHESTRA_REQUIRE_SERVICES:-}" = "1" ]; then
     echo "PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) are required but not both reachable" >&2
     exit 1

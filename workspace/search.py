@@ -45,7 +45,7 @@ def definitions_search(snapshots: Mapping[str, Mapping[str, Any]], query: str, *
         for node in snapshot.get("asset_nodes") or []:
             consider("asset", node["key_string"], location, asset_href(node["key_string"]))
         for schedule in snapshot.get("schedules") or []:
-            consider("schedule", schedule["name"], location, f"/automation/#schedule-{loc}-{quote(schedule['name'], safe='')}")
+            consider("schedule", schedule["name"], location, f"/locations/{loc}/schedules/{quote(schedule['name'], safe='')}/")
         for sensor in snapshot.get("sensors") or []:
-            consider("sensor", sensor["name"], location, f"/automation/#sensor-{loc}-{quote(sensor['name'], safe='')}")
+            consider("sensor", sensor["name"], location, f"/locations/{loc}/sensors/{quote(sensor['name'], safe='')}/")
     return {kind: [hit for _, hit in sorted(hits, key=lambda pair: pair[0])[:per_kind]] for kind, hits in found.items()}

@@ -15,7 +15,9 @@ from collections import Counter
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from core.faults import KILL_AT_ENV
 from runs import selectors, services
 from runs.models import Run, RunStatus
 from runs.services import EventInput
@@ -64,7 +66,9 @@ def test_a_run_worker_whose_connections_are_dropped_mid_step_reconnects_without_
     (tmp_path / "defs.py").write_text(DEFS)
     run = services.run_create(job_name="paused", origin={"python_file": str(tmp_path / "defs.py"), "attribute": "defs"})
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_STARTING")])
-    env = {**child_env(child_home), "ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS": "0.2"}
+    # An empty kill point kills nothing but makes the worker write each event at once, from its main
+    # thread: the drop then hits the main thread's writes as well as the heartbeat thread's.
+    env = {**child_env(child_home), "ORCHESTRA_RUN_WORKER_HEARTBEAT_SECONDS": "0.2", KILL_AT_ENV: ""}
     worker = subprocess.Popen([sys.executable, "-m", "orchestra", "api", "execute-run", run.run_id], env=env,
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -72,12 +76,14 @@ def test_a_run_worker_whose_connections_are_dropped_mid_step_reconnects_without_
                  and selectors.events_after(run_id=run.run_id, event_types=["STEP_START"])[-1].step_key == "pause",
                  60, "the pause step started")
         assert _terminate_other_backends() >= 1  # the worker's connections (main thread and heartbeat)
+        dropped = timezone.now()
         output, _ = worker.communicate(timeout=120)
     finally:
         worker.kill()
     run = Run.objects.get(pk=run.pk)
-    print("OUTPUT", output[-3000:])
     assert run.status == RunStatus.SUCCESS, output[-3000:]
+    assert run.heartbeat_at > dropped, "the heartbeat did not come back (run monitoring would fail the run)"
+    assert "lost while writing events; reconnected" in output  # the main thread's write was cut off
     events = selectors.events_after(run_id=run.run_id, limit=10_000)
     steps = Counter((e.event_type, e.step_key) for e in events if e.step_key)
     assert {key: n for key, n in steps.items() if n > 1 and key[0] is not None} == {}  # nothing written twice

@@ -44,11 +44,11 @@ def test_the_fragment_lists_each_kind_with_links(data, client):
     assert "<html" not in html  # a fragment for the header's results box
     links = _links(html)
     assert "/locations/data/jobs/plain/" in links and "/assets/raw/" in links
-    assert "/automation/#sensor-data-watcher" in links and "/automation/#schedule-data-hourly" not in links
+    assert "/locations/data/sensors/watcher/" in links and "/locations/data/schedules/hourly/" not in links
     links = _links(client.get("/search?q=HOUR", HTTP_HX_REQUEST="true").content.decode())
-    assert links == ["/automation/#schedule-data-hourly"]
+    assert links == ["/locations/data/schedules/hourly/"]
     instigators_reconcile(location_name="data", force=True)
-    assert 'id="schedule-data-hourly"' in client.get("/automation/").content.decode()  # where the link lands
+    assert client.get("/locations/data/schedules/hourly/").status_code == 200  # where the link lands
 
 
 def test_runs_are_found_by_id_prefix(data, client):

@@ -11,9 +11,9 @@ from orchestra._core.snapshot.assets import asset_check_snapshots, asset_node_sn
 from orchestra._core.snapshot.jobs import (
     _metadata,
     asset_keys_of_job,
-    location_memo,
     config_schema_snapshot,
     job_snapshot_and_json,
+    location_memo,
 )
 from orchestra._core.snapshot.plain import canonical_json, json_hash, to_plain
 

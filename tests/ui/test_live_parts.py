@@ -1,0 +1,91 @@
+"""Server side of what the browser tests (tests/browser) found missing: the parts of the run page that
+follow the run live (times, actions, captured logs), errors and metadata in the event log, the sensor
+cursor form, the deployment page refreshing while a location loads, and the launchpad scaffold."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from core.templatetags.orchestra_errors import error_headline
+from runs import services
+from runs.services import EventInput
+from runs.views import config_scaffold
+from scheduling.models import InstigatorState
+from scheduling.services import instigators_reconcile
+from tests.ui.test_pages import HOSTILE, _run, assert_escaped, data  # noqa: F401 (`data` is a fixture)
+from workspace.models import CodeLocation, LocationStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ERROR = {"cls_name": "DagsterExecutionStepExecutionError",
+         "message": 'orchestra._errors.DagsterExecutionStepExecutionError: Error occurred while executing op "x":\n',
+         "stack": ["  File wrapper.py, line 1\n"],
+         "cause": {"cls_name": "RuntimeError", "message": "RuntimeError: " + HOSTILE + "\n",
+                   "stack": ['  File "defs.py", line 9, in x\n'], "cause": None}}
+
+
+def test_the_event_poll_updates_times_actions_and_captured_logs_until_the_run_ends(data, client):
+    run = _run()
+    services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_START", message="go")])
+    poll = client.get(f"/runs/{run.run_id}/events").content.decode()
+    for part in ("run-started", "run-ended", "run-actions", "run-captures"):
+        assert re.search(f'id="{part}" hx-swap-oob="true"', poll), part
+    assert f'action="/runs/{run.run_id}/terminate"' in poll
+    services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS", message="done")])
+    final = client.get(f"/runs/{run.run_id}/events").content.decode()
+    assert "terminate" not in final
+    assert "Re-execute all steps" in final and "Re-execute from failure" not in final  # nothing failed
+
+
+def test_event_errors_show_the_innermost_cause_and_metadata_is_escaped(data, client):
+    run = _run()
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_FAILURE", step_key="x", level=40, message="Execution of step x failed.",
+                   payload={"error": ERROR}),
+        EventInput(event_type="ASSET_MATERIALIZATION", step_key="x", message="Materialized",
+                   payload={"metadata": [{"label": "note", "type": "text", "data": HOSTILE}]}),
+    ])
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    summary = re.search(r"<summary>(.*?)</summary>", html, re.S).group(1)
+    assert summary.startswith("RuntimeError: &lt;script&gt;")
+    assert 'File &quot;defs.py&quot;, line 9' in html and "File wrapper.py" in html
+    assert_escaped(html)
+    assert_escaped(client.get(f"/runs/{run.run_id}/events").content.decode())
+
+
+def test_error_headline_names_the_class_when_the_message_does_not():
+    assert error_headline(ERROR) == "RuntimeError: " + HOSTILE
+    assert error_headline({"cls_name": "SyntaxError", "message": "invalid syntax", "cause": None}) == (
+        "SyntaxError: invalid syntax")
+    assert error_headline(None) == ""
+
+
+def test_a_sensor_cursor_is_set_and_cleared_from_the_automation_page(data, client):
+    instigators_reconcile(location_name="data", force=True)
+    url = "/automation/sensor/data/watcher/cursor"
+    assert Client(enforce_csrf_checks=True).post(url, {"cursor": "1"}).status_code == 403
+    assert client.post(url, {"cursor": HOSTILE}).status_code == 302
+    assert InstigatorState.objects.get(name="watcher").cursor == HOSTILE
+    html = client.get("/automation/").content.decode()
+    assert 'name="cursor" value="&lt;script&gt;alert(1)&lt;/script&gt;' in html
+    assert_escaped(html)
+    client.post(url, {"cursor": ""})
+    assert InstigatorState.objects.get(name="watcher").cursor is None
+    assert client.post("/automation/sensor/data/nope/cursor", {"cursor": "1"}).status_code == 404
+
+
+def test_the_deployment_page_refreshes_itself_only_while_a_location_loads(data, client):
+    assert "every 1s" not in client.get("/deployment/").content.decode()
+    CodeLocation.objects.filter(name="data").update(status=LocationStatus.LOADING)
+    html = client.get("/deployment/").content.decode()
+    assert 'hx-get="/deployment/" hx-trigger="every 1s" hx-select="#locations"' in html
+
+
+def test_the_scaffold_fills_values_that_may_come_from_the_environment():
+    env_or = {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"env": {"type": "string"}}}]}
+    optional = {"anyOf": [{"type": "null"}, {"anyOf": [{"type": "integer"}]}], "default": 1}
+    schema = {"type": "object", "required": ["name"], "properties": {"name": env_or, "times": optional}}
+    assert config_scaffold(schema) == {"name": ""}
