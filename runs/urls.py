@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runs import views, views_graphs, views_search
+from runs import views, views_graphs, views_launchpad, views_search
 
 urlpatterns = [
     path("runs/", views.runs_list, name="runs-list"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("jobs/", views.jobs_list, name="jobs-list"),
     path("search", views_search.search, name="search"),
     path("locations/<str:location_name>/jobs/<str:job_name>/", views.job_detail, name="job-detail"),
+    path("locations/<str:location_name>/jobs/<str:job_name>/check", views_launchpad.job_config_check,
+         name="job-config-check"),
     path("assets/", views.assets_list, name="assets-list"),
     path("assets/<path:key>/", views.asset_detail, name="asset-detail"),
     path("asset-groups/", views_graphs.asset_lineage, name="asset-lineage"),

@@ -28,6 +28,8 @@ from runs.daemon_health import daemon_statuses
 from runs.models import RunStatus
 from runs.reexecution import run_reexecute
 from runs.schema_metadata import decode_tagged
+from runs.views_assets import asset_page_extras
+from runs.views_launchpad import check_launch_input, parse_op_selection
 from workspace import selectors as workspace_selectors
 from workspace.graphs import job_graph
 from workspace.models import LocationStatus
@@ -294,26 +296,31 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
     """A job with its recent runs and the launchpad: run config (YAML), tags, Launch."""
     job = _job(location_name, job_name)
     config_text = _scaffold_yaml(job)
-    tags_text = ""
+    tags_text = op_selection_text = partition = ""
     errors: list[dict[str, Any]] = []
     error = None
     if request.method == "POST":
         require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION, location_name)
         config_text = request.POST.get("run_config", "")
         tags_text = request.POST.get("tags", "")
-        try:
-            run_config = yaml.safe_load(config_text) if config_text.strip() else {}
-            if run_config is not None and not isinstance(run_config, dict):
-                raise InvalidInput(f"run config must be a YAML mapping, got {type(run_config).__name__}")
-            run = services.run_submit(job_name=job_name, location_name=location_name, run_config=run_config or {},
-                                      tags=_parse_tags(tags_text), actor=actor_from_request(request))
-            return redirect("run-detail", run_id=run.run_id)
-        except yaml.YAMLError as exc:
-            error = f"run config is not valid YAML: {exc}"
-        except services.RunConfigInvalid as exc:
-            error, errors = "run config is invalid", list(exc.errors)
-        except InvalidInput as exc:
-            error = str(exc)
+        op_selection_text = request.POST.get("op_selection", "")
+        partition = request.POST.get("partition", "").strip()
+        op_selection = parse_op_selection(op_selection_text)
+        run_config, error, errors = check_launch_input(location_name=location_name, job_name=job_name,
+                                                       config_text=config_text, op_selection=op_selection)
+        if error is None:
+            try:
+                tags = _parse_tags(tags_text)
+                if partition:
+                    tags["dagster/partition"] = partition
+                run = services.run_submit(job_name=job_name, location_name=location_name, run_config=run_config,
+                                          tags=tags, op_selection=op_selection or None,
+                                          actor=actor_from_request(request))
+                return redirect("run-detail", run_id=run.run_id)
+            except services.RunConfigInvalid as exc:
+                error, errors = "run config is invalid", list(exc.errors)
+            except InvalidInput as exc:
+                error = str(exc)
     elif request.method != "GET":
         return HttpResponse(status=405)
     recent = selectors.run_list(filters=selectors.RunFilter(job_name=job_name, location_name=location_name), limit=10)
@@ -321,7 +328,8 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
         "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
         "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
-        "graph": job_graph(job),
+        "graph": job_graph(job), "op_selection_text": op_selection_text, "partition": partition,
+        "partitions": job.get("partitions"), "checked": bool(error),
     }, status=400 if error else 200)
 
 
@@ -403,6 +411,7 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
     history = [{"event": e, "metadata": _metadata_items(e.payload)}
                for e in selectors.asset_materializations(asset_key=key, limit=50)]
     return render(request, "ui/asset_detail.html", {
+        **asset_page_extras(key, node, _asset_nodes(), [row["event"] for row in history]),
         "nav": "assets", "location_name": location_name, "node": node, "history": history, "error": error,
         "deps": [dep if isinstance(dep, str) else "/".join(dep.get("key", dep)) if isinstance(dep, dict)
                  else "/".join(dep) for dep in node.get("deps") or []],

@@ -72,9 +72,12 @@ def test_a_run_worker_whose_connections_are_dropped_mid_step_reconnects_without_
     worker = subprocess.Popen([sys.executable, "-m", "orchestra", "api", "execute-run", run.run_id], env=env,
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: selectors.events_after(run_id=run.run_id, event_types=["STEP_START"])
-                 and selectors.events_after(run_id=run.run_id, event_types=["STEP_START"])[-1].step_key == "pause",
-                 60, "the pause step started")
+        def pause_started() -> bool:
+            starts = selectors.events_after(run_id=run.run_id, event_types=["STEP_START"])
+            return worker.poll() is not None or (bool(starts) and starts[-1].step_key == "pause")
+
+        wait_for(pause_started, 60, "the pause step started")
+        assert worker.poll() is None, [(e.event_type, e.message[:300], e.payload) for e in selectors.events_after(run_id=run.run_id, event_types=["RUN_FAILURE"])]
         assert _terminate_other_backends() >= 1  # the worker's connections (main thread and heartbeat)
         dropped = timezone.now()
         output, _ = worker.communicate(timeout=120)

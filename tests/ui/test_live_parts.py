@@ -15,10 +15,20 @@ from runs.services import EventInput
 from runs.views import config_scaffold
 from scheduling.models import InstigatorState
 from scheduling.services import instigators_reconcile
-from tests.ui.test_pages import HOSTILE, _run, assert_escaped, data  # noqa: F401 (`data` is a fixture)
+from tests.runs.locations import queued
+from tests.ui.test_pages import HOSTILE, _run, assert_escaped
+from tests.workspace.stored import store_location
 from workspace.models import CodeLocation, LocationStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def data(tmp_path, settings):
+    """As in test_pages: the stored `data` location, and runs that stay QUEUED."""
+    queued(settings)
+    return store_location(tmp_path)
+
 
 ERROR = {"cls_name": "DagsterExecutionStepExecutionError",
          "message": 'orchestra._errors.DagsterExecutionStepExecutionError: Error occurred while executing op "x":\n',

@@ -1,0 +1,86 @@
+"""An asset's page: downstream assets, definition metadata, checks with their latest result, numeric
+metadata plotted over time and the partition status grid — in a constant number of queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from runs import services
+from runs.services import EventInput
+from tests.runs.locations import queued
+from tests.workspace.stored import store_location
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEFS = '''
+import orchestra as dg
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b", "c"]), kinds={"python"}, owners=["team:data"],
+          metadata={"source": "s3://bucket"}, check_specs=[dg.AssetCheckSpec("positive", asset="rows"),
+                                                        dg.AssetCheckSpec("fresh", asset="rows")])
+def rows():
+    return 1
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b", "c"]))
+def report(rows):
+    return rows
+
+
+defs = dg.Definitions(assets=[rows, report])
+'''
+
+
+@pytest.fixture
+def run(tmp_path, settings):
+    queued(settings)
+    store_location(tmp_path, name="shop", source=DEFS)
+    return services.run_create(job_name="__ASSET_JOB", location_name="shop")
+
+
+def _materialize(run, partition: str, count: int) -> None:
+    services.event_store(run_id=run.run_id, events=[EventInput(
+        event_type="ASSET_MATERIALIZATION", asset_key="rows", partition=partition,
+        payload={"metadata": [{"label": "row_count", "type": "int", "data": count},
+                              {"label": "note", "type": "text", "data": "hello"}]})])
+
+
+def test_definition_downstream_and_checks(run, client):
+    services.event_store(run_id=run.run_id, events=[EventInput(
+        event_type="ASSET_CHECK_EVALUATION", asset_key="rows",
+        payload={"check_name": "positive", "passed": False, "severity": "WARN"})])
+    html = client.get("/assets/rows/").content.decode()
+    assert 'href="/assets/report/"' in html  # downstream
+    assert "<dt>source</dt><dd>s3://bucket</dd>" in html and '<span class="tag">python</span>' in html
+    assert re.search(r"<td>positive</td>\s*<td><span[^>]*>FAILED</span> <small>WARN</small>", html)
+    assert re.search(r"<td>fresh</td>\s*<td><span[^>]*>NOT EVALUATED</span>", html)
+
+
+def test_numeric_metadata_is_plotted_and_partitions_are_gridded(run, client):
+    for partition, count in (("a", 10), ("b", 30), ("a", 20)):
+        _materialize(run, partition, count)
+    html = client.get("/assets/rows/").content.decode()
+    points = re.search(r'<polyline points="([^"]+)"', html).group(1).split()
+    assert len(points) == 3 and "row_count" in html and "note" not in re.search(
+        r'<div class="plots">(.*?)</div>', html, re.S).group(1)  # text metadata is not plotted
+    heights = [float(point.split(",")[1]) for point in points]
+    assert heights[1] < heights[2] < heights[0]  # 10, 30, 20: higher values are drawn higher (smaller y)
+    assert "2 of 3 partitions materialized" in html
+    assert re.findall(r'title="(\w): (materialized|missing)"', html) == [
+        ("a", "materialized"), ("b", "materialized"), ("c", "missing")]
+
+
+def test_the_asset_page_makes_a_constant_number_of_queries(run, client):
+    counts = []
+    for n in (1, 30):
+        for i in range(n):
+            _materialize(run, "abc"[i % 3], i)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/assets/rows/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
