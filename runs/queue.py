@@ -236,3 +236,35 @@ def _priority(tags: Mapping[str, str]) -> int:
         return int(tags.get(PRIORITY_TAG, "0"))
     except ValueError:
         return 0
+
+
+@dataclass
+class LimitUsage:
+    """One concurrency limit of the run queue and how much of it runs in progress use."""
+
+    label: str
+    limit: int
+    in_use: int
+
+
+def run_queue_usage() -> dict[str, Any] | None:
+    """The run queue's limits with their current use (for the deployment page), or None when runs are not
+    queued. Three queries at most, whatever the number of runs."""
+    config = run_queue_config()
+    if config is None:
+        return None
+    in_progress = list(Run.objects.filter(status__in=IN_PROGRESS_STATUSES).values_list("pk", flat=True))
+    queued = Run.objects.filter(status=RunStatus.QUEUED).count()
+    limits = TagLimits(config.tag_concurrency_limits)
+    for tags in _tags_of(in_progress, limits.keys).values():
+        limits.add(tags)
+    rows = [LimitUsage("all runs (max_concurrent_runs)", config.max_concurrent_runs, len(in_progress))]
+    rows += [LimitUsage(f"tag {key}", limit, limits.key_counts[key]) for key, limit in sorted(limits.key_limits.items())]
+    rows += [LimitUsage(f"tag {key}={value}", limit, limits.pair_counts[(key, value)])
+             for (key, value), limit in sorted(limits.pair_limits.items())]
+    for key, limit in sorted(limits.per_value_limits.items()):
+        values = sorted(value for (k, value) in limits.pair_counts if k == key)
+        rows += [LimitUsage(f"tag {key}={value} (per value)", limit, limits.pair_counts[(key, value)]) for value in values]
+        if not values:
+            rows.append(LimitUsage(f"tag {key}=<each value>", limit, 0))
+    return {"limits": rows, "queued": queued, "in_progress": len(in_progress)}

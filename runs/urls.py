@@ -19,4 +19,5 @@ urlpatterns = [
     path("asset-groups/", views_graphs.asset_lineage, name="asset-lineage"),
     path("asset-groups/materialize", views_graphs.asset_lineage_materialize, name="asset-lineage-materialize"),
     path("deployment/", views.deployment, name="deployment"),
+    path("deployment/config", views.deployment_config, name="deployment-config"),
 ]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from core.ui import not_found_as_404, require_permission
 from runs import compute_logs, selectors, services
 from runs.daemon_health import daemon_statuses
 from runs.models import RunStatus
+from runs.queue import run_queue_usage
 from runs.reexecution import run_reexecute
 from runs.schema_metadata import decode_tagged
 from runs.views_assets import asset_page_extras
@@ -427,4 +429,15 @@ def deployment(request: HttpRequest) -> HttpResponse:
     return render(request, "ui/deployment.html", {
         "nav": "deployment", "locations": locations, "daemons": daemon_statuses(),
         "loading": any(location.status == LocationStatus.LOADING for location in locations),
+        "queue": run_queue_usage(),
+    })
+
+
+@require_GET
+def deployment_config(request: HttpRequest) -> HttpResponse:
+    """The resolved instance configuration (orchestra.yaml and its defaults), secrets masked."""
+    described = settings.INSTANCE.describe()
+    return render(request, "ui/deployment_config.html", {
+        "nav": "deployment", "described": described,
+        "yaml": yaml.safe_dump(described, sort_keys=False, default_flow_style=False),
     })
