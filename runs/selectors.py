@@ -136,7 +136,7 @@ def _with_tags(runs: list[Run]) -> list[Run]:
     if by_run:
         for tag in RunTag.objects.filter(run_id__in=list(by_run)).order_by("id"):
             by_run[tag.run_id].append(tag)
-    cache_name = Run.tags.rel.get_cache_name()
+    cache_name = Run.tags.rel.cache_name
     for run in runs:
         tags = QuerySet(model=RunTag)
         tags._result_cache, tags._prefetch_done = by_run[run.pk], True

@@ -21,7 +21,7 @@ from runs.services import EventInput
 from scheduling.services import instigators_reconcile
 from tests.runs.locations import queued as use_queue
 from tests.runs.locations import use_instance
-from tests.runs.test_schema import gql
+from tests.runs.test_schema import gql, runs_page
 from tests.workspace.stored import store_location
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +165,7 @@ def test_a_reexecution_records_its_own_actor(client, login_as, location, queued)
     assert DAGSTER_USER_TAG not in tags_of(retry.run_id)
 
 
-def test_the_runs_list_filters_by_who_launched_them_in_rest_and_the_ui(client, location, queued):
+def test_the_runs_list_filters_by_who_launched_them_in_rest_graphql_and_the_ui(client, location, queued):
     by_alice = [submit(Actor(kind="user", name="alice")) for _ in range(2)]
     submit(Actor(kind="schedule", name="hourly"))
     submit(Actor(kind="user", name="bob"))
@@ -174,6 +174,8 @@ def test_the_runs_list_filters_by_who_launched_them_in_rest_and_the_ui(client, l
     assert {r["launched_by"] for r in body["results"]} == {"user:alice"}
     assert len(client.get("/api/runs", {"launched_by": "schedule:hourly"}).json()["results"]) == 1
     assert client.get("/api/runs", {"launched_by": "user:nobody"}).json()["results"] == []
+    page = runs_page(client, filter={"tags": [{"key": LAUNCHED_BY_TAG, "value": "user:alice"}]})
+    assert [r["runId"] for r in page["results"]] == [r.run_id for r in reversed(by_alice)]
 
     html = client.get("/runs/", {"launched_by": "user:alice"}).content.decode()
     shown = {r.run_id for r in Run.objects.all() if f'href="/runs/{r.run_id}/"' in html}

@@ -77,7 +77,7 @@ def test_a_run_worker_whose_connections_are_dropped_mid_step_reconnects_without_
             return worker.poll() is not None or (bool(starts) and starts[-1].step_key == "pause")
 
         wait_for(pause_started, 60, "the pause step started")
-        assert worker.poll() is None, [("".join(e.payload["error"]["stack"]),) for e in selectors.events_after(run_id=run.run_id, event_types=["RUN_FAILURE"])]
+        assert worker.poll() is None, [e.message for e in selectors.events_after(run_id=run.run_id)]
         assert _terminate_other_backends() >= 1  # the worker's connections (main thread and heartbeat)
         dropped = timezone.now()
         output, _ = worker.communicate(timeout=120)

@@ -9,7 +9,6 @@ check raises `DagsterAssetCheckFailedError` once the body is done.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import inspect
 from collections.abc import Iterator
@@ -263,6 +262,8 @@ class _Drained(list):
 
 
 def _run_async(result: Any) -> Any:
+    import asyncio  # only async assets need it: importing it was a quarter of `import orchestra`
+
     if inspect.isasyncgen(result):
         async def drain() -> list[Any]:
             return [item async for item in result]
@@ -330,5 +331,7 @@ def invoke_asset_directly(assets_def: Any, args: tuple, kwargs: dict) -> Any:
             call_kwargs[key] = getattr(op_context._resources, key)
     result = call.fn(bound_context, **call_kwargs) if call.has_context else call.fn(**call_kwargs)
     if inspect.iscoroutine(result):
+        import asyncio
+
         result = asyncio.run(result)
     return result

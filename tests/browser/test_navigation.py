@@ -1,0 +1,103 @@
+"""The UI's graphs, search, overview and launchpad checks in Chromium against the real `orchestra dev` of
+conftest.py: the lineage graph lays out and materializes a selection, the job graph draws its ops, `/`
+searches, the launchpad checks config as you type, and the run page's event filters and Gantt chart work."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails, when required) without Playwright
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+RUN_URL = re.compile(r".*/runs/([0-9a-f-]{36})/$")
+FINISH_TIMEOUT = 90_000
+
+
+def test_lineage_selects_downstream_and_materializes_the_selection(page, screenshot):
+    page.goto("/asset-groups/?group=numbers@browser")
+    nodes = page.locator("svg.graph-svg .graph-node")
+    expect(nodes).to_have_count(2)
+    page.locator(".graph-node", has_text="raw_numbers").click()
+    page.get_by_role("button", name="+ Downstream").click()
+    expect(page.locator(".graph-node.selected")).to_have_count(2)
+    expect(page.get_by_role("button", name=re.compile(r"Materialize selected \(2\)"))).to_be_enabled()
+    screenshot(page, "lineage")
+    page.get_by_role("button", name=re.compile("Materialize selected")).click()
+    expect(page).to_have_url(RUN_URL)
+    expect(page.locator("#run-status")).to_have_text("SUCCESS", timeout=FINISH_TIMEOUT)
+    expect(page.locator("#run-gantt .gantt-bar")).to_have_count(2)  # one bar per asset step
+    screenshot(page, "run-gantt")
+
+
+def test_the_job_page_draws_its_op_graph_and_search_highlights_an_op(page):
+    page.goto("/locations/browser/jobs/flaky_job/")
+    expect(page.locator("figure.graph .graph-node")).to_have_count(2)
+    expect(page.locator("figure.graph .graph-edge")).to_have_count(1)
+    page.locator(".graph-search").fill("flak")
+    expect(page.locator(".graph-node.match")).to_have_count(1)
+    expect(page.locator(".graph-node.match")).to_contain_text("flaky")
+
+
+def test_slash_opens_search_and_a_result_leads_to_the_asset(page):
+    page.goto("/runs/")
+    page.keyboard.press("/")
+    expect(page.locator("#global-search")).to_be_focused()
+    page.keyboard.type("doubled")
+    result = page.locator("#search-results a", has_text="doubled_numbers")
+    expect(result).to_be_visible()
+    result.click()
+    expect(page).to_have_url(re.compile(r".*/assets/doubled_numbers/$"))
+    expect(page.locator("h1")).to_have_text("doubled_numbers")
+
+
+def test_the_launchpad_checks_config_as_you_type(page):
+    page.goto("/locations/browser/jobs/greet_job/")
+    editor = page.locator("#run_config")
+    editor.fill("ops:\n  greet:\n    config:\n      name: 5\n      times: many\n")
+    expect(page.locator("#config-check .config-errors")).to_contain_text("ops.greet.config.times")
+    editor.fill("ops:\n  greet:\n    config:\n      name: typed\n")
+    expect(page.locator("#config-check")).to_contain_text("Run config is valid")
+
+
+def test_the_event_log_filters_by_level_and_text_and_jumps_to_the_first_error(page):
+    page.goto("/locations/browser/jobs/flaky_job/")
+    page.get_by_role("button", name="Launch run").click()
+    expect(page).to_have_url(RUN_URL)
+    status = page.locator("#run-status")
+    expect(status).to_have_text(re.compile("SUCCESS|FAILURE"), timeout=FINISH_TIMEOUT)
+    page.get_by_role("button", name="Jump to first error").click()
+    if status.inner_text().strip() == "FAILURE":
+        expect(page.locator(".event.flash.lvl-error")).to_have_count(1)
+    else:
+        expect(page.locator("#event-count")).to_have_text("No error in the events loaded so far.")
+    total = page.locator("#event-rows .event").count()
+    filters = page.locator("#event-filters")
+    filters.locator("input[name=ev_type]").fill("RUN_START")
+    expect(page.locator("#event-rows .event:visible")).to_have_count(1)
+    assert "ev_type=RUN_START" in page.url  # deep-linkable: a reload keeps the filter
+    page.reload()
+    expect(page.locator("#event-rows .event:visible")).to_have_count(1)
+    filters.locator("input[name=ev_type]").fill("")
+    filters.locator("input[name=ev_q]").fill("Started process for run")
+    expect(page.locator("#event-rows .event:visible")).to_have_count(1)
+    filters.locator("input[name=ev_q]").fill("")
+    filters.locator("select[name=ev_level]").select_option("ERROR")
+    errors = page.locator("#event-rows .event.lvl-error, #event-rows .event.lvl-critical").count()
+    expect(page.locator("#event-rows .event:visible")).to_have_count(errors)
+    filters.locator("select[name=ev_level]").select_option("")
+    expect(page.locator("#event-rows .event:visible")).to_have_count(total)
+
+
+def test_the_overview_shows_the_timeline_of_runs(page, screenshot):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r".*/overview/$"))
+    expect(page.locator(".timeline .tl-row").first).to_be_visible()
+    page.get_by_role("link", name="1h").click()
+    expect(page).to_have_url(re.compile(r"window=1h"))
+    screenshot(page, "overview")
