@@ -116,7 +116,9 @@ def _reconnecting(write: Any, **kwargs: Any) -> Any:
     try:
         return write(**kwargs)
     except (OperationalError, InterfaceError):
-        raise  # closes the broken connection; the next query opens a new one
+        if connection.in_atomic_block:
+            raise
+        close_old_connections()  # closes the broken connection; the next query opens a new one
         logger.warning("the database connection was lost while writing events; reconnected, writing again")
         return write(**kwargs)
 

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from runs import views, views_graphs, views_launchpad, views_search
+from runs import views, views_bulk, views_graphs, views_launchpad, views_search
 
 urlpatterns = [
     path("runs/", views.runs_list, name="runs-list"),
+    path("runs/bulk", views_bulk.runs_bulk, name="runs-bulk"),
     path("runs/<str:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<str:run_id>/events", views.run_events, name="run-events"),
     path("runs/<str:run_id>/logs/<str:file_key>/tail", views.run_log_tail, name="run-log-tail"),

@@ -128,7 +128,7 @@ class Heartbeat(threading.Thread):
                             os.kill(os.getpid(), signal.SIGTERM)
                 except Exception:  # a database hiccup must not end the run; the next tick retries
                     logger.exception("run worker heartbeat failed for run %s", self.run_id)
-
+                    close_old_connections()  # a dropped connection is replaced on the next tick
         finally:
             connections.close_all()  # this thread's connections only
 
