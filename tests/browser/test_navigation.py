@@ -101,3 +101,21 @@ def test_the_overview_shows_the_timeline_of_runs(page, screenshot):
     page.get_by_role("link", name="1h").click()
     expect(page).to_have_url(re.compile(r"window=1h"))
     screenshot(page, "overview")
+
+
+def test_times_show_in_the_viewer_s_time_zone_with_utc_on_hover(browser, server):
+    context = browser.new_context(base_url=server.url, timezone_id="Asia/Kolkata")  # UTC+05:30, no DST
+    try:
+        page = context.new_page()
+        page.goto("/deployment/")  # each code location's last update
+        stamp = page.locator("td time[datetime]").first
+        expect(stamp).to_have_attribute("data-local", "1")
+        iso = stamp.get_attribute("datetime")
+        shown = stamp.inner_text()
+        assert "UTC" not in shown and shown != iso
+        utc_minutes = int(iso[11:13]) * 60 + int(iso[14:16])
+        local_minutes = int(shown[11:13]) * 60 + int(shown[14:16])
+        assert (local_minutes - utc_minutes) % (24 * 60) == 330  # +05:30
+        assert stamp.get_attribute("title").endswith(" UTC") and "ago" in stamp.get_attribute("title")
+    finally:
+        context.close()
