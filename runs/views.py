@@ -174,9 +174,14 @@ def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
     # last poll (the one that stops polling) cannot miss it.
     run = selectors.run_get(run_id=run_id)
     page = selectors.events_page(run_id=run_id, cursor=int(after) if after.isdigit() else None, limit=EVENT_PAGE)
+    # Only what changed: without new events the answer is the next poll alone (no step stats read, nothing
+    # re-rendered), so an idle page of a 1,000-step run costs two small queries a second. The last poll (the
+    # run reads finished) renders everything once more: its status may have changed after the events were.
+    changed = bool(page.events) or run.is_finished
     return render(request, "ui/_run_events.html", {
         "run": run, "events": _event_rows(page.events), "cursor": page.cursor or 0, "has_more": page.has_more,
-        "steps": selectors.run_step_stats(run_id=run_id), "captures": compute_logs.captured_log_keys(run_id=run_id),
+        "changed": changed, "steps": selectors.run_step_stats(run_id=run_id) if changed else [],
+        "captures": compute_logs.captured_log_keys(run_id=run_id) if changed else [],
         "strategies": REEXECUTION_STRATEGIES,
     })
 

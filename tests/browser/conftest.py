@@ -99,8 +99,11 @@ def page(browser, server):
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert script_errors == [], "uncaught JavaScript errors"
 
 
 @pytest.fixture

@@ -70,3 +70,16 @@ def test_event_rows_carry_what_the_filters_read(run, client):
     assert 'data-type="STEP_START" data-step="emit" data-level="INFO"' in html
     assert 'data-type="LOG" data-step="emit" data-level="ERROR"' in html
     assert 'id="event-filters"' in html and "/static/ui/events.js" in html
+
+
+def test_a_poll_without_new_events_answers_only_the_next_poll(run, client):
+    services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_START")])
+    first = client.get(f"/runs/{run.run_id}/events?after=0").content.decode()
+    cursor = re.search(r'events\?after=(\d+)', first).group(1)
+    assert 'id="run-gantt"' in first or 'id="run-steps"' in first
+    idle = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
+    assert 'id="event-poll"' in idle and 'hx-trigger="every 1s"' in idle
+    assert "run-steps" not in idle and "run-status" not in idle  # nothing re-rendered
+    services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS")])
+    last = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
+    assert 'id="run-status" hx-swap-oob="true"' in last and "SUCCESS" in last
