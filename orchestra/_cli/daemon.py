@@ -72,9 +72,10 @@ def supervise(processes: Mapping[str, list[str]], env: Mapping[str, str]) -> int
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     threads = []
     try:
-        for name, command in processes.items():
+        for name, command in processes.items():  # from this (main) thread: it lives as long as the supervisor
             proc = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=_die_with(os.getpid()))
             children[name] = proc
             say("system", f"{name} started (pid {proc.pid})\n")
             thread = threading.Thread(target=pump, args=(name, proc.stdout), daemon=True)
@@ -115,6 +116,22 @@ def supervise_in_lean_process(processes: Mapping[str, list[str]], env: Mapping[s
     os.environ.clear()
     os.environ.update(wanted)  # handed over by exec, not on the command line anyone can read
     os.execv(sys.executable, [sys.executable, "-m", "orchestra._cli.daemon", "supervise", json.dumps(dict(processes))])
+
+
+def _die_with(parent: int):
+    """A `preexec_fn` making the child get SIGTERM when the supervisor dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG, kept across exec): a killed supervisor leaves no webserver, worker or code server
+    behind. Elsewhere the children outlive a killed supervisor (its SIGTERM handler still stops them)."""
+
+    def set_parent_death_signal() -> None:
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the supervisor died before the signal was armed
+                os._exit(1)
+
+    return set_parent_death_signal
 
 
 def _stop_all(children: Mapping[str, subprocess.Popen], say) -> None:
