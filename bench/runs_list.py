@@ -64,33 +64,15 @@ defs = dg.Definitions(jobs=[three_ops])
 """
 
 ORCHESTRA_FILL = """
-import datetime, os, random, sys, uuid
+import sys
 import django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from django.db import transaction
-from runs.models import Run, RunStatus, RunTag
+from runs.models import Run
 
-n = int(sys.argv[1])
-now = datetime.datetime.now(datetime.timezone.utc)
-rng = random.Random(3)
-with transaction.atomic():
-    for start in range(0, n, 1000):
-        runs = []
-        for i in range(start, min(n, start + 1000)):
-            begin = now - datetime.timedelta(seconds=(n - i) * 10)
-            runs.append(Run(run_id=str(uuid.uuid4()), job_name="three_ops", location_name="bench",
-                            repository_name="__repository__", status=rng.choice([RunStatus.SUCCESS, RunStatus.FAILURE]),
-                            created_at=begin, updated_at=begin, started_at=begin,
-                            ended_at=begin + datetime.timedelta(seconds=3)))
-        Run.objects.bulk_create(runs)
-        tags = []
-        for run in Run.objects.filter(run_id__in=[r.run_id for r in runs]):
-            tags += [RunTag(run=run, key="dagster/code_location", value="bench"),
-                     RunTag(run=run, key="team", value=f"team-{rng.randrange(5)}"),
-                     RunTag(run=run, key="dagster/from_ui", value="true")]
-        RunTag.objects.bulk_create(tags)
+from bench._fixtures import fill_runs
+fill_runs(int(sys.argv[1]))
 print(Run.objects.count())
 """
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench._fixtures import free_port, stop_group  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 BIG_STEPS = 200
 
@@ -96,7 +97,7 @@ defs = dg.Definitions(jobs=[three_ops, two_hundred_ops], assets=[_asset(i) for i
 """
 
 ORCHESTRA_FILL = """
-import datetime, json, os, random, sys, uuid
+import datetime, json, sys, uuid
 from pathlib import Path
 import django
 django.setup()
@@ -105,7 +106,8 @@ call_command("migrate", verbosity=0)
 from django.db import transaction
 from orchestra._core.definitions_class.module_loading import load_definitions
 from orchestra._core.snapshot.location import snapshot_from_definitions
-from runs.models import EventLogEntry, Run, RunStatus, RunTag
+from runs.models import EventLogEntry, Run, RunStatus
+from bench._fixtures import fill_runs
 from workspace.models import CodeLocation, LocationStatus
 
 runs, steps, defs_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -113,23 +115,9 @@ snapshot = snapshot_from_definitions(load_definitions(python_file=defs_file), "b
 CodeLocation.objects.create(name="bench", status=LocationStatus.LOADED, snapshot=snapshot,
                             snapshot_id=snapshot["snapshot_id"],
                             origin={"name": "bench", "kind": "python_file", "python_file": defs_file})
+fill_runs(runs, ago_seconds=3600)
 now = datetime.datetime.now(datetime.UTC)
-rng = random.Random(3)
 with transaction.atomic():
-    for start in range(0, runs, 1000):
-        batch = []
-        for i in range(start, min(runs, start + 1000)):
-            begin = now - datetime.timedelta(seconds=(runs - i) * 10 + 3600)
-            batch.append(Run(run_id=str(uuid.uuid4()), job_name="three_ops", location_name="bench",
-                             status=rng.choice([RunStatus.SUCCESS, RunStatus.FAILURE]), created_at=begin,
-                             updated_at=begin, started_at=begin, ended_at=begin + datetime.timedelta(seconds=3)))
-        Run.objects.bulk_create(batch)
-        tags = []
-        for run in Run.objects.filter(run_id__in=[r.run_id for r in batch]):
-            tags += [RunTag(run=run, key="dagster/code_location", value="bench"),
-                     RunTag(run=run, key="team", value=f"team-{rng.randrange(5)}"),
-                     RunTag(run=run, key="dagster/from_ui", value="true")]
-        RunTag.objects.bulk_create(tags)
     begin = now - datetime.timedelta(seconds=1800)
     big = Run.objects.create(run_id=str(uuid.uuid4()), job_name="two_hundred_ops", location_name="bench",
                              status=RunStatus.SUCCESS, created_at=begin, updated_at=begin, started_at=begin,
@@ -176,12 +164,6 @@ class Server:
     ids: dict
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_up(server: Server, path: str, log: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -195,16 +177,6 @@ def wait_up(server: Server, path: str, log: Path, timeout: float = 300) -> None:
             pass
         time.sleep(0.5)
     raise RuntimeError(f"{server.name} not answering after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def start_orchestra(work: Path, runs: int, assets: int) -> Server:
@@ -333,7 +305,7 @@ def main() -> None:
                 browser.close()
         finally:
             for server in servers:
-                stop(server.proc)
+                stop_group(server.proc)
     load = os.getloadavg()[0]
     print(f"\nUI in headless Chromium: {args.runs} runs, {args.assets} assets, median of {args.repeats} "
           f"(load average {load:.1f})")

@@ -49,9 +49,6 @@ defs = dg.Definitions(jobs=[three_ops], assets=[make(i) for i in range(2000)])
 
 
 def child(runs: int, requests: int) -> None:
-    import datetime
-    import random
-    import uuid
 
     import django
 
@@ -63,9 +60,10 @@ def child(runs: int, requests: int) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from bench._fixtures import fill_runs
     from orchestra._core.definitions_class.module_loading import load_definitions
     from orchestra._core.snapshot.location import snapshot_from_definitions
-    from runs.models import AssetIndex, EventLogEntry, Run, RunStatus, RunTag
+    from runs.models import AssetIndex, EventLogEntry, Run
     from workspace.models import CodeLocation, LocationStatus
 
     home = Path(os.environ["ORCHESTRA_HOME"])
@@ -74,23 +72,8 @@ def child(runs: int, requests: int) -> None:
     CodeLocation.objects.create(name="bench", status=LocationStatus.LOADED, snapshot=snapshot,
                                 snapshot_id=snapshot["snapshot_id"],
                                 origin={"name": "bench", "kind": "python_file", "python_file": str(home / "defs.py")})
-    now = datetime.datetime.now(datetime.UTC)
-    rng = random.Random(3)
+    fill_runs(runs)
     with transaction.atomic():
-        for start in range(0, runs, 1000):
-            batch = []
-            for i in range(start, min(runs, start + 1000)):
-                begin = now - datetime.timedelta(seconds=(runs - i) * 10)
-                batch.append(Run(run_id=str(uuid.uuid4()), job_name="three_ops", location_name="bench",
-                                 status=rng.choice([RunStatus.SUCCESS, RunStatus.FAILURE]), created_at=begin,
-                                 updated_at=begin, started_at=begin, ended_at=begin + datetime.timedelta(seconds=3)))
-            Run.objects.bulk_create(batch)
-            tags = []
-            for run in Run.objects.filter(run_id__in=[r.run_id for r in batch]):
-                tags += [RunTag(run=run, key="dagster/code_location", value="bench"),
-                         RunTag(run=run, key="team", value=f"team-{rng.randrange(5)}"),
-                         RunTag(run=run, key="dagster/from_ui", value="true")]
-            RunTag.objects.bulk_create(tags)
         big = Run.objects.order_by("-id").first()
         events = []
         for step in range(200):
@@ -120,7 +103,12 @@ def child(runs: int, requests: int) -> None:
         "/assets/ (2,000)": "/assets/",
         "/assets/?group=group_3": "/assets/?group=group_3",
         "/assets/bench/asset_0000/": "/assets/bench/asset_0000/",
+        "/asset-groups/ (2,000: by group)": "/asset-groups/",
+        "/asset-groups/?group=group_3@bench": "/asset-groups/?group=group_3@bench",
         "/automation/": "/automation/",
+        "/overview/": "/overview/",
+        "/runs/?view=backfills": "/runs/?view=backfills",
+        "/search?q=asset_00 (htmx)": "/search?q=asset_00",
         "/deployment/": "/deployment/",
     }
     client = Client(HTTP_HOST="127.0.0.1")
@@ -152,8 +140,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as work:
         home = Path(work)
-        (home / "orchestra.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {args.pg_url}\n"
-                                             if args.pg_url else "{}\n")
+        # auth none: the pages as the server renders them, without a session (loopback, as `orchestra dev`)
+        (home / "orchestra.yaml").write_text("auth:\n  mode: none\n" + (
+            f"storage:\n  postgres:\n    postgres_url: {args.pg_url}\n" if args.pg_url else ""))
         admin = None
         if args.pg_url:
             import psycopg
