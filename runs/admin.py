@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from core.permissions import Permission, has_permission
+from core.permissions import Permission, actor_from_request, has_permission
+from runs import services
 from runs.models import AssetCheckIndex, AssetIndex, DaemonHeartbeat, EventLogEntry, Run, RunTag
 
 
@@ -52,6 +53,22 @@ class RunAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         location = (obj.location_name or None) if obj is not None else None
         return has_permission(request, Permission.DELETE_PIPELINE_RUN, location)
+
+    # Deleting goes through the service, as from the UI and the APIs: events and tags with the run, and an
+    # audit entry naming the admin user.
+    def delete_model(self, request, obj):
+        services.run_delete(run_id=obj.run_id, actor=actor_from_request(request))
+
+    def get_deleted_objects(self, objs, request):
+        """The runs alone: their tags and events go with them in the service (read-only here otherwise,
+        they would make Django ask for delete permission on each)."""
+        runs = list(objs)
+        return [str(run) for run in runs], {Run._meta.verbose_name_plural: len(runs)}, set(), []
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_from_request(request)
+        for run_id in queryset.values_list("run_id", flat=True):
+            services.run_delete(run_id=run_id, actor=actor)
 
 
 @admin.register(EventLogEntry)

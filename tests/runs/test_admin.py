@@ -49,3 +49,21 @@ def test_health_endpoint_is_open_and_reports_database(client):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_deleting_runs_in_the_admin_goes_through_the_service_and_is_audited(admin_client, admin_user):
+    from core.models import AuditEntry
+    from runs.models import EventLogEntry, Run, RunTag
+
+    runs = [services.run_create(job_name="etl", tags={"k": "v"}) for _ in range(3)]
+    for run in runs:
+        services.event_store(run_id=run.run_id, events=[EventInput("RUN_START")])
+    response = admin_client.post(f"/admin/runs/run/{runs[0].pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    response = admin_client.post("/admin/runs/run/", {"action": "delete_selected", "_selected_action":
+                                                      [runs[1].pk, runs[2].pk], "post": "yes"})
+    assert response.status_code == 302
+    assert not Run.objects.exists() and not RunTag.objects.exists() and not EventLogEntry.objects.exists()
+    entries = AuditEntry.objects.filter(action="run.delete")
+    assert sorted(entries.values_list("target_id", flat=True)) == sorted(run.run_id for run in runs)
+    assert set(entries.values_list("actor_name", flat=True)) == {admin_user.get_username()}
