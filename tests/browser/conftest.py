@@ -55,8 +55,8 @@ def browser():
 
 
 class Server:
-    def __init__(self, dev: Dev, project: Path):
-        self.dev, self.project = dev, project
+    def __init__(self, dev: Dev, project: Path, home: Path):
+        self.dev, self.project, self.home = dev, project, home
         self.url = f"http://127.0.0.1:{dev.port}"
 
 
@@ -80,7 +80,7 @@ def server(browser, django_db_setup, django_db_blocker, tmp_path_factory):
         # Through the API, not the ORM: Playwright's sync API keeps an event loop running in this thread.
         dev.wait_for(lambda: health(dev.port) is not None, "the webserver")
         dev.wait_for(lambda: _loaded(dev.port) >= {"browser", "reloadable"}, "both code locations to load")
-        yield Server(dev, project)
+        yield Server(dev, project, home)
     finally:
         dev.kill()
 
