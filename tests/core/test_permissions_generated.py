@@ -487,3 +487,26 @@ def test_no_ui_page_changes_anything_for_a_viewer_s_post(route, url_name, names,
     if url_name not in READ_ONLY_POSTS:
         assert response.status_code in (403, 405), f"POST {path} answered {response.status_code} to a viewer"
     assert state() == before
+
+
+def test_a_launcher_token_scoped_to_a_cannot_launch_terminate_or_reload_in_b(world, login_as):
+    """The issue's case, through the real Bearer path: the token's own role and scope decide."""
+    from django.test import Client
+
+    from core.services import token_create
+
+    owner = login_as("admin", username="token-owner")
+    _, plaintext = token_create(user=owner, role="launcher", name="ci", location_name=A, actor=None)
+    api = Client(headers={"Authorization": f"Bearer {plaintext}"})
+    before = state()
+    launch_b = {"selector": {**LAUNCH["selector"], "repositoryLocationName": B}}
+    assert call_mutation(api, "launchRun", {"executionParams": launch_b})[1]["__typename"] == "UnauthorizedError"
+    assert call_mutation(api, "terminateRun", {"runId": world.queued_b})[1]["__typename"] == "UnauthorizedError"
+    assert call_mutation(api, "reloadRepositoryLocation", {"repositoryLocationName": B}
+                         )[1]["__typename"] == "UnauthorizedError"
+    assert call_operation(api, "POST", "/api/runs", {}, "", {"job_name": "plain", "location_name": B}
+                          ).status_code == 403
+    assert state() == before
+    assert call_mutation(api, "launchRun", {"executionParams": LAUNCH})[1]["__typename"] == "LaunchRunSuccess"
+    assert call_mutation(api, "reloadRepositoryLocation", {"repositoryLocationName": A}  # editor's, not launcher's
+                         )[1]["__typename"] == "UnauthorizedError"
