@@ -53,7 +53,7 @@ ORCHESTRA_RUN_CONFIG_MAX_BYTES = int(os.environ.get("ORCHESTRA_RUN_CONFIG_MAX_BY
 ALLOWED_HOSTS = [h for h in os.environ.get("ORCHESTRA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "core.apps.OrchestraAdminConfig",  # django.contrib.admin, its site gated by the admin role
+    "core.admin_apps.OrchestraAdminConfig",  # django.contrib.admin, its site gated by the admin role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -44,7 +44,7 @@ DEV_HOME = ".orchestra"
               help="Directory put first on sys.path for -f/-m (default: the current directory).")
 def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...], python_files: tuple[str, ...],
         module_names: tuple[str, ...], attribute: str | None, working_directory: str | None) -> None:
-    """Run the webserver, the daemon (Celery beat and a worker) and the workspace's code servers."""
+    """Run the webserver, the daemon (Celery beat and a worker), the code servers and the run-worker server."""
     if sum(bool(given) for given in (workspace_files, python_files or module_names)) > 1:
         raise click.UsageError("give either -w/--workspace files or -f/-m code locations, not both")
     if home is not None:

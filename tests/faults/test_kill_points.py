@@ -98,8 +98,10 @@ def test_a_kill_at_each_stage_of_a_run_leaves_it_ended_and_launched_once(daemon_
     else:
         assert run.status == RunStatus.FAILURE
         [failure] = EventLogEntry.objects.filter(run_id=run_id, event_type="RUN_FAILURE")
-        assert "killed by signal 9" in failure.message, failure.message
-        assert failure.payload["failure_reason"] == "UNEXPECTED_TERMINATION"
+        # the launching daemon reaps the worker, or run monitoring finds its pid gone first: either says so
+        assert ("killed by signal 9" in failure.message and failure.payload["failure_reason"] == "UNEXPECTED_TERMINATION"
+                or "is not running" in failure.message and failure.payload["failure_reason"] == "UNEXPECTED_ERROR"), (
+            failure.message)
         # the log is closed at the end: no step event after it
         assert not EventLogEntry.objects.filter(run_id=run_id, id__gt=failure.id, step_key__isnull=False).exists()
         started, succeeded = _count(run_id, "STEP_START"), _count(run_id, "STEP_SUCCESS")
