@@ -276,6 +276,18 @@ def _scaffold_yaml(job: dict[str, Any]) -> str:
     return yaml.safe_dump(scaffold, sort_keys=False) if scaffold else ""
 
 
+def _targeting(location_name: str, job_name: str) -> list[dict[str, Any]]:
+    """The schedules and sensors of the job's location that launch it (from the stored snapshot)."""
+    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name) or {}
+    found = []
+    for kind, path in (("schedules", "schedule-detail"), ("sensors", "sensor-detail")):
+        for item in snapshot.get(kind) or []:
+            if item.get("job_name") == job_name or job_name in (item.get("target_job_names") or []):
+                found.append({"kind": kind[:-1], "name": item["name"], "url_name": path,
+                              "cron": item.get("cron_schedule")})
+    return found
+
+
 def _parse_tags(text: str) -> dict[str, str]:
     tags = {}
     for number, line in enumerate(text.splitlines(), 1):
@@ -337,6 +349,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
         "graph": job_graph(job), "op_selection_text": op_selection_text, "partition": partition,
         "partitions": job.get("partitions"), "checked": bool(error),
+        "instigators": _targeting(location_name, job_name),
     }, status=400 if error else 200)
 
 
@@ -408,7 +421,9 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
             error = f"asset {key!r} has no job that materializes it"
         else:
             try:
+                partition = request.POST.get("partition", "").strip()
                 run = services.run_submit(job_name=job_name, location_name=location_name, asset_selection=[key],
+                                          tags={"dagster/partition": partition} if partition else None,
                                           actor=actor_from_request(request))
                 return redirect("run-detail", run_id=run.run_id)
             except InvalidInput as exc:

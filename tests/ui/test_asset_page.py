@@ -84,3 +84,14 @@ def test_the_asset_page_makes_a_constant_number_of_queries(run, client):
             assert client.get("/assets/rows/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_partitioned_asset_is_materialized_for_the_chosen_partition(run, client):
+    from runs.models import Run
+
+    html = client.get("/assets/rows/").content.decode()
+    assert '<select name="partition" required>' in html and "<option" in html
+    response = client.post("/assets/rows/", {"partition": "b"})
+    launched = Run.objects.exclude(pk=run.pk).get()
+    assert response.status_code == 302 and launched.tags.get(key="dagster/partition").value == "b"
+    assert launched.asset_selection == [["rows"]]

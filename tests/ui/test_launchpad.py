@@ -77,3 +77,10 @@ def test_a_partitioned_job_offers_its_partitions_and_tags_the_run(tmp_path, sett
     assert '<input id="partition" name="partition" value="" placeholder="%Y-%m-%d">' in html
     client.post("/locations/parts/jobs/regions/", {"run_config": "", "partition": "south"})
     assert Run.objects.get().tags.get(key="dagster/partition").value == "south"
+
+
+def test_the_job_page_lists_the_schedules_and_sensors_that_launch_it(data, client):
+    html = client.get("/locations/data/jobs/plain/").content.decode()
+    assert 'href="/locations/data/schedules/hourly/"' in html and "<code>0 * * * *</code>" in html
+    assert 'href="/locations/data/sensors/watcher/"' in html
+    assert "No schedule or sensor launches this job." in client.get("/locations/data/jobs/etl/").content.decode()
