@@ -347,3 +347,16 @@ def run_locations(*, run_ids: Sequence[str]) -> dict[str, str]:
     """The code location of each of `run_ids` that exists, in one query."""
     ids = [run_id for run_id in run_ids if isinstance(run_id, str) and "\x00" not in run_id]
     return dict(Run.objects.filter(run_id__in=ids).values_list("run_id", "location_name"))
+
+
+def asset_check_summary(*, asset_keys: Sequence[str]) -> dict[str, dict[str, int]]:
+    """For each asset key, how many of its checks' latest unpartitioned results passed and failed (one
+    query)."""
+    from runs.models import AssetCheckIndex
+
+    summary: dict[str, dict[str, int]] = {}
+    rows = AssetCheckIndex.objects.filter(asset_key__in=list(asset_keys), partition="").exclude(passed=None)
+    for key, passed in rows.values_list("asset_key", "passed"):
+        counts = summary.setdefault(key, {"passed": 0, "failed": 0})
+        counts["passed" if passed else "failed"] += 1
+    return summary

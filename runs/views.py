@@ -368,18 +368,29 @@ def _asset_nodes() -> list[tuple[str, dict[str, Any]]]:
 def assets_list(request: HttpRequest) -> HttpResponse:
     prefix = request.GET.get("prefix", "").strip().strip("/")
     group = request.GET.get("group", "").strip()
+    text = request.GET.get("q", "").strip().lower()
+    kind, owner, location = (request.GET.get(name, "").strip() for name in ("kind", "owner", "location"))
     all_nodes = _asset_nodes()
     groups = sorted({node.get("group_name") or "default" for _, node in all_nodes})
+    choices = {"kinds": sorted({k for _, node in all_nodes for k in node.get("kinds") or []}),
+               "owners": sorted({o for _, node in all_nodes for o in node.get("owners") or []}),
+               "locations": sorted({loc for loc, _ in all_nodes})}
     nodes = [
         (loc, node) for loc, node in all_nodes
         if (not prefix or node["key_string"] == prefix or node["key_string"].startswith(prefix + "/"))
         and (not group or (node.get("group_name") or "default") == group)
+        and (not text or text in node["key_string"].lower() or text in (node.get("description") or "").lower())
+        and (not kind or kind in (node.get("kinds") or [])) and (not owner or owner in (node.get("owners") or []))
+        and (not location or loc == location)
     ]
     after = request.GET.get("after", "")
     nodes = sorted((item for item in nodes if item[1]["key_string"] > after), key=lambda item: item[1]["key_string"])
     page, more = nodes[:ASSET_PAGE], len(nodes) > ASSET_PAGE
-    latest = selectors.asset_latest_materializations(asset_keys=[node["key_string"] for _, node in page])
-    rows = [{"location": loc, "node": node, "latest": latest.get(node["key_string"])} for loc, node in page]
+    keys = [node["key_string"] for _, node in page]
+    latest = selectors.asset_latest_materializations(asset_keys=keys)
+    checks = selectors.asset_check_summary(asset_keys=keys)
+    rows = [{"location": loc, "node": node, "latest": latest.get(node["key_string"]),
+             "checks": checks.get(node["key_string"])} for loc, node in page]
     next_url = None
     if more:
         query = request.GET.copy()
@@ -387,7 +398,7 @@ def assets_list(request: HttpRequest) -> HttpResponse:
         next_url = "?" + query.urlencode()
     return render(request, "ui/assets_list.html", {
         "nav": "assets", "rows": rows, "prefix": prefix, "group": group, "groups": groups, "next_url": next_url,
-        "total": len(nodes),
+        "total": len(nodes), "q": text, "kind": kind, "owner": owner, "location": location, **choices,
     })
 
 

@@ -95,3 +95,13 @@ def test_a_partitioned_asset_is_materialized_for_the_chosen_partition(run, clien
     launched = Run.objects.exclude(pk=run.pk).get()
     assert response.status_code == 302 and launched.tags.get(key="dagster/partition").value == "b"
     assert launched.asset_selection == [["rows"]]
+
+
+def test_the_catalog_filters_by_text_kind_and_owner_and_shows_check_results(run, client):
+    services.event_store(run_id=run.run_id, events=[EventInput(
+        event_type="ASSET_CHECK_EVALUATION", asset_key="rows", payload={"check_name": "positive", "passed": False})])
+    html = client.get("/assets/").content.decode()
+    assert re.search(r'href="/assets/rows/".*?<span class="status status-failure">1 failed</span>', html, re.S)
+    keys = lambda url: re.findall(r'<td><a href="/assets/([^"]+)/">', client.get(url).content.decode())  # noqa: E731
+    assert keys("/assets/?kind=python") == ["rows"] and keys("/assets/?owner=team:data") == ["rows"]
+    assert keys("/assets/?q=REP") == ["report"] and keys("/assets/?q=nothing") == []

@@ -311,7 +311,7 @@ def test_asset_catalog_makes_a_constant_number_of_queries(data, client):
         _materialize(_run(job="__ASSET_JOB"), "clean")
     with CaptureQueriesContext(connection) as many:
         client.get("/assets/")
-    assert len(few) == len(many) <= 2
+    assert len(few) == len(many) <= 3  # locations, latest materializations, check results
 
 
 def test_asset_page_shows_history_and_materializes(data, client):
