@@ -75,7 +75,7 @@ def supervise(processes: Mapping[str, list[str]], env: Mapping[str, str]) -> int
         for name, command in processes.items():  # from this (main) thread: it lives as long as the supervisor
             proc = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=_die_with(os.getpid()))
+                                    preexec_fn=_die_with(os.getpid(), _death_signal(name)))
             children[name] = proc
             say("system", f"{name} started (pid {proc.pid})\n")
             thread = threading.Thread(target=pump, args=(name, proc.stdout), daemon=True)
@@ -118,16 +118,25 @@ def supervise_in_lean_process(processes: Mapping[str, list[str]], env: Mapping[s
     os.execv(sys.executable, [sys.executable, "-m", "orchestra._cli.daemon", "supervise", json.dumps(dict(processes))])
 
 
-def _die_with(parent: int):
-    """A `preexec_fn` making the child get SIGTERM when the supervisor dies, even by SIGKILL (Linux's
-    PR_SET_PDEATHSIG, kept across exec): a killed supervisor leaves no webserver, worker or code server
-    behind. Elsewhere the children outlive a killed supervisor (its SIGTERM handler still stops them)."""
+def _death_signal(name: str) -> int:
+    """What a child gets when the supervisor dies: a Celery worker SIGTERM (its warm shutdown stops its
+    pool); anything else SIGKILL, which no busy loop or lock wait can delay (a beat waiting on a locked
+    SQLite database ignored SIGTERM for minutes). Their own children (code servers, run workers) watch
+    their parent and stop with it."""
+    return signal.SIGTERM if name in CELERY_WORKERS else signal.SIGKILL
+
+
+def _die_with(parent: int, death_signal: int):
+    """A `preexec_fn` making the child get `death_signal` when the supervisor dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG, kept across exec): a killed supervisor leaves no webserver, worker or code
+    server behind. Elsewhere the children outlive a killed supervisor (its SIGTERM handler still stops
+    them)."""
 
     def set_parent_death_signal() -> None:
         if sys.platform.startswith("linux"):
             import ctypes
 
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+            ctypes.CDLL(None, use_errno=True).prctl(1, death_signal)  # 1 = PR_SET_PDEATHSIG
             if os.getppid() != parent:  # the supervisor died before the signal was armed
                 os._exit(1)
 
