@@ -14,7 +14,8 @@ on the same instance. Each server is the production webserver (Orchestra: uvicor
 Per page and engine, `--repeats` cold loads (a fresh browser context: empty cache, no cookies) and as many
 warm loads (the same context navigating again) are timed from `page.goto` to the page's main content
 being visible — the newest run's row on the runs list, the last step of the 200-step run on its page ("run detail"), the
-first asset on the catalog, the run-config editor on the launchpad. Medians are reported with the
+first asset on the catalog, the run-config editor on the launchpad, the last op of the 200-op job drawn
+in its graph, the last asset group drawn in the lineage. Medians are reported with the
 requests each cold load made and the JavaScript it transferred (bytes on the wire, as served).
 Chromium is Debian's `/usr/bin/chromium`, driven by Playwright for Python.
 """
@@ -240,12 +241,16 @@ def pages(server: Server) -> dict[str, tuple[str, str]]:
             "run detail": (f'/runs/{ids["big"]}/', f'text={ids["last_step"]}'),
             "asset catalog": ("/assets/", 'a[href="/assets/bench/asset_0000/"]'),
             "launchpad": ("/locations/bench/jobs/three_ops/", "form.launchpad textarea"),
+            "job graph": ("/locations/bench/jobs/two_hundred_ops/", "figure.graph .graph-node >> text=op_199"),
+            "lineage": ("/asset-groups/", "figure.graph .graph-node >> text=group_9"),
         }
     return {
         "runs list": ("/runs", f'a[href="/runs/{ids["newest"]}"]'),
         "run detail": (f'/runs/{ids["big"]}', f'text={ids["last_step"]}'),
         "asset catalog": ("/assets", "text=asset_0000"),
         "launchpad": ("/locations/defs.py/jobs/three_ops/playground", ".CodeMirror"),
+        "job graph": ("/locations/defs.py/jobs/two_hundred_ops", "text=op_199"),
+        "lineage": ("/asset-groups", "text=group_9"),
     }
 
 
@@ -280,7 +285,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--assets", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pages", default="runs list,run detail,asset catalog,launchpad",
+    parser.add_argument("--pages", default="runs list,run detail,asset catalog,launchpad,job graph,lineage",
                         help="comma-separated page names (default: all)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
