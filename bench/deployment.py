@@ -12,9 +12,7 @@ HTTP, as `DagsterGraphQLClient.submit_job_execution` sends them) then measures:
 - memory: peak resident memory of the deployment's whole process tree (sum of RSS of the command and
   all its descendants, sampled every 100 ms) during the burst; and the peak of the sum of PSS
   (proportional set size: a page shared by N processes counts 1/N in each, so forked or
-  copy-on-write pages count once), which is what the machine actually spends;
-- CPU: seconds of CPU (user + system) the whole deployment used from start to stop (every process
-  it started, once reaped), which on a machine shared with other work is steadier than wall time.
+  copy-on-write pages count once), which is what the machine actually spends.
 
     /work/venv/bin/python bench/deployment.py [--dagster-python /tmp/w2dagster/bin/python] [--runs 30]
 
@@ -211,21 +209,15 @@ class Deployment:
             time.sleep(0.5)
         raise RuntimeError(f"{self.name} not ready after {timeout} s: {last}\n{self.log.read_text()[-3000:]}")
 
-    def stop(self) -> float | None:
-        """Stop the deployment; answer the CPU seconds its process tree used (None if unknown)."""
-        if self.proc is None or self.proc.returncode is not None:
-            return None
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
         os.killpg(self.proc.pid, signal.SIGINT)
-        deadline = time.monotonic() + 30
-        while True:  # wait4 rather than Popen.wait: the rusage holds every reaped descendant's CPU
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG if time.monotonic() < deadline else 0)
-            if pid:
-                break
-            if time.monotonic() >= deadline:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            time.sleep(0.1)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        return usage.ru_utime + usage.ru_stime
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
 
 class OrchestraDev(Deployment):
@@ -321,7 +313,7 @@ def measure(deployment: Deployment, runs: int, verbose: bool = False) -> dict:
             print(f"{deployment.name}: process tree at the peak ({sampler.peak / 2**20:.0f} MiB):")
             for size, command in sorted(sampler.breakdown, reverse=True):
                 print(f"  {size / 2**20:7.1f} MiB  {command}")
-        result = {
+        return {
             "runs_per_min": runs / (max(ends) - start) * 60,
             "median_s": statistics.median(latencies),
             "max_s": max(latencies),
@@ -331,9 +323,7 @@ def measure(deployment: Deployment, runs: int, verbose: bool = False) -> dict:
             "peak_pss_mib": sampler.peak_pss / 2**20,
         }
     finally:
-        cpu = deployment.stop()
-    result["cpu_s"] = cpu
-    return result
+        deployment.stop()
 
 
 def main() -> None:
@@ -368,7 +358,6 @@ def main() -> None:
         ("idle run submit->SUCCESS", lambda r: " / ".join(f"{v:.2f}" for v in r["idle_s"]) + " s"),
         ("peak RSS of the process tree", lambda r: f"{r['peak_mib']:.0f} MiB"),
         ("peak PSS of the process tree", lambda r: f"{r['peak_pss_mib']:.0f} MiB"),
-        ("CPU of the whole deployment", lambda r: f"{r['cpu_s']:.0f} s" if r["cpu_s"] is not None else "?"),
     ]
     print(textwrap.dedent(f"""
         {'':32}""").rstrip() + "".join(f"{n:>24}" for n in names))
