@@ -154,7 +154,7 @@ def test_run_page_shows_header_steps_and_events(data, client):
     assert re.search(r"<td>emit</td><td><span[^>]*>SUCCESS</span>", steps)
     assert re.search(r"<td>double</td><td><span[^>]*>FAILURE</span>", steps)
     assert html.index("Started execution of run.") < html.index("Execution of step double failed.")
-    assert 'hx-trigger="every 1s"' in html  # the run is not finished: the page polls for new events
+    assert 'hx-trigger="every 500ms"' in html  # the run is not finished: the page polls for new events
     assert f'action="/runs/{run.run_id}/terminate"' in html
 
 
@@ -166,12 +166,12 @@ def test_the_event_poll_answers_only_later_events_and_stops_when_the_run_ends(da
     services.event_store(run_id=run.run_id, events=[EventInput(message="second event")])
     poll = client.get(f"/runs/{run.run_id}/events?after={after}").content.decode()
     assert "second event" in poll and "first event" not in poll
-    assert 'hx-trigger="every 1s"' in poll and 'hx-swap-oob="beforeend"' in poll
+    assert 'hx-trigger="every 500ms"' in poll and 'hx-swap-oob="beforeend"' in poll
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS", message="done")])
     last = re.search(r'events\?after=(\d+)', poll).group(1)
     final = client.get(f"/runs/{run.run_id}/events?after={last}").content.decode()
     assert "done" in final and "second event" not in final
-    assert "every 1s" not in final and "SUCCESS" in final  # finished: no further poll, status updated
+    assert "every 500ms" not in final and "SUCCESS" in final  # finished: no further poll, status updated
 
 
 def test_the_event_log_pages_by_event_id(data, client):
@@ -201,7 +201,7 @@ def test_step_output_is_shown_and_tailed(data, client):
     with open(path, "a") as handle:
         handle.write("more output\n")
     tail = client.get(f"/runs/{run.run_id}/logs/emit/tail?io=stdout&cursor={cursor}").content.decode()
-    assert "more output" in tail and "hello from emit" not in tail and "every 1s" in tail
+    assert "more output" in tail and "hello from emit" not in tail and "every 500ms" in tail
     assert client.get(f"/runs/{run.run_id}/logs/emit/tail?io=nope").status_code == 400
 
 

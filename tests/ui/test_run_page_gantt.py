@@ -78,7 +78,7 @@ def test_a_poll_without_new_events_answers_only_the_next_poll(run, client):
     cursor = re.search(r'events\?after=(\d+)', first).group(1)
     assert 'id="run-gantt"' in first or 'id="run-steps"' in first
     idle = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
-    assert 'id="event-poll"' in idle and 'hx-trigger="every 1s"' in idle
+    assert 'id="event-poll"' in idle and 'hx-trigger="every 500ms"' in idle
     assert "run-steps" not in idle and "run-status" not in idle  # nothing re-rendered
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS")])
     last = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
