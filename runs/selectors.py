@@ -360,3 +360,21 @@ def asset_check_summary(*, asset_keys: Sequence[str]) -> dict[str, dict[str, int
         counts = summary.setdefault(key, {"passed": 0, "failed": 0})
         counts["passed" if passed else "failed"] += 1
     return summary
+
+
+def asset_check_latest(*, asset_key: str, check_names: Sequence[str]) -> dict[str, Any]:
+    """The newest result (an `AssetCheckIndex` row, any partition) of each named check of an asset, one
+    query."""
+    from runs.models import AssetCheckIndex
+
+    latest: dict[str, Any] = {}
+    for row in AssetCheckIndex.objects.filter(asset_key=asset_key, check_name__in=list(check_names)).order_by(
+            "updated_at"):
+        latest[row.check_name] = row
+    return latest
+
+
+def asset_materialized_partitions(*, asset_key: str) -> dict[str, str]:
+    """Each materialized partition of an asset with the run that last materialized it, one query."""
+    return dict(AssetIndex.objects.filter(asset_key=asset_key).exclude(last_materialization=None)
+                .values_list("partition", "last_run_id"))

@@ -33,7 +33,7 @@ from runs.schema_metadata import decode_tagged
 from runs.views_assets import asset_page_extras
 from runs.views_launchpad import check_launch_input, parse_op_selection
 from workspace import selectors as workspace_selectors
-from workspace.graphs import job_graph
+from workspace.graphs import dep_key_string, job_graph
 from workspace.models import LocationStatus
 
 PAGE_SIZE = 50
@@ -276,18 +276,6 @@ def _scaffold_yaml(job: dict[str, Any]) -> str:
     return yaml.safe_dump(scaffold, sort_keys=False) if scaffold else ""
 
 
-def _targeting(location_name: str, job_name: str) -> list[dict[str, Any]]:
-    """The schedules and sensors of the job's location that launch it (from the stored snapshot)."""
-    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name) or {}
-    found = []
-    for kind, path in (("schedules", "schedule-detail"), ("sensors", "sensor-detail")):
-        for item in snapshot.get(kind) or []:
-            if item.get("job_name") == job_name or job_name in (item.get("target_job_names") or []):
-                found.append({"kind": kind[:-1], "name": item["name"], "url_name": path,
-                              "cron": item.get("cron_schedule")})
-    return found
-
-
 def _parse_tags(text: str) -> dict[str, str]:
     tags = {}
     for number, line in enumerate(text.splitlines(), 1):
@@ -349,7 +337,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
         "graph": job_graph(job), "op_selection_text": op_selection_text, "partition": partition,
         "partitions": job.get("partitions"), "checked": bool(error),
-        "instigators": _targeting(location_name, job_name),
+        "instigators": workspace_selectors.job_instigators(location_name=location_name, job_name=job_name),
     }, status=400 if error else 200)
 
 
@@ -446,8 +434,7 @@ def asset_detail(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "ui/asset_detail.html", {
         **asset_page_extras(key, node, _asset_nodes(), [row["event"] for row in history]),
         "nav": "assets", "location_name": location_name, "node": node, "history": history, "error": error,
-        "deps": [dep if isinstance(dep, str) else "/".join(dep.get("key", dep)) if isinstance(dep, dict)
-                 else "/".join(dep) for dep in node.get("deps") or []],
+        "deps": [dep_key_string(dep) for dep in node.get("deps") or []],
     }, status=400 if error else 200)
 
 

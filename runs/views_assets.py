@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from orchestra._core.partitions.snapshot import partitions_def_from_snapshot
-from runs.models import AssetCheckIndex, AssetIndex, EventLogEntry
+from runs.models import EventLogEntry
 from runs.schema_metadata import decode_tagged
-from runs.selectors import dynamic_partition_keys
+from runs.selectors import asset_check_latest, asset_materialized_partitions, dynamic_partition_keys
+from workspace.graphs import dep_key_string
 
 NUMERIC_TYPES = ("int", "float")
 PLOT_W, PLOT_H, PAD = 320, 64, 4
@@ -19,15 +20,8 @@ MAX_PARTITIONS = 20_000  # the grid draws at most this many (newest) partitions
 
 
 def downstream_keys(key: str, nodes: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
-    found = []
-    for _, node in nodes:
-        for dep in node.get("deps") or []:
-            dep_key = dep if isinstance(dep, str) else "/".join(dep.get("key", [])) if isinstance(dep, dict) \
-                else "/".join(dep)
-            if dep_key == key:
-                found.append(node["key_string"])
-                break
-    return sorted(found)
+    return sorted(node["key_string"] for _, node in nodes
+                  if any(dep_key_string(dep) == key for dep in node.get("deps") or []))
 
 
 def check_rows(key: str, node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,9 +29,7 @@ def check_rows(key: str, node: dict[str, Any]) -> list[dict[str, Any]]:
     names = [check.split(":", 1)[1] if ":" in check else check for check in node.get("checks") or []]
     if not names:
         return []
-    latest: dict[str, AssetCheckIndex] = {}
-    for row in AssetCheckIndex.objects.filter(asset_key=key, check_name__in=names).order_by("updated_at"):
-        latest[row.check_name] = row
+    latest = asset_check_latest(asset_key=key, check_names=names)
     return [{"name": name, "index": latest.get(name)} for name in names]
 
 
@@ -77,8 +69,7 @@ def partition_grid(key: str, node: dict[str, Any]) -> dict[str, Any] | None:
     except Exception as exc:  # a partitions definition this server cannot expand (e.g. dynamic without storage)
         return {"error": f"{type(exc).__name__}: {exc}", "cells": [], "total": 0, "materialized": 0}
     shown = keys[-MAX_PARTITIONS:]
-    done = dict(AssetIndex.objects.filter(asset_key=key).exclude(last_materialization=None)
-                .values_list("partition", "last_run_id"))
+    done = asset_materialized_partitions(asset_key=key)
     cells = [{"key": partition, "run_id": done.get(partition, ""), "ok": partition in done} for partition in shown]
     return {"cells": cells, "total": len(keys), "shown": len(shown),
             "materialized": sum(1 for partition in keys if partition in done), "error": None}

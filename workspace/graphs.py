@@ -38,11 +38,12 @@ def job_graph(job: Mapping[str, Any]) -> dict[str, Any]:
     return {"nodes": nodes, "edges": _unique(edges), "rankdir": "LR"}
 
 
-def _key_string(dep: Any) -> str:
+def dep_key_string(dep: Any) -> str:
+    """An asset node's dependency as a key string, whatever form the snapshot gives it in."""
     if isinstance(dep, str):
         return dep
     if isinstance(dep, Mapping):
-        return _key_string(dep.get("key") or dep.get("path") or [])
+        return dep_key_string(dep.get("key") or dep.get("path") or [])
     return "/".join(str(part) for part in dep)
 
 
@@ -65,7 +66,7 @@ def lineage_assets(snapshots: Mapping[str, Mapping[str, Any]]) -> dict[str, dict
             assets[node["key_string"]] = {
                 "location": location_name,
                 "group": node.get("group_name") or "default",
-                "deps": [_key_string(dep) for dep in node.get("deps") or []],
+                "deps": [dep_key_string(dep) for dep in node.get("deps") or []],
                 "materializable": bool(node.get("is_materializable", True)),
                 "kinds": list(node.get("kinds") or []),
             }

@@ -53,6 +53,15 @@ def job_snapshot(*, location_name: str, job_name: str, repository_name: str | No
     raise NotFound("job", f"{job_name}@{location_name}")
 
 
+def job_instigators(*, location_name: str, job_name: str) -> list[dict[str, Any]]:
+    """The schedules and sensors of a loaded location that launch `job_name` (kind, name, cron), read from
+    the cached snapshots."""
+    snapshot = loaded_snapshots_cached().get(location_name) or {}
+    return [{"kind": kind[:-1], "name": item["name"], "cron": item.get("cron_schedule")}
+            for kind in ("schedules", "sensors") for item in snapshot.get(kind) or []
+            if item.get("job_name") == job_name or job_name in (item.get("target_job_names") or [])]
+
+
 _SNAPSHOTS: dict[str, dict[str, Any]] = {}  # snapshot id -> decoded snapshot, for loaded_snapshots_cached
 
 

@@ -76,6 +76,7 @@ def test_numeric_metadata_is_plotted_and_partitions_are_gridded(run, client):
 
 
 def test_the_asset_page_makes_a_constant_number_of_queries(run, client):
+    client.get("/assets/rows/")  # the first request decodes the location's snapshot (one query more)
     counts = []
     for n in (1, 30):
         for i in range(n):
