@@ -122,10 +122,32 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def _tree_rss(root: int, breakdown: list | None = None, pss: list | None = None) -> int:
-    """Sum of RSS (bytes) of `root` and all its descendants, read from /proc (PSS sum in `pss[0]`)."""
+# Below `orchestra dev`'s supervisor (depth 1): the run-worker server, its run workers, their step
+# fork server and resource tracker, step processes, and each step's watchdog.
+_FORKED_KINDS = ("run-worker server", "run worker", "step fork server / resource tracker", "step process",
+                 "step watchdog")
+
+
+def _kind(command: str) -> str:
+    """A short name for the kind of process `command` is (for the CPU breakdown)."""
+    for needle, kind in (("multiprocessing", "step process / fork server"), ("run-worker-server", "run worker"),
+                         ("uvicorn", "webserver"), ("beat", "beat"), ("worker", "celery worker"),
+                         ("code-server", "code server"), ("workspace", "workspace loader"),
+                         ("supervise", "supervisor")):
+        if needle in command:
+            return kind
+    return command[:40]
+
+
+def _tree_rss(root: int, breakdown: list | None = None, pss: list | None = None, cpu: dict | None = None) -> int:
+    """Sum of RSS (bytes) of `root` and all its descendants, read from /proc (PSS sum in `pss[0]`).
+
+    `cpu`, when given, is updated with each member's CPU seconds so far: {(pid, start): (kind, seconds)}.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    times: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -138,14 +160,32 @@ def _tree_rss(root: int, breakdown: list | None = None, pss: list | None = None)
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * page
-    total, stack, members = 0, [root], []
+        times[pid] = (fields[19], (int(fields[11]) + int(fields[12])) / tick)
+    total, stack, members, depth = 0, [root], [], {root: 0}
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
         members.append(pid)
-        stack.extend(children.get(pid, ()))
+        for child in children.get(pid, ()):
+            depth[child] = depth[pid] + 1
+            stack.append(child)
+    proportional = {pid: _pss(pid) for pid in members} if pss is not None else {}
     if pss is not None:
-        pss[:] = [sum(_pss(pid) for pid in members)]
+        pss[:] = [sum(proportional.values())]
+    if cpu is not None:
+        for pid in members:
+            if pid in times and (pid, times[pid][0]) not in cpu:
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                        kind = _kind(cmdline.read().replace(b"\0", b" ").decode(errors="replace"))
+                except OSError:
+                    continue
+                if kind == "run worker":  # forks keep the server's command line: name them by depth
+                    kind = _FORKED_KINDS[min(depth[pid] - 1, len(_FORKED_KINDS) - 1)]
+                cpu[(pid, times[pid][0])] = (kind, 0.0)
+            if (pid, times.get(pid, ("", 0))[0]) in cpu:
+                key = (pid, times[pid][0])
+                cpu[key] = (cpu[key][0], times[pid][1])
     if breakdown is not None:
         breakdown.clear()
         for pid in members:
@@ -154,7 +194,7 @@ def _tree_rss(root: int, breakdown: list | None = None, pss: list | None = None)
                     command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")[:110]
             except OSError:
                 continue
-            breakdown.append((rss.get(pid, 0), command))
+            breakdown.append((rss.get(pid, 0), proportional.get(pid, 0), command))
     return total
 
 
@@ -162,16 +202,29 @@ class MemorySampler(threading.Thread):
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.peak, self.running, self.breakdown = root, 0, True, []
-        self.peak_pss = 0
+        self.peak_pss, self.pss_breakdown = 0, []
+        self.cpu: dict = {}
+        self.cpu_before: dict = {}
+        _tree_rss(root, cpu=self.cpu_before)
+
+    def cpu_by_kind(self) -> dict[str, tuple[int, float]]:
+        """CPU seconds spent during the sampling, by kind of process: {kind: (processes, seconds)}."""
+        kinds: dict[str, tuple[int, float]] = {}
+        for key, (kind, seconds) in self.cpu.items():
+            spent = seconds - self.cpu_before.get(key, (kind, 0.0))[1]
+            count, total = kinds.get(kind, (0, 0.0))
+            kinds[kind] = (count + 1, total + spent)
+        return kinds
 
     def run(self) -> None:
         while self.running:
             breakdown: list = []
             pss: list = []
-            total = _tree_rss(self.root, breakdown, pss)
+            total = _tree_rss(self.root, breakdown, pss, self.cpu)
             if total > self.peak:
                 self.peak, self.breakdown = total, breakdown
-            self.peak_pss = max(self.peak_pss, pss[0] if pss else 0)
+            if pss and pss[0] > self.peak_pss:
+                self.peak_pss, self.pss_breakdown = pss[0], breakdown
             time.sleep(0.1)
 
 
@@ -311,8 +364,20 @@ def measure(deployment: Deployment, runs: int, verbose: bool = False) -> dict:
             time.sleep(2)
         if verbose:
             print(f"{deployment.name}: process tree at the peak ({sampler.peak / 2**20:.0f} MiB):")
-            for size, command in sorted(sampler.breakdown, reverse=True):
+            for size, _, command in sorted(sampler.breakdown, reverse=True):
                 print(f"  {size / 2**20:7.1f} MiB  {command}")
+            print(f"{deployment.name}: PSS at its peak ({sampler.peak_pss / 2**20:.0f} MiB), by kind of process:")
+            by_kind: dict[str, list] = {}
+            for _, size, command in sampler.pss_breakdown:
+                entry = by_kind.setdefault(_kind(command), [0, 0])
+                entry[0], entry[1] = entry[0] + 1, entry[1] + size
+            for kind, (count, size) in sorted(by_kind.items(), key=lambda item: -item[1][1]):
+                print(f"  {size / 2**20:7.1f} MiB  {count:4d} processes  {kind}")
+            kinds = sampler.cpu_by_kind()
+            print(f"{deployment.name}: CPU seconds during the burst (sampled every 100 ms; a process's last "
+                  f"<100 ms is missed), total {sum(s for _, s in kinds.values()):.1f} s:")
+            for kind, (count, seconds) in sorted(kinds.items(), key=lambda item: -item[1][1]):
+                print(f"  {seconds:7.2f} s  {count:4d} processes  {kind}")
         return {
             "runs_per_min": runs / (max(ends) - start) * 60,
             "median_s": statistics.median(latencies),

@@ -1,6 +1,6 @@
 """Fault figures (issue #12): the real-process scenarios of `tests/faults/`, repeated, and what they measured.
 
-    /work/venv/bin/python bench/faults.py [--repeats 5] [-k EXPR] [--postgres URL --redis URL]
+    /work/venv/bin/python bench/faults.py [--repeats 5] [-k EXPR] [--postgres URL --redis URL] [--full]
 
 Runs the fault scenarios that kill a process (`tests/faults/`, hostile input left out) N times through
 pytest, each pass on a fresh test database, with ORCHESTRA_FAULTS_FIGURES pointing the tests at a file
@@ -12,7 +12,9 @@ median / max of
   its location being LOADED again,
 - time for a restarted daemon to drain a queue of 10 runs (its start, start-up included, to the last
   run's end).
-`--postgres`/`--redis` run the passes on PostgreSQL and Redis (as ORCHESTRA_TEST_PG_URL/REDIS_URL).
+`--postgres`/`--redis` run the passes on PostgreSQL and Redis (as ORCHESTRA_TEST_PG_URL/REDIS_URL); only
+then does `test_production_shape.py` run (the whole deployment killed role by role), and its figures are
+also reported on their own. `--full` sets ORCHESTRA_FAULTS_FULL=1 (the longer scenarios).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["tests/faults/test_kill_points.py", "tests/faults/test_daemon_killed.py",
-             "tests/faults/test_code_server_killed.py", "tests/faults/test_webserver_killed.py"]
+             "tests/faults/test_code_server_killed.py", "tests/faults/test_webserver_killed.py",
+             "tests/faults/test_production_shape.py"]  # the last one only on PostgreSQL + Redis
 TIMINGS = {
     "worker_killed_to_terminal_s": "killed run worker -> run terminal",
     "code_server_killed_to_successful_launch_s": "killed code server -> successful launch",
@@ -44,9 +47,12 @@ def main() -> None:
     parser.add_argument("-k", default=None, help="pytest -k expression to pick scenarios")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL for the test database")
     parser.add_argument("--redis", default=None, help="a Redis URL for the test broker")
+    parser.add_argument("--full", action="store_true", help="the longer scenarios too (ORCHESTRA_FAULTS_FULL=1)")
     args = parser.parse_args()
 
     env = dict(os.environ)
+    if args.full:
+        env["ORCHESTRA_FAULTS_FULL"] = "1"
     if args.postgres:
         env.update(ORCHESTRA_TEST_STORAGE="postgres", ORCHESTRA_TEST_PG_URL=args.postgres)
     if args.redis:
@@ -79,12 +85,17 @@ def report(rows: list[dict], failed_passes: int, repeats: int, elapsed: float) -
     print(f"runs checked:    {sum(row.get('runs', 0) for row in rows)}")
     print(f"runs lost:       {sum(row.get('lost', 0) for row in rows)}")
     print(f"runs duplicated: {sum(row.get('duplicated', 0) for row in rows)}")
-    for key, label in TIMINGS.items():
-        values = [row[key] for row in rows if key in row]
-        if values:
-            print(f"{label}: median {statistics.median(values):.2f} s, max {max(values):.2f} s (n={len(values)})")
-        else:
-            print(f"{label}: not measured")
+    for shape, picked in (("every scenario", rows),
+                          ("production shape", [r for r in rows if r["scenario"].startswith("production:")])):
+        if not picked:
+            continue
+        print(f"-- {shape}")
+        for key, label in TIMINGS.items():
+            values = [row[key] for row in picked if key in row]
+            if values:
+                print(f"{label}: median {statistics.median(values):.2f} s, max {max(values):.2f} s (n={len(values)})")
+            else:
+                print(f"{label}: not measured")
 
 
 if __name__ == "__main__":

@@ -15,14 +15,16 @@ Per page and engine, `--repeats` cold loads (a fresh browser context: empty cach
 warm loads (the same context navigating again) are timed from `page.goto` to the page's main content
 being visible — the newest run's row on the runs list, the last step of the 200-step run on its page ("run detail"), the
 first asset on the catalog, the run-config editor on the launchpad, the last op of the 200-op job drawn
-in its graph, the last asset group drawn in the lineage. Medians are reported with the
-requests each cold load made and the JavaScript it transferred (bytes on the wire, as served).
+in its graph, the last asset group drawn in the lineage, a bar of the overview's timeline. Medians are
+reported with the requests each cold load made and the JavaScript it transferred (bytes on the wire, as
+served, and what they weigh gzip-compressed).
 Chromium is Debian's `/usr/bin/chromium`, driven by Playwright for Python.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -243,6 +245,7 @@ def pages(server: Server) -> dict[str, tuple[str, str]]:
             "launchpad": ("/locations/bench/jobs/three_ops/", "form.launchpad textarea"),
             "job graph": ("/locations/bench/jobs/two_hundred_ops/", "figure.graph .graph-node >> text=op_199"),
             "lineage": ("/asset-groups/", "figure.graph .graph-node >> text=group_9"),
+            "overview": ("/overview/", ".timeline .tl-row .tl-bar"),
         }
     return {
         "runs list": ("/runs", f'a[href="/runs/{ids["newest"]}"]'),
@@ -251,12 +254,13 @@ def pages(server: Server) -> dict[str, tuple[str, str]]:
         "launchpad": ("/locations/defs.py/jobs/three_ops/playground", ".CodeMirror"),
         "job graph": ("/locations/defs.py/jobs/two_hundred_ops", "text=op_199"),
         "lineage": ("/asset-groups", "text=group_9"),
+        "overview": ("/overview", "text=three_ops"),
     }
 
 
 def measure(browser, server: Server, path: str, selector: str, repeats: int) -> dict:
     url = f"http://127.0.0.1:{server.port}{path}"
-    cold, warm, requests, js = [], [], [], []
+    cold, warm, requests, js, js_gz = [], [], [], [], []
     for _ in range(repeats):
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
@@ -269,13 +273,16 @@ def measure(browser, server: Server, path: str, selector: str, repeats: int) -> 
         page.wait_for_load_state("load")
         requests.append(len(seen))
         js.append(sum(r.sizes()["responseBodySize"] for r in seen if r.resource_type == "script"))
+        # what the scripts would weigh compressed (gzip -9), whether or not the server compressed them
+        js_gz.append(sum(len(gzip.compress(r.response().body(), 9)) for r in seen if r.resource_type == "script"))
         began = time.perf_counter()
         page.goto(url, wait_until="commit")
         page.locator(selector).first.wait_for(state="visible", timeout=120_000)
         warm.append(time.perf_counter() - began)
         context.close()
     return {"cold_ms": statistics.median(cold) * 1000, "warm_ms": statistics.median(warm) * 1000,
-            "requests": statistics.median(requests), "js_kb": statistics.median(js) / 1024}
+            "requests": statistics.median(requests), "js_kb": statistics.median(js) / 1024,
+            "js_gz_kb": statistics.median(js_gz) / 1024}
 
 
 def main() -> None:
@@ -285,7 +292,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--assets", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pages", default="runs list,run detail,asset catalog,launchpad,job graph,lineage",
+    parser.add_argument("--pages", default="runs list,run detail,asset catalog,launchpad,job graph,lineage,overview",
                         help="comma-separated page names (default: all)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -314,10 +321,10 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"\nUI in headless Chromium: {args.runs} runs, {args.assets} assets, median of {args.repeats} "
           f"(load average {load:.1f})")
-    print(f"{'page':16} {'engine':9} {'cold':>9} {'warm':>9} {'requests':>9} {'JS':>10}")
+    print(f"{'page':16} {'engine':9} {'cold':>9} {'warm':>9} {'requests':>9} {'JS':>10} {'JS gzip':>10}")
     for (name, engine), row in results.items():
         print(f"{name:16} {engine:9} {row['cold_ms']:7.0f}ms {row['warm_ms']:7.0f}ms {row['requests']:9.0f} "
-              f"{row['js_kb']:8.0f}KB")
+              f"{row['js_kb']:8.0f}KB {row['js_gz_kb']:8.0f}KB")
     for name in wanted:
         if (name, "Dagster") in results and (name, "Orchestra") in results:
             ratio = results[(name, "Dagster")]["cold_ms"] / results[(name, "Orchestra")]["cold_ms"]

@@ -6,7 +6,7 @@ the median and p95 server time and the number of SQL queries per request. This i
 to answer (view, queries, template), not a browser's time to content. Uses a fresh ORCHESTRA_HOME on
 SQLite, or PostgreSQL with `--pg-url` (the database is created and dropped).
 
-    /work/venv/bin/python bench/ui_pages.py [--runs 10000] [--requests 20] [--pg-url postgresql://...]
+    /work/venv/bin/python bench/ui_pages.py [--runs 10000] [--requests 20] [--pg-url postgresql://...] [--only overview]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ defs = dg.Definitions(jobs=[three_ops], assets=[make(i) for i in range(2000)])
 """
 
 
-def child(runs: int, requests: int) -> None:
+def child(runs: int, requests: int, only: str = "") -> None:
 
     import django
 
@@ -106,7 +106,9 @@ def child(runs: int, requests: int) -> None:
         "/asset-groups/ (2,000: by group)": "/asset-groups/",
         "/asset-groups/?group=group_3@bench": "/asset-groups/?group=group_3@bench",
         "/automation/": "/automation/",
-        "/overview/": "/overview/",
+        "/overview/ (24 h, bucketed)": "/overview/",
+        "/overview/?window=7d": "/overview/?window=7d",
+        "/overview/?window=1h": "/overview/?window=1h",
         "/runs/?view=backfills": "/runs/?view=backfills",
         "/search?q=asset_00 (htmx)": "/search?q=asset_00",
         "/deployment/": "/deployment/",
@@ -114,6 +116,8 @@ def child(runs: int, requests: int) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     print(f"{'page':42} {'median':>9} {'p95':>9} {'queries':>8}")
     for label, url in pages.items():
+        if only and only not in label:
+            continue
         assert client.get(url).status_code == 200, url
         times, counts = [], set()
         for _ in range(requests):
@@ -133,10 +137,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--pg-url", default=None, help="PostgreSQL URL of a database to create, use and drop")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.runs, args.requests)
+        child(args.runs, args.requests, args.only)
         return
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as work:
         home = Path(work)
@@ -157,7 +162,7 @@ def main() -> None:
         env.update(ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(REPO))
         try:
             subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs), "--requests",
-                            str(args.requests)], env=env, check=True, cwd=REPO)
+                            str(args.requests), "--only", args.only], env=env, check=True, cwd=REPO)
         finally:
             if admin:
                 import psycopg

@@ -7,7 +7,7 @@ from core.services import audit_purge
 AUDIT_PURGE_TASK = "core.audit_purge"
 
 
-@shared_task(name=AUDIT_PURGE_TASK, queue="daemon", ignore_result=True)
+@shared_task(name=AUDIT_PURGE_TASK, ignore_result=True)
 def audit_purge_task() -> int:
     """Delete audit entries older than `retention.audit.purge_after_days` (none when it is -1)."""
     return audit_purge()

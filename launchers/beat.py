@@ -29,6 +29,22 @@ DEFAULT_DEQUEUE_SECONDS = 2
 # keeps a dead worker's run from waiting more than its heartbeat timeout + 10 s to end.
 DEFAULT_MONITORING_SECONDS = 10
 
+RUNS_QUEUE = "runs"
+STEPS_QUEUE = "steps"
+# Which queue each task is sent to when its sender names none (`CELERY_TASK_ROUTES`): Celery 6 drops the
+# `queue=` task attribute (https://docs.celeryq.dev/en/stable/userguide/routing.html#automatic-routing).
+# A sender that names a queue (a run's `dagster-celery/queue` tag, a launcher's `default_queue`) still wins.
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "scheduling.*": {"queue": DAEMON_QUEUE},
+    DEQUEUE_TASK: {"queue": DAEMON_QUEUE},
+    RETRIES_TASK: {"queue": DAEMON_QUEUE},
+    MONITORING_TASK: {"queue": DAEMON_QUEUE},
+    AUDIT_PURGE_TASK: {"queue": DAEMON_QUEUE},
+    "runs.daemon_heartbeat": {"queue": DAEMON_QUEUE},
+    "launchers.execute_run": {"queue": RUNS_QUEUE},  # launchers/celery.py
+    "runs.execute_step": {"queue": STEPS_QUEUE},  # runs/step_tasks.py
+}
+
 
 def dequeue_interval(instance: ResolvedInstance) -> float | None:
     """Seconds between dequeues, or None when the instance does not queue runs."""

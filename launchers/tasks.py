@@ -2,13 +2,13 @@
 
 from celery import shared_task
 
-from launchers.beat import DAEMON_QUEUE, MONITORING_TASK
+from launchers.beat import MONITORING_TASK
 from launchers.monitoring import DAEMON_TYPE, monitoring_policy, run_monitoring_sweep
 from runs.services import daemon_heartbeat_record
 from runs.tasks import daemon_id
 
 
-@shared_task(name=MONITORING_TASK, bind=True, queue=DAEMON_QUEUE, ignore_result=True)
+@shared_task(name=MONITORING_TASK, bind=True, ignore_result=True)
 def run_monitoring_task(self) -> None:
     """One monitoring sweep and the MONITORING heartbeat; a no-op when `run_monitoring.enabled: false`."""
     policy = monitoring_policy()

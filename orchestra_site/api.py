@@ -32,7 +32,9 @@ guard_operations(api, OPERATION_RULES)
 
 @api.exception_handler(NotFound)
 def not_found(request: HttpRequest, exc: NotFound):
-    return api.create_response(request, {"detail": str(exc)}, status=404)
+    # A code location that exists but is not loaded is unavailable for now (503), not missing.
+    status = 503 if getattr(exc, "location_loaded", True) is False else 404
+    return api.create_response(request, {"detail": str(exc)}, status=status)
 
 
 @api.exception_handler(PermissionDenied)

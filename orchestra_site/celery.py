@@ -1,9 +1,11 @@
 """The Celery application shared by beat and every worker (queues: daemon, runs, steps)."""
 
+import gc
 import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra_site.settings")
 
@@ -20,3 +22,14 @@ def _create_embedded_broker_folders(sender: Celery, **kwargs) -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_init.connect
+def _freeze_before_forking(**kwargs) -> None:
+    """Move what the worker loaded to the collector's permanent generation before its pool forks.
+
+    The collector then never writes to those objects' pages, so the pool processes (and an embedded
+    beat) keep sharing them with the main process instead of copying them on their first collection.
+    """
+    gc.collect()
+    gc.freeze()

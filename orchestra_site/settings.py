@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from core.instance_config import load_instance
-from launchers.beat import daemon_beat_schedule
+from launchers.beat import TASK_ROUTES, daemon_beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE = load_instance()
@@ -165,6 +165,7 @@ CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ROUTES = TASK_ROUTES
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The daemon's system duties (run queue, run monitoring); beat stores them as PeriodicTask rows.
 CELERY_BEAT_SCHEDULE = daemon_beat_schedule(INSTANCE)

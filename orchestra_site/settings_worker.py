@@ -14,6 +14,7 @@ import logging.config
 import os
 
 from core.instance_config import load_instance
+from launchers.beat import TASK_ROUTES
 
 INSTANCE = load_instance()
 ORCHESTRA_HOME = INSTANCE.home
@@ -46,6 +47,7 @@ CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ROUTES = TASK_ROUTES
 CELERY_TIMEZONE = "UTC"
 # Not created at start-up (see orchestra_site/__init__.py): the run worker imports it when the run's
 # executor is the Celery one.

@@ -50,7 +50,7 @@ class ReexecuteIn(Schema):
 
 @router.post(
     "/runs",
-    response={201: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: RunConfigInvalidOut},
+    response={201: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut, 422: RunConfigInvalidOut},
     summary="Launch a run",
 )
 def launch_run(request: HttpRequest, body: LaunchIn,

@@ -25,6 +25,8 @@ import multiprocessing
 import os
 import select
 import signal
+import socket
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +67,61 @@ def default_start_method() -> str:
     `start_method: {spawn: {}}` in the run config still spawns.
     """
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def fork_step_server() -> bool:
+    """Start this process's multiprocessing fork server (and resource tracker) as forks of this process.
+
+    Python starts the `forkserver` server as a fresh interpreter that imports the SDK again (about
+    250 ms of CPU per run, more than the run's steps together), plus a fresh interpreter for the
+    resource tracker. Forked from the run worker they cost a few milliseconds and share its pages,
+    and they speak Python's own protocol, so `multiprocessing.get_context("forkserver")` uses them
+    unchanged. Call it while the process has one thread and no open database connection (a forked
+    copy of a connection must never be used or closed by the copy). Answers whether it started them;
+    it does nothing where the interpreter's private forkserver state is not the one this knows (then
+    Python starts its own server on first use, as before). The server serves this process only and
+    exits when this process ends (its "alive" pipe), as Python's does; preload modules named in the
+    run config are imported by each step on first use instead of by the server.
+    """
+    from multiprocessing import connection as mp_connection
+    from multiprocessing import forkserver, resource_tracker, util
+
+    server, tracker = forkserver._forkserver, resource_tracker._resource_tracker
+    known = (getattr(server, "_forkserver_pid", 0) is None and getattr(tracker, "_fd", 0) is None
+             and not hasattr(server, "_forkserver_authkey") and util.abstract_sockets_supported)
+    if not known or sys.platform != "linux":
+        return False
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    tracker_r, tracker_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the resource tracker
+        try:
+            os.close(tracker_w)
+            resource_tracker.main(tracker_r)
+        finally:
+            os._exit(0)
+    os.close(tracker_r)
+    tracker._fd, tracker._pid = tracker_w, pid
+    listener = socket.socket(socket.AF_UNIX)
+    address = mp_connection.arbitrary_address("AF_UNIX")
+    listener.bind(address)
+    listener.listen()
+    alive_r, alive_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the fork server: serves until every holder of `alive_w` (this process) is gone
+        try:
+            os.close(alive_w)
+            os.close(tracker_w)
+            tracker._fd = tracker._pid = None
+            forkserver.main(listener.detach(), alive_r, [])
+        finally:
+            os._exit(0)
+    listener.close()
+    os.close(alive_r)
+    server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
+    return True
 
 
 def load_job(origin: dict[str, Any] | None, job_name: str, op_selection: list[str] | None = None) -> Any:
@@ -328,6 +385,19 @@ class _Child:
 
 def step_process_main(conn: Connection, task: StepTask, lifeline: Connection | None = None) -> None:
     """Entry point of a step process: run one step and send everything it produces to the parent."""
+    if os.environ.get("BURST_PROFILE"):  # TEMPORARY (burst)
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
+        try:
+            return _step_process_main(conn, task, lifeline)
+        finally:
+            prof.disable()
+            prof.dump_stats(f"{os.environ['BURST_PROFILE']}/step-{os.getpid()}.prof")
+    return _step_process_main(conn, task, lifeline)
+
+
+def _step_process_main(conn: Connection, task: StepTask, lifeline: Connection | None = None) -> None:
     watchdog = _die_with_run_worker(lifeline) if lifeline is not None else None
     interrupted: list[int] = []
 

@@ -1,4 +1,4 @@
-"""Re-execution: a new run from a finished one (all steps, from failure, or the assets that failed).
+"""Re-execution: a new run from a finished one (all steps, from failure, selected steps, or the assets that failed).
 
 The steps are worked out from the parent's stored events and its job's stored snapshot, with the
 same rules as the SDK (`orchestra._core.reexecution`), and the run is submitted through `run_submit`;
@@ -8,7 +8,7 @@ chain through the IO manager.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from core.exceptions import Conflict, InvalidInput
@@ -28,29 +28,32 @@ PARENT_RUN_ID_TAG = "dagster/parent_run_id"
 ROOT_RUN_ID_TAG = "dagster/root_run_id"
 RESUME_RETRY_TAG = "dagster/is_resume_retry"
 ASSET_RESUME_RETRY_TAG = "dagster/is_asset_resume_retry"
+STEP_SELECTION_TAG = "dagster/step_selection"
 # Dagster's TAGS_TO_MAYBE_OMIT_ON_RETRY, plus the submission's idempotency key (a retry is a new run)
 # and the lineage tags this module sets itself.
 _NOT_INHERITED = frozenset({
     "dagster/failure_reason", "dagster/retry_number", RESUME_RETRY_TAG, ASSET_RESUME_RETRY_TAG,
     "dagster/will_retry", "dagster/auto_retry_run_id", "dagster/backfill", "dagster/parent_backfill_id",
     "dagster/root_backfill_id", "dagster/run_metrics", ".dagster/run_metrics", "orchestra/idempotency_key",
-    PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG, "dagster/code_location",
+    PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG, "dagster/code_location", STEP_SELECTION_TAG,
 })
 
 
 def run_reexecute(*, parent_run_id: str, strategy: str = "FROM_FAILURE", extra_tags: Mapping[str, str] | None = None,
-                  run_config: Mapping | None = None, actor: Any = None) -> Run:
+                  run_config: Mapping | None = None, step_keys: Sequence[str] | None = None, actor: Any = None) -> Run:
     """Submit a re-execution of the finished run `parent_run_id`.
 
     `strategy` is Dagster's `ReexecutionStrategy`: FROM_FAILURE (the steps that failed, were
     interrupted or never ran, and their downstream; the parent must have failed or been canceled),
     FROM_ASSET_FAILURE (the assets and checks the parent planned and did not materialize or pass),
-    ALL_STEPS. The new run keeps the parent's tags (less Dagster's per-attempt ones), its run config
+    ALL_STEPS. `step_keys` re-executes just those steps of the parent (Dagster's "re-execute selected":
+    the strategy must be ALL_STEPS; the run gets `dagster/step_selection`), reading the outputs of the
+    others from the parent chain. The new run keeps the parent's tags (less Dagster's per-attempt ones), its run config
     unless `run_config` is given, and its op or asset selection, and gets `dagster/parent_run_id`,
     `dagster/root_run_id` and, from failure, `dagster/is_resume_retry`.
 
     Raises NotFound (unknown run), Conflict (a run not finished yet), InvalidInput (an unknown
-    strategy, or nothing to re-execute), and whatever `run_submit` raises.
+    strategy, nothing to re-execute, or steps the parent did not plan), and whatever `run_submit` raises.
     """
     parent = selectors.run_get(run_id=parent_run_id)
     try:
@@ -71,16 +74,21 @@ def run_reexecute(*, parent_run_id: str, strategy: str = "FROM_FAILURE", extra_t
     tags.update({str(k): str(v) for k, v in (extra_tags or {}).items()})
     tags[PARENT_RUN_ID_TAG] = parent.run_id
     tags[ROOT_RUN_ID_TAG] = parent.root_run_id or parent.run_id
-    step_keys = None
+    to_execute = None
     asset_selection = ["/".join(path) for path in parent.asset_selection] if parent.asset_selection else None
     check_selection = _check_texts(parent.asset_check_selection)
-    if chosen == ReexecutionStrategy.FROM_FAILURE:
+    if step_keys is not None:
+        if chosen != ReexecutionStrategy.ALL_STEPS:
+            raise InvalidInput(f"a step selection re-executes with strategy ALL_STEPS, got {chosen.value}")
+        to_execute = selected_steps(parent, step_keys)
+        tags[STEP_SELECTION_TAG] = ",".join(to_execute)
+    elif chosen == ReexecutionStrategy.FROM_FAILURE:
         if parent.status not in (RunStatus.FAILURE, RunStatus.CANCELED):
             raise InvalidInput(
                 f"run {parent_run_id!r} is {parent.status}: only a failed or canceled run can be re-executed from failure"
             )
-        step_keys = steps_from_failure(parent)
-        if not step_keys:
+        to_execute = steps_from_failure(parent)
+        if not to_execute:
             raise InvalidInput(f"run {parent_run_id!r}: no steps needed to be retried in the failed run")
         tags[RESUME_RETRY_TAG] = "true"
     elif chosen == ReexecutionStrategy.FROM_ASSET_FAILURE:
@@ -93,9 +101,36 @@ def run_reexecute(*, parent_run_id: str, strategy: str = "FROM_FAILURE", extra_t
         repository_name=parent.repository_name or None,
         run_config=dict(run_config) if run_config is not None else parent.run_config, tags=tags,
         op_selection=parent.op_selection or None, asset_selection=asset_selection,
-        asset_check_selection=check_selection, step_keys_to_execute=step_keys,
+        asset_check_selection=check_selection, step_keys_to_execute=to_execute,
         parent_run_id=parent.run_id, root_run_id=parent.root_run_id or parent.run_id, actor=actor,
     )
+
+
+def selected_steps(parent: Run, step_keys: Sequence[str]) -> list[str]:
+    """`step_keys` in the parent's order, each one a step the parent planned (its step subset, or every step
+    of its job's stored snapshot under its op selection)."""
+    from workspace import selectors as workspace_selectors
+
+    wanted = list(dict.fromkeys(str(key).strip() for key in step_keys if str(key).strip()))
+    if not wanted:
+        raise InvalidInput("select at least one step to re-execute")
+    if parent.step_keys_to_execute:
+        planned = list(parent.step_keys_to_execute)
+    else:
+        job = workspace_selectors.job_snapshot(
+            location_name=parent.location_name, job_name=parent.job_name, repository_name=parent.repository_name or None,
+        )
+        shapes = step_shapes_from_graph(job["graph"])
+        if parent.op_selection:
+            shapes = _op_subset(shapes, parent.op_selection)
+        planned = [shape.key for shape in shapes]
+    # A mapped step ("op[key]") is planned when its node is; its mapping keys exist only at run time.
+    nodes = {key.split("[", 1)[0] for key in planned}
+    unknown = [key for key in wanted if key not in planned and key.split("[", 1)[0] not in nodes]
+    if unknown:
+        raise InvalidInput(f"run {parent.run_id!r} did not plan the steps {unknown}")
+    order = {key: index for index, key in enumerate(planned)}
+    return sorted(wanted, key=lambda key: order.get(key, order.get(key.split("[", 1)[0], len(order))))
 
 
 def steps_from_failure(parent: Run) -> list[str]:

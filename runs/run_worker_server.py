@@ -149,18 +149,51 @@ def serve(home: str) -> None:
 
 
 def _warm_up() -> None:
-    """Import what every run worker imports, then close the connections opened on the way."""
+    """Import what run workers and their steps import, then close the connections opened on the way.
+
+    The whole public SDK is imported (it is lazy: user code's `dg.asset`, `dg.Definitions` pull in
+    most of it), and the default IO manager's path class set up (upath scans entry points once).
+    A run worker forks its step server from this state, so a step finds all of it imported instead
+    of compiling and importing it again (~150 ms of CPU per step). Objects are then frozen
+    (`gc.freeze`): the collector never writes to them, so the forks keep sharing their pages.
+    """
+    import gc
+    import importlib
+
     from django.db import connections
 
+    import orchestra
     import orchestra._core.execute  # noqa: F401
     import runs.multiprocess_executor  # noqa: F401
     import runs.worker  # noqa: F401
     from orchestra._core.definitions_class import module_loading  # noqa: F401
+    from orchestra._core.io_managers.upath import PickledObjectFilesystemIOManager
     from runs import instance_storage  # noqa: F401
 
+    for name in orchestra.__all__:
+        getattr(orchestra, name)
+    PickledObjectFilesystemIOManager(base_dir=".")
+    for module in runs.multiprocess_executor.FORKSERVER_PRELOAD:
+        importlib.import_module(module)
     for connection in connections.all():
         connection.ensure_connection()  # imports the database driver and backend modules
+    _prime_queries()
     connections.close_all()
+    gc.collect()
+    gc.freeze()
+
+
+def _prime_queries() -> None:
+    """Read through the models a run worker reads and writes, so Django's lazily built query and
+    field caches are built here, once, rather than in each worker (about 3 MiB each)."""
+    from core.exceptions import NotFound
+    from runs import selectors
+    from runs.models import EventLogEntry
+
+    with contextlib.suppress(NotFound):
+        selectors.run_get(run_id="")
+    selectors.events_after(run_id="", cursor=None, limit=1)
+    EventLogEntry.objects.filter(run_id="").order_by("-id").first()
 
 
 def _accept(listener: socket.socket, waiting: dict[int, socket.socket], server_fds: tuple[int, ...]) -> None:

@@ -229,6 +229,8 @@ def _submit_outcome(submit: Any, *, job_name: str, repository_name: str, locatio
     try:
         result = submit()
     except services.JobNotFound as exc:
+        if not exc.location_loaded:  # the job may well exist: its location is unavailable, not "not found"
+            return PythonError.from_exception(exc)
         return PipelineNotFoundError.for_job(job_name, repository_name, location_name, str(exc))
     except services.RunConfigInvalid as exc:
         return RunConfigValidationInvalid(pipelineName=job_name, errors=[config_error(e) for e in exc.errors])

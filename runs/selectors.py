@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -188,6 +188,36 @@ def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000) ->
     return EventPage(events=events, cursor=events[-1].id if events else cursor, has_more=len(rows) > limit)
 
 
+@dataclass(frozen=True)
+class EventTail:
+    """The newest events of a run's log before storage id `before`, oldest first; `earliest` is the first
+    id shown (the cursor of the page before it) and `latest` the last (where a live tail goes on)."""
+
+    events: list[EventLogEntry]
+    earliest: int | None
+    latest: int | None
+    has_earlier: bool
+
+
+def events_tail(*, run_id: str, before: int | None = None, limit: int = 500) -> EventTail:
+    """The newest `limit` events of a run (before storage id `before`, exclusive), oldest first, so a page
+    of a 50,000-event run shows its end and pages back by cursor. Raises NotFound for an unknown run.
+
+    Two queries: the run's existence, then limit + 1 events read newest first on (run_id, id).
+    """
+    if limit < 1 or limit > 10_000:
+        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
+    if "\x00" in run_id or not Run.objects.filter(run_id=run_id).exists():
+        raise NotFound("run", run_id)
+    qs = EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs.order_by("-id")[: limit + 1])
+    events = rows[:limit][::-1]
+    return EventTail(events=events, earliest=events[0].id if events else before,
+                     latest=events[-1].id if events else None, has_earlier=len(rows) > limit)
+
+
 def asset_keys_list(
     *,
     prefix: Sequence[str] | None = None,
@@ -253,15 +283,21 @@ def dynamic_partition_keys(*, partitions_def_name: str) -> list[str]:
 
 
 def run_config_check(*, job_name: str, location_name: str | None = None, repository_name: str | None = None,
-                     run_config: Any = None, op_selection: Sequence[str] | None = None) -> dict[str, Any]:
-    """Validate run config for a job (or an op subset of it) against its stored snapshot, creating nothing;
-    answer the config as a plain dict. Raises what `run_submit` raises for the same input (JobNotFound,
-    SelectionInvalid, RunConfigInvalid)."""
+                     run_config: Any = None, op_selection: Sequence[str] | None = None,
+                     asset_selection: Sequence[str] | None = None) -> dict[str, Any]:
+    """Validate run config for a job (or an op or asset subset of it) against its stored snapshot, creating
+    nothing; answer the config as a plain dict. Raises what `run_submit` raises for the same input
+    (JobNotFound, SelectionInvalid, RunConfigInvalid, InvalidInput)."""
     from runs import submission
 
     target = submission.resolve_target(job_name=job_name, location_name=location_name,
                                        repository_name=repository_name)
+    if op_selection and asset_selection:
+        raise InvalidInput("op_selection cannot be combined with asset_selection or asset_check_selection")
     nodes = submission.resolve_op_selection(target.job, op_selection) if op_selection else None
+    if asset_selection:
+        nodes = submission.asset_selection_nodes(target.job, submission.resolve_asset_selection(target.job,
+                                                                                                asset_selection))
     return submission.validate_run_config(target.job, run_config, nodes)
 
 
@@ -320,19 +356,6 @@ def asset_latest_materializations(*, asset_keys: Sequence[str] | None = None) ->
 
 
 IN_FLIGHT = (RunStatus.QUEUED, RunStatus.NOT_STARTED, RunStatus.STARTING, RunStatus.STARTED, RunStatus.CANCELING)
-
-
-def run_timeline(*, start: datetime, end: datetime, limit: int = 2000) -> list[dict[str, Any]]:
-    """Runs to draw on a timeline of [start, end): those created up to a day before `start` that had not
-    ended by then, and every run still in flight. Two queries (each on an index), newest `limit` of each."""
-    fields = ("run_id", "job_name", "location_name", "status", "created_at", "started_at", "ended_at")
-    recent = (Run.objects.filter(created_at__gte=start - timedelta(days=1), created_at__lt=end)
-              .filter(Q(ended_at__gte=start) | Q(ended_at__isnull=True)).order_by("-id").values(*fields)[:limit])
-    in_flight = Run.objects.filter(status__in=IN_FLIGHT, created_at__lt=end).order_by("-id").values(*fields)[:limit]
-    runs = {row["run_id"]: row for row in recent}
-    for row in in_flight:
-        runs.setdefault(row["run_id"], row)
-    return list(runs.values())
 
 
 def run_id_search(*, prefix: str, limit: int = 5) -> list[Run]:

@@ -8,7 +8,7 @@ from runs.celery_executor import STEP_TASK_NAME
 from runs.celery_step import step_execute
 
 
-@shared_task(name=STEP_TASK_NAME, bind=True, acks_late=True, ignore_result=True, queue="steps")
+@shared_task(name=STEP_TASK_NAME, bind=True, acks_late=True, ignore_result=True)
 def execute_step_task(self: Any, run_id: str, step_key: str, attempt: int = 0, known: dict | None = None,
                       options: dict | None = None) -> str:
     return step_execute(run_id=run_id, step_key=step_key, attempt=attempt, known=known, task_id=self.request.id,

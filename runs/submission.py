@@ -197,14 +197,15 @@ def resolve_target(*, job_name: str, location_name: str | None, repository_name:
             raise JobNotFound(f"code location {location_name!r} not found", job_name=job_name,
                               location_name=location_name, kind="code location")
         name, status, snapshot_id, _ = rows[0]
-        if status != LocationStatus.LOADED or not snapshot_id:
+        if not _serves_launches(status, snapshot_id):
             raise JobNotFound(
-                f"code location {location_name!r} is not loaded (status {status}); reload it and submit again",
+                f"code location {location_name!r} is unavailable: it is not loaded (status {status}); "
+                "reload it and submit again",
                 job_name=job_name, location_name=location_name, kind="code location", location_loaded=False,
             )
     found = []
     for name, status, snapshot_id, origin in rows:
-        if status != LocationStatus.LOADED or not snapshot_id:
+        if not _serves_launches(status, snapshot_id):
             continue
         index = _location_index(name, snapshot_id)
         if repository_name is not None and repository_name != index.repository_name:
@@ -219,7 +220,7 @@ def resolve_target(*, job_name: str, location_name: str | None, repository_name:
         kind = "job"
         if repository_name is not None and not any(
             _location_index(name, snapshot_id).repository_name == repository_name
-            for name, status, snapshot_id, _ in rows if status == LocationStatus.LOADED and snapshot_id
+            for name, status, snapshot_id, _ in rows if _serves_launches(status, snapshot_id)
         ):
             kind = "repository"
         raise JobNotFound(f"job {job_name!r} not found{where}", job_name=job_name, location_name=location_name,
@@ -230,6 +231,13 @@ def resolve_target(*, job_name: str, location_name: str | None, repository_name:
             "name the location"
         )
     return found[0]
+
+
+def _serves_launches(status: str, snapshot_id: str | None) -> bool:
+    """Whether launches validate against the location's stored snapshot: LOADED, or LOADING with the last
+    good snapshot kept (a reload, or its code server or their supervisor restarting after a crash), so a
+    restart never answers "not found" for a job that exists. An ERROR location keeps no snapshot."""
+    return bool(snapshot_id) and status in (LocationStatus.LOADED, LocationStatus.LOADING)
 
 
 def _run_origin(origin: Mapping[str, Any] | None) -> dict[str, Any]:

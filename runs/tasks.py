@@ -6,7 +6,7 @@ import socket
 from celery import shared_task
 
 from runs import retries
-from runs.queue import DAEMON_QUEUE, DAEMON_TYPE, DEQUEUE_TASK, run_queue_config, run_queue_dequeue_detailed
+from runs.queue import DAEMON_TYPE, DEQUEUE_TASK, run_queue_config, run_queue_dequeue_detailed
 from runs.services import daemon_heartbeat_record
 
 
@@ -15,7 +15,7 @@ def daemon_heartbeat_task(daemon_type: str, daemon_id: str) -> None:
     daemon_heartbeat_record(daemon_type=daemon_type, daemon_id=daemon_id)
 
 
-@shared_task(name=DEQUEUE_TASK, bind=True, queue=DAEMON_QUEUE, ignore_result=True)
+@shared_task(name=DEQUEUE_TASK, bind=True, ignore_result=True)
 def run_queue_dequeue_task(self) -> None:
     """The run queue's daemon duty (beat, and nudges on submit); a no-op without a queued coordinator."""
     if run_queue_config() is None:
@@ -29,7 +29,7 @@ def run_queue_dequeue_task(self) -> None:
     )
 
 
-@shared_task(name=retries.RETRIES_TASK, bind=True, queue=DAEMON_QUEUE, ignore_result=True)
+@shared_task(name=retries.RETRIES_TASK, bind=True, ignore_result=True)
 def run_retries_task(self) -> None:
     """Run retries' daemon duty (Dagster's EVENT_LOG_CONSUMER); a no-op unless `run_retries` is enabled."""
     if retries.run_retries_config() is None:

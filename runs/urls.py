@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runs import views, views_bulk, views_graphs, views_launchpad, views_search
+from runs import views, views_bulk, views_graphs, views_job_graph, views_launchpad, views_search
 
 urlpatterns = [
     path("runs/", views.runs_list, name="runs-list"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("locations/<str:location_name>/jobs/<str:job_name>/", views.job_detail, name="job-detail"),
     path("locations/<str:location_name>/jobs/<str:job_name>/check", views_launchpad.job_config_check,
          name="job-config-check"),
+    # After every fixed path under a job: a sub-graph's path ends with "/", `check` does not.
+    path("locations/<str:location_name>/jobs/<str:job_name>/<path:graph_path>/", views_job_graph.job_subgraph,
+         name="job-subgraph"),
     path("assets/", views.assets_list, name="assets-list"),
     path("assets/<path:key>/", views.asset_detail, name="asset-detail"),
     path("asset-groups/", views_graphs.asset_lineage, name="asset-lineage"),

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
@@ -31,8 +32,9 @@ from runs.queue import run_queue_usage
 from runs.reexecution import run_reexecute
 from runs.schema_metadata import decode_tagged
 from runs.views_assets import asset_page_extras
-from runs.views_launchpad import check_launch_input, parse_op_selection
+from runs.views_launchpad import launchpad_form
 from workspace import selectors as workspace_selectors
+from workspace.config_types import config_schema_tree
 from workspace.graphs import dep_key_string, job_graph
 from workspace.models import LocationStatus
 
@@ -42,6 +44,8 @@ ASSET_PAGE = 200
 LOG_CHUNK = 64 * 1024
 LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 REEXECUTION_STRATEGIES = ("FROM_FAILURE", "ALL_STEPS")
+STEPS_LIVE = 100  # up to this many steps, the Gantt chart is re-rendered with every poll that brought events
+STEP_CHANGES = frozenset((*selectors.STEP_EVENT_TYPES, "LOGS_CAPTURED"))
 
 
 # ---------------------------------------------------------------------------------------------- runs
@@ -140,13 +144,34 @@ def _log_tail(run_id: str, file_key: str, io_type: str, cursor: int) -> dict[str
     return {"file_key": file_key, "io": io_type, "data": chunk.data, "cursor": chunk.cursor, "eof": chunk.eof}
 
 
+def _event_window(request: HttpRequest, run_id: str) -> dict[str, Any]:
+    """The events a run page opens on: the newest EVENT_PAGE (following the run live from there), those
+    before `?before=<id>` (paged back: newer ones a click away), or those after `?after=<id>` (no JavaScript)."""
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    if after.isdigit():
+        page = selectors.events_page(run_id=run_id, cursor=int(after), limit=EVENT_PAGE)
+        first = page.events[0].id if page.events else int(after) + 1
+        return {"events": page.events, "cursor": page.cursor or 0, "has_more": page.has_more, "follow": True,
+                "earliest": first, "has_earlier": True}
+    tail = selectors.events_tail(run_id=run_id, before=int(before) if before.isdigit() else None, limit=EVENT_PAGE)
+    paged_back = before.isdigit()
+    return {"events": tail.events, "cursor": tail.latest or (int(before) - 1 if paged_back else 0),
+            "has_more": paged_back and bool(tail.events), "follow": not paged_back,
+            "earliest": tail.earliest or 0, "has_earlier": tail.has_earlier}
+
+
+def _launchpad_url(run: Any) -> str | None:
+    if not run.location_name:
+        return None
+    return reverse("job-detail", args=[run.location_name, run.job_name]) + f"?from_run={run.run_id}#launchpad"
+
+
 @require_GET
 @not_found_as_404
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
-    after = request.GET.get("after")
-    page = selectors.events_page(run_id=run_id, cursor=int(after) if after and after.isdigit() else None,
-                                 limit=EVENT_PAGE)
+    window = _event_window(request, run_id)
+    steps = selectors.run_step_stats(run_id=run_id)
     captures = compute_logs.captured_log_keys(run_id=run_id)
     log = None
     file_key = request.GET.get("logs")
@@ -158,9 +183,8 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     return render(request, "ui/run_detail.html", {
         "nav": "runs", "run": run, "tags": sorted(selectors.run_tags(run).items()),
         "launched_by": selectors.run_tags(run).get(LAUNCHED_BY_TAG, ""),
-        "steps": selectors.run_step_stats(run_id=run_id), "events": _event_rows(page.events),
-        "cursor": page.cursor or 0, "has_more": page.has_more, "captures": captures, "log": log,
-        "strategies": REEXECUTION_STRATEGIES,
+        "steps": steps, "live_gantt": len(steps) <= STEPS_LIVE, **window, "events": _event_rows(window["events"]),
+        "captures": captures, "log": log, "strategies": REEXECUTION_STRATEGIES, "launchpad_url": _launchpad_url(run),
         "config_text": yaml.safe_dump(run.run_config, sort_keys=False) if run.run_config else "",
     })
 
@@ -169,20 +193,35 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 @not_found_as_404
 def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
     """The events after `after` (a storage id) as rows to append, and the next poll while the run goes on."""
-    after = request.GET.get("after", "")
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
     # The run before its events: when it reads finished, its terminal event is already in the log, so the
     # last poll (the one that stops polling) cannot miss it.
     run = selectors.run_get(run_id=run_id)
+    if before.isdigit():  # "Load earlier events": the page before `before`, to put above the rows shown
+        tail = selectors.events_tail(run_id=run_id, before=int(before), limit=EVENT_PAGE)
+        return render(request, "ui/_event_earlier_rows.html", {
+            "run": run, "events": _event_rows(tail.events), "earliest": tail.earliest or 0,
+            "has_earlier": tail.has_earlier,
+        })
     page = selectors.events_page(run_id=run_id, cursor=int(after) if after.isdigit() else None, limit=EVENT_PAGE)
     # Only what changed: without new events the answer is the next poll alone (no step stats read, nothing
     # re-rendered), so an idle page of a 1,000-step run costs two small queries a second. The last poll (the
     # run reads finished) renders everything once more: its status may have changed after the events were.
     changed = bool(page.events) or run.is_finished
+    # The steps, Gantt chart and captures of a big run are read and re-rendered when a step event arrives, not
+    # on every log line (a 1,000-step table every 500 ms would be most of the page's work); a run of at most
+    # STEPS_LIVE steps with every poll that brought events, so its bars grow. A bigger run's poll says `gantt=0`.
+    live_gantt = request.GET.get("gantt") != "0"
+    steps_changed = changed and (run.is_finished or live_gantt or any(e.event_type in STEP_CHANGES
+                                                                       for e in page.events))
+    steps = selectors.run_step_stats(run_id=run_id) if steps_changed else []
+    if steps_changed:
+        live_gantt = len(steps) <= STEPS_LIVE
     return render(request, "ui/_run_events.html", {
         "run": run, "events": _event_rows(page.events), "cursor": page.cursor or 0, "has_more": page.has_more,
-        "changed": changed, "steps": selectors.run_step_stats(run_id=run_id) if changed else [],
-        "captures": compute_logs.captured_log_keys(run_id=run_id) if changed else [],
-        "strategies": REEXECUTION_STRATEGIES,
+        "follow": True, "changed": changed, "steps_changed": steps_changed, "steps": steps, "live_gantt": live_gantt,
+        "captures": compute_logs.captured_log_keys(run_id=run_id) if steps_changed else [],
+        "strategies": REEXECUTION_STRATEGIES, "launchpad_url": _launchpad_url(run),
     })
 
 
@@ -215,12 +254,16 @@ def run_terminate(request: HttpRequest, run_id: str) -> HttpResponse:
 def run_reexecute_view(request: HttpRequest, run_id: str) -> HttpResponse:
     require_permission(request, Permission.LAUNCH_PIPELINE_REEXECUTION, selectors.run_location_name(run_id=run_id))
     strategy = request.POST.get("strategy", "FROM_FAILURE")
-    if strategy not in REEXECUTION_STRATEGIES:
+    step_keys = None
+    if strategy == "SELECTED":  # the steps ticked in the step list or on the Gantt chart
+        strategy, step_keys = "ALL_STEPS", request.POST.getlist("step")
+    elif strategy not in REEXECUTION_STRATEGIES:
         messages.error(request, f"unknown re-execution strategy {strategy!r}; expected one of "
-                                f"{', '.join(REEXECUTION_STRATEGIES)}")
+                                f"{', '.join(REEXECUTION_STRATEGIES)} or SELECTED")
         return redirect("run-detail", run_id=run_id)
     try:
-        child = run_reexecute(parent_run_id=run_id, strategy=strategy, actor=actor_from_request(request))
+        child = run_reexecute(parent_run_id=run_id, strategy=strategy, step_keys=step_keys,
+                              actor=actor_from_request(request))
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
         return redirect("run-detail", run_id=run_id)
@@ -276,18 +319,6 @@ def _scaffold_yaml(job: dict[str, Any]) -> str:
     return yaml.safe_dump(scaffold, sort_keys=False) if scaffold else ""
 
 
-def _parse_tags(text: str) -> dict[str, str]:
-    tags = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        key, found, value = line.partition("=")
-        if not found or not key.strip():
-            raise InvalidInput(f"tag line {number} must be key=value, got {line.strip()!r}")
-        tags[key.strip()] = value.strip()
-    return tags
-
-
 def _job(location_name: str, job_name: str) -> dict[str, Any]:
     snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name)
     if snapshot is None:
@@ -302,41 +333,22 @@ def _job(location_name: str, job_name: str) -> dict[str, Any]:
 def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpResponse:
     """A job with its recent runs and the launchpad: run config (YAML), tags, Launch."""
     job = _job(location_name, job_name)
-    config_text = _scaffold_yaml(job)
-    tags_text = op_selection_text = partition = ""
-    errors: list[dict[str, Any]] = []
-    error = None
-    if request.method == "POST":
-        require_permission(request, Permission.LAUNCH_PIPELINE_EXECUTION, location_name)
-        config_text = request.POST.get("run_config", "")
-        tags_text = request.POST.get("tags", "")
-        op_selection_text = request.POST.get("op_selection", "")
-        partition = request.POST.get("partition", "").strip()
-        op_selection = parse_op_selection(op_selection_text)
-        run_config, error, errors = check_launch_input(location_name=location_name, job_name=job_name,
-                                                       config_text=config_text, op_selection=op_selection)
-        if error is None:
-            try:
-                tags = _parse_tags(tags_text)
-                if partition:
-                    tags["dagster/partition"] = partition
-                run = services.run_submit(job_name=job_name, location_name=location_name, run_config=run_config,
-                                          tags=tags, op_selection=op_selection or None,
-                                          actor=actor_from_request(request))
-                return redirect("run-detail", run_id=run.run_id)
-            except services.RunConfigInvalid as exc:
-                error, errors = "run config is invalid", list(exc.errors)
-            except InvalidInput as exc:
-                error = str(exc)
-    elif request.method != "GET":
+    if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
+    form = launchpad_form(request, location_name=location_name, job_name=job_name, scaffold=_scaffold_yaml(job))
+    if not isinstance(form, dict):
+        return form  # launched: the run's page
+    config_text, tags_text, error, errors = form["config_text"], form["tags_text"], form["error"], form["errors"]
+    op_selection_text, partition = form["op_selection_text"], form["partition"]
     recent = selectors.run_list(filters=selectors.RunFilter(job_name=job_name, location_name=location_name), limit=10)
     return render(request, "ui/job_detail.html", {
         "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
         "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
-        "graph": job_graph(job), "op_selection_text": op_selection_text, "partition": partition,
-        "partitions": job.get("partitions"), "checked": bool(error),
+        "graph": job_graph(job, href_base=reverse("job-detail", args=[location_name, job_name])),
+        "op_selection_text": op_selection_text, "partition": partition, "config_schema": config_schema_tree(job.get("run_config_schema")),
+        "partitions": job.get("partitions"), "checked": bool(error), "asset_selection": form["asset_selection"],
+        "asset_keys": job.get("asset_keys") or [], "from_run": form.get("from_run"),
         "instigators": workspace_selectors.job_instigators(location_name=location_name, job_name=job_name),
     }, status=400 if error else 200)
 

@@ -30,7 +30,7 @@ from runs import selectors, services
 from runs.event_payloads import json_value
 from runs.instance import instance_for_home
 from runs.models import RunStatus
-from runs.multiprocess_executor import MultiprocessExecutor, load_job
+from runs.multiprocess_executor import MultiprocessExecutor, default_start_method, fork_step_server, load_job
 from runs.services import EventInput, RunNotStartable
 
 logger = logging.getLogger(__name__)
@@ -150,6 +150,11 @@ def run_worker_execute(*, run_id: str) -> int:
     except (NotFound, RunNotStartable) as exc:
         print(f"Refusing to execute run {run_id}: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if threading.active_count() == 1 and default_start_method() == "forkserver":
+        # Step processes fork from a copy of this warm process (not a fresh interpreter per run); it is
+        # forked now, before the heartbeat thread, and must not share the claim's connection.
+        connections.close_all()
+        fork_step_server()
     termination = Termination()
     previous = termination.install()
     instance = instance_for_home(write_guard=termination)

@@ -140,86 +140,71 @@ TicksShown = Query(TICKS_SHOWN, ge=0, le=100, description="How many recent ticks
 StateResponses = {200: InstigatorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-# --- schedules --------------------------------------------------------------------------------------
+# --- schedules and sensors -------------------------------------------------------------------------
+# The two resources answer the same six operations; one builder registers them for each, named as
+# handlers (`list_schedules`, `start_sensor`, ...) so operation ids and permission rules can name them.
 
 
-@router.get("/schedules", response=list[InstigatorOut], summary="List schedules with their state and recent ticks")
-def list_schedules(request: HttpRequest, location: str | None = None, status: Running | None = None,
-                   ticks: int = TicksShown):
-    return _list(InstigatorKind.SCHEDULE, location, status, ticks)
+def _named(name: str, handler: Any) -> Any:
+    handler.__name__ = handler.__qualname__ = name
+    return handler
 
 
-@router.get("/schedules/{location}/{name}", response={200: InstigatorOut, 404: ErrorOut}, summary="Get a schedule")
-def get_schedule(request: HttpRequest, location: str, name: str, ticks: int = Query(20, ge=0, le=1000)):
-    return _one(InstigatorKind.SCHEDULE, location, name, ticks)
+def _instigator_routes(kind: str, noun: str, start: Any, stop: Any) -> dict[str, Any]:
+    """Register the list, get, ticks, start, stop and reset operations of `/<noun>s`; answer the handlers."""
+    plural, base = f"{noun}s", f"/{noun}s/{{location}}/{{name}}"
+
+    def list_states(request: HttpRequest, location: str | None = None, status: Running | None = None,
+                    ticks: int = TicksShown):
+        return _list(kind, location, status, ticks)
+
+    def get_state(request: HttpRequest, location: str, name: str, ticks: int = Query(20, ge=0, le=1000)):
+        return _one(kind, location, name, ticks)
+
+    def state_ticks(request: HttpRequest, location: str, name: str, limit: int = Query(50, ge=1, le=1000),
+                    before: int | None = Query(None, description="Only ticks with an id below this one.")):
+        state = selectors.instigator_get(kind=kind, location_name=location, name=name)
+        return [_tick(t) for t in selectors.tick_list(state_id=state.pk, limit=limit, before_id=before)]
+
+    def start_state(request: HttpRequest, location: str, name: str):
+        start(location_name=location, name=name, actor=_actor(request))
+        return _one(kind, location, name, TICKS_SHOWN)
+
+    def stop_state(request: HttpRequest, location: str, name: str):
+        stop(location_name=location, name=name, actor=_actor(request))
+        return _one(kind, location, name, TICKS_SHOWN)
+
+    def reset_state(request: HttpRequest, location: str, name: str):
+        services.instigator_reset(kind=kind, location_name=location, name=name, actor=_actor(request))
+        return _one(kind, location, name, TICKS_SHOWN)
+
+    handlers = {
+        f"list_{plural}": router.get(f"/{plural}", response=list[InstigatorOut],
+                                     summary=f"List {plural} with their state and recent ticks")(
+            _named(f"list_{plural}", list_states)),
+        f"get_{noun}": router.get(base, response={200: InstigatorOut, 404: ErrorOut}, summary=f"Get a {noun}")(
+            _named(f"get_{noun}", get_state)),
+        f"{noun}_ticks": router.get(f"{base}/ticks", response={200: list[TickOut], 404: ErrorOut},
+                                    summary=f"A {noun}'s ticks, newest first")(_named(f"{noun}_ticks", state_ticks)),
+        f"start_{noun}": router.post(f"{base}/start", response=StateResponses, summary=f"Start a {noun}")(
+            _named(f"start_{noun}", start_state)),
+        f"stop_{noun}": router.post(f"{base}/stop", response=StateResponses, summary=f"Stop a {noun}")(
+            _named(f"stop_{noun}", stop_state)),
+        f"reset_{noun}": router.post(f"{base}/reset", response=StateResponses,
+                                     summary=f"Reset a {noun} to its default status")(
+            _named(f"reset_{noun}", reset_state)),
+    }
+    return handlers
 
 
-@router.get("/schedules/{location}/{name}/ticks", response={200: list[TickOut], 404: ErrorOut},
-            summary="A schedule's ticks, newest first")
-def schedule_ticks(request: HttpRequest, location: str, name: str, limit: int = Query(50, ge=1, le=1000),
-                   before: int | None = Query(None, description="Only ticks with an id below this one.")):
-    state = selectors.instigator_get(kind=InstigatorKind.SCHEDULE, location_name=location, name=name)
-    return [_tick(t) for t in selectors.tick_list(state_id=state.pk, limit=limit, before_id=before)]
-
-
-@router.post("/schedules/{location}/{name}/start", response=StateResponses, summary="Start a schedule")
-def start_schedule(request: HttpRequest, location: str, name: str):
-    services.schedule_start(location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
-
-
-@router.post("/schedules/{location}/{name}/stop", response=StateResponses, summary="Stop a schedule")
-def stop_schedule(request: HttpRequest, location: str, name: str):
-    services.schedule_stop(location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
-
-
-@router.post("/schedules/{location}/{name}/reset", response=StateResponses,
-             summary="Reset a schedule to its default status")
-def reset_schedule(request: HttpRequest, location: str, name: str):
-    services.instigator_reset(kind=InstigatorKind.SCHEDULE, location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SCHEDULE, location, name, TICKS_SHOWN)
-
-
-# --- sensors ----------------------------------------------------------------------------------------
-
-
-@router.get("/sensors", response=list[InstigatorOut], summary="List sensors with their state and recent ticks")
-def list_sensors(request: HttpRequest, location: str | None = None, status: Running | None = None,
-                 ticks: int = TicksShown):
-    return _list(InstigatorKind.SENSOR, location, status, ticks)
-
-
-@router.get("/sensors/{location}/{name}", response={200: InstigatorOut, 404: ErrorOut}, summary="Get a sensor")
-def get_sensor(request: HttpRequest, location: str, name: str, ticks: int = Query(20, ge=0, le=1000)):
-    return _one(InstigatorKind.SENSOR, location, name, ticks)
-
-
-@router.get("/sensors/{location}/{name}/ticks", response={200: list[TickOut], 404: ErrorOut},
-            summary="A sensor's ticks, newest first")
-def sensor_ticks(request: HttpRequest, location: str, name: str, limit: int = Query(50, ge=1, le=1000),
-                 before: int | None = Query(None, description="Only ticks with an id below this one.")):
-    state = selectors.instigator_get(kind=InstigatorKind.SENSOR, location_name=location, name=name)
-    return [_tick(t) for t in selectors.tick_list(state_id=state.pk, limit=limit, before_id=before)]
-
-
-@router.post("/sensors/{location}/{name}/start", response=StateResponses, summary="Start a sensor")
-def start_sensor(request: HttpRequest, location: str, name: str):
-    services.sensor_start(location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
-
-
-@router.post("/sensors/{location}/{name}/stop", response=StateResponses, summary="Stop a sensor")
-def stop_sensor(request: HttpRequest, location: str, name: str):
-    services.sensor_stop(location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
-
-
-@router.post("/sensors/{location}/{name}/reset", response=StateResponses,
-             summary="Reset a sensor to its default status")
-def reset_sensor(request: HttpRequest, location: str, name: str):
-    services.instigator_reset(kind=InstigatorKind.SENSOR, location_name=location, name=name, actor=_actor(request))
-    return _one(InstigatorKind.SENSOR, location, name, TICKS_SHOWN)
+_schedules = _instigator_routes(InstigatorKind.SCHEDULE, "schedule", services.schedule_start, services.schedule_stop)
+list_schedules, get_schedule, schedule_ticks = (_schedules[k] for k in ("list_schedules", "get_schedule",
+                                                                       "schedule_ticks"))
+start_schedule, stop_schedule, reset_schedule = (_schedules[k] for k in ("start_schedule", "stop_schedule",
+                                                                        "reset_schedule"))
+_sensors = _instigator_routes(InstigatorKind.SENSOR, "sensor", services.sensor_start, services.sensor_stop)
+list_sensors, get_sensor, sensor_ticks = (_sensors[k] for k in ("list_sensors", "get_sensor", "sensor_ticks"))
+start_sensor, stop_sensor, reset_sensor = (_sensors[k] for k in ("start_sensor", "stop_sensor", "reset_sensor"))
 
 
 @router.put("/sensors/{location}/{name}/cursor", response=StateResponses, summary="Set or clear a sensor's cursor")

@@ -25,7 +25,7 @@ from core.services import audit_record
 from runs import services as run_services
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 from scheduling.models import Backfill, BackfillStatus
-from scheduling.selectors import BACKFILL_TAG, PARTITION_TAG
+from scheduling.selectors import BACKFILL_TAG, PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from workspace.client import CodeServerClient, CodeServerError
 from workspace.models import CodeLocation, LocationStatus
 
@@ -96,10 +96,11 @@ def backfill_create(*, location_name: str = "", job_name: str = "", asset_select
         raise InvalidInput("a backfill needs at least one partition")
     if max_runs_in_flight is not None and max_runs_in_flight < 1:
         raise InvalidInput(f"max_runs_in_flight must be at least 1, got {max_runs_in_flight}")
+    plan = asset_run_plan(location.snapshot.get("asset_nodes", []), selection, names, known) if selection else []
     with transaction.atomic():
         backfill = Backfill.objects.create(
             location_name=location_name, repository_name=location.snapshot.get("repository_name") or "",
-            job_name=job_name, asset_selection=selection, partition_names=names,
+            job_name=job_name, asset_selection=selection, partition_names=names, run_plan=plan,
             tags={str(k): str(v) for k, v in (tags or {}).items()},
             max_runs_in_flight=max_runs_in_flight, from_failure_of=from_failure_of,
         )
@@ -123,7 +124,7 @@ def backfill_progress(*, backfill_id: str, batch_size: int = DEFAULT_BATCH_SIZE,
             return _settle_canceling(backfill)
         if backfill.status != BackfillStatus.REQUESTED:
             return backfill
-        remaining = len(backfill.partition_names) - backfill.submitted
+        remaining = len(backfill.run_plan or backfill.partition_names) - backfill.submitted
         if remaining <= 0:
             return _settle_finished(backfill)
         room = min(batch_size, remaining)
@@ -159,14 +160,17 @@ def backfill_reexecute_failed(*, backfill_id: str, actor: Any = None, client: Co
     if backfill.status not in (BackfillStatus.COMPLETED_FAILED, BackfillStatus.COMPLETED_SUCCESS,
                                BackfillStatus.CANCELED, BackfillStatus.FAILED):
         raise Conflict(f"backfill {backfill_id} is {backfill.status}; re-execute it once it has finished")
-    latest: dict[str, str] = {}
-    for run in _runs(backfill).order_by("id").prefetch_related("tags"):
-        partition = next((t.value for t in run.tags.all() if t.key == PARTITION_TAG), None)
-        if partition is not None:
-            latest[partition] = run.status
-    failed = [p for p in backfill.partition_names[:backfill.submitted]
-              if latest.get(p) in (RunStatus.FAILURE, RunStatus.CANCELED)]
-    failed += backfill.partition_names[backfill.submitted:]  # never submitted (failed or canceled backfill)
+    if backfill.run_plan:
+        failed = _plan_failed_partitions(backfill)
+    else:
+        latest: dict[str, str] = {}
+        for run in _runs(backfill).order_by("id").prefetch_related("tags"):
+            partition = next((t.value for t in run.tags.all() if t.key == PARTITION_TAG), None)
+            if partition is not None:
+                latest[partition] = run.status
+        failed = [p for p in backfill.partition_names[:backfill.submitted]
+                  if latest.get(p) in (RunStatus.FAILURE, RunStatus.CANCELED)]
+        failed += backfill.partition_names[backfill.submitted:]  # never submitted (failed or canceled backfill)
     if not failed:
         raise InvalidInput(f"backfill {backfill_id} has no failed partitions to re-execute")
     return backfill_create(location_name=backfill.location_name,
@@ -246,6 +250,9 @@ def _describe_partitions(partitions: Mapping[str, Any]) -> str:
 
 def _submit_batch(backfill: Backfill, size: int, client: CodeServerClient | None) -> None:
     start = backfill.submitted
+    if backfill.run_plan:
+        _submit_plan_batch(backfill, start, size)
+        return
     keys = backfill.partition_names[start:start + size]
     if backfill.asset_selection:
         _submit_asset_batch(backfill, start, keys)
@@ -313,6 +320,133 @@ def _submit_asset_batch(backfill: Backfill, start: int, keys: list[str]) -> None
             _set_status(locked, BackfillStatus.FAILED)
 
 
+# --- asset backfills by backfill policy -----------------------------------------------------------
+# Dagster's asset backfill daemon groups the selected assets by backfill policy: assets without one run
+# once per partition (`dagster/partition`), a `single_run()` asset once per contiguous range of the
+# selected partitions, a `multi_run(N)` asset once per chunk of at most N partitions of a range (both
+# tagged `dagster/asset_partition_range_start` / `_end`). Assets of one group run together (their run
+# executes them in dependency order); a run of a downstream group waits until the runs of its upstream
+# groups covering the same partitions have succeeded, and is skipped when one of them failed.
+
+
+def _policy_key(node: Mapping[str, Any]) -> str:
+    policy = node.get("backfill_policy")
+    if policy is None:
+        return "partition"
+    limit = policy.get("max_partitions_per_run")
+    return "single" if limit is None else f"multi:{int(limit)}"
+
+
+def asset_run_plan(asset_nodes: Sequence[Mapping[str, Any]], selection: Sequence[str], partitions: Sequence[str],
+                   known: Sequence[str]) -> list[dict[str, Any]]:
+    """The runs of an asset backfill in submission order, or [] when every asset runs once per partition in
+    one run with the others (no policy anywhere): the per-partition path needs no plan."""
+    nodes = {node["key_string"]: node for node in asset_nodes}
+    selected = set(selection)
+    parents = {key: ["/".join(dep) for dep in nodes[key].get("deps", []) if "/".join(dep) in selected]
+               for key in selection}
+    policy = {key: _policy_key(nodes[key]) for key in selection}
+    if set(policy.values()) == {"partition"}:
+        return []
+    generation: dict[str, int] = {}
+
+    def generation_of(key: str, seen: frozenset = frozenset()) -> int:
+        if key not in generation:
+            generation[key] = max((generation_of(p, seen | {key}) + (policy[p] != policy[key])
+                                   for p in parents[key] if p not in seen), default=0)
+        return generation[key]
+
+    groups: dict[tuple[int, str], list[str]] = {}
+    for key in selection:
+        groups.setdefault((generation_of(key), policy[key]), []).append(key)
+    order = sorted(groups, key=lambda g: g[0])
+    position = {key: i for i, key in enumerate(known)}
+    chosen = sorted(partitions, key=position.__getitem__)
+    ranges: list[list[str]] = []
+    for key in chosen:
+        if ranges and position[key] == position[ranges[-1][-1]] + 1:
+            ranges[-1].append(key)
+        else:
+            ranges.append([key])
+    plan: list[dict[str, Any]] = []
+    units_of: dict[tuple[int, str], list[int]] = {}
+    for group in order:
+        assets, kind = groups[group], group[1]
+        upstream = [g for g in order if g != group and any(p in groups[g] for a in assets for p in parents[a])]
+        if kind == "partition":
+            chunks = [[key] for key in chosen]
+        else:
+            size = None if kind == "single" else int(kind.split(":")[1])
+            chunks = [r[i:i + size] if size else r for r in ranges for i in range(0, len(r), size or len(r))]
+        for chunk in chunks:
+            after = sorted(i for g in upstream for i in units_of[g] if set(plan[i]["partitions"]) & set(chunk))
+            units_of.setdefault(group, []).append(len(plan))
+            plan.append({"assets": assets, "partitions": chunk, "ranged": kind != "partition", "after": after,
+                         "run_id": None, "skipped": False})
+    return plan
+
+
+def _plan_run_tags(backfill: Backfill, index: int, unit: Mapping[str, Any]) -> dict[str, str]:
+    partitions = unit["partitions"]
+    where = ({RANGE_START_TAG: partitions[0], RANGE_END_TAG: partitions[-1]} if unit["ranged"]
+             else {PARTITION_TAG: partitions[0]})
+    return {**backfill.tags, BACKFILL_TAG: backfill.backfill_id, **where,
+            run_services.IDEMPOTENCY_KEY_TAG: f"backfill:{backfill.backfill_id}:run:{index}"}
+
+
+def _submit_plan_batch(backfill: Backfill, start: int, size: int) -> None:
+    """Submit the plan's next runs from `start`, up to `size`, stopping at the first whose upstream runs
+    have not all finished (BackfillWaiting); a run whose upstream failed is skipped."""
+    try:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            if locked.status != BackfillStatus.REQUESTED or locked.submitted != start:
+                return
+            plan = locked.run_plan
+            statuses = dict(Run.objects.filter(run_id__in=[u["run_id"] for u in plan if u["run_id"]])
+                            .values_list("run_id", "status"))
+            index, waiting = start, False
+            while index < min(start + size, len(plan)):
+                unit = plan[index]
+                upstream = [plan[i] for i in unit["after"]]
+                if any(u["skipped"] or statuses.get(u["run_id"]) in (RunStatus.FAILURE, RunStatus.CANCELED)
+                       for u in upstream):
+                    unit["skipped"] = True
+                elif any(statuses.get(u["run_id"]) != RunStatus.SUCCESS for u in upstream):
+                    waiting = True
+                    break
+                else:
+                    run = run_services.run_submit(
+                        job_name=locked.job_name, location_name=locked.location_name,
+                        repository_name=locked.repository_name or None, run_config={},
+                        asset_selection=list(unit["assets"]), tags=_plan_run_tags(locked, index, unit),
+                        actor=backfill_actor(locked))
+                    unit["run_id"] = run.run_id
+                index += 1
+            locked.run_plan = plan
+            locked.submitted = index
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["run_plan", "submitted", "updated_at"])
+    except (InvalidInput, NotFound) as exc:
+        with transaction.atomic():
+            locked = Backfill.objects.select_for_update().get(pk=backfill.pk)
+            locked.error = {"cls_name": type(exc).__name__, "message": str(exc), "stack": [], "cause": None}
+            _set_status(locked, BackfillStatus.FAILED)
+        return
+    if waiting:
+        raise BackfillWaiting("upstream runs of the backfill have not finished")
+
+
+def _plan_failed_partitions(backfill: Backfill) -> list[str]:
+    """The partitions of the plan's runs that failed, were canceled, skipped or never submitted."""
+    plan = backfill.run_plan
+    statuses = dict(Run.objects.filter(run_id__in=[u["run_id"] for u in plan if u["run_id"]])
+                    .values_list("run_id", "status"))
+    failed = {p for u in plan if u["skipped"] or not u["run_id"]
+              or statuses.get(u["run_id"]) in (RunStatus.FAILURE, RunStatus.CANCELED) for p in u["partitions"]}
+    return [p for p in backfill.partition_names if p in failed]
+
+
 class BackfillWaiting(Exception):
     """The code server cannot answer now; the batch is tried again on the next pass."""
 
@@ -326,7 +460,8 @@ def _settle_finished(backfill: Backfill) -> Backfill:
     runs = _runs(backfill)
     if runs.exclude(status__in=FINISHED_STATUSES).exists():
         return backfill
-    status = (BackfillStatus.COMPLETED_SUCCESS if not runs.exclude(status=RunStatus.SUCCESS).exists()
+    skipped = any(unit.get("skipped") for unit in backfill.run_plan or [])
+    status = (BackfillStatus.COMPLETED_SUCCESS if not skipped and not runs.exclude(status=RunStatus.SUCCESS).exists()
               else BackfillStatus.COMPLETED_FAILED)
     with transaction.atomic():
         locked = Backfill.objects.select_for_update().get(pk=backfill.pk)

@@ -148,7 +148,8 @@ def new_backfill_id() -> str:
 class Backfill(models.Model):
     """Runs of a partitioned job, one per partition, submitted progressively by a daemon duty.
 
-    `submitted` counts the partitions (in `partition_names` order) whose run exists; a run's
+    `submitted` counts the partitions (in `partition_names` order) whose run exists (the runs of
+    `run_plan`, when it has any); a run's
     `orchestra/idempotency_key` tag (`backfill:<id>:<partition>`) makes a batch repeated after a
     crash answer the runs it already created.
     """
@@ -162,6 +163,10 @@ class Backfill(models.Model):
     partition_names = models.JSONField(default=list)
     asset_selection = models.JSONField(default=list, blank=True)  # asset key strings: an asset backfill
     submitted = models.PositiveIntegerField(default=0)
+    # An asset backfill whose assets have backfill policies, or depend on assets of another policy: its runs,
+    # in submission order, `{assets, partitions, ranged, after, run_id, skipped}` (scheduling.backfills).
+    # `submitted` then counts these runs. Empty: one run per partition of `partition_names`.
+    run_plan = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=dict, blank=True)
     max_runs_in_flight = models.PositiveIntegerField(null=True, blank=True)
     from_failure_of = models.CharField(max_length=32, blank=True, default="")  # the backfill re-executed

@@ -14,7 +14,6 @@ from core.guards import Rule, operation_rules
 from core.permissions import Permission
 from scheduling import api, selectors
 from scheduling.models import InstigatorKind
-from scheduling.schema import state_by_id
 from workspace.selectors import loaded_snapshots_cached
 
 
@@ -35,7 +34,7 @@ def _sensor_location(sensorSelector: Mapping[str, Any], **_: Any) -> str | None:
 
 def _state_location(kind: str, *ids: str | None) -> str | None:
     value = next((v for v in ids if v), None)
-    state = state_by_id(kind, value) if value else None
+    state = selectors.instigator_by_id(kind=kind, value=value) if value else None
     return state.location_name if state is not None else None
 
 

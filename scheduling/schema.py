@@ -11,7 +11,6 @@ query, so a repository of 20 schedules costs the queries of one of 2.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -27,7 +26,6 @@ from runs.schema import ExecutionTag, PipelineTag, Run, RunStatus
 from runs.schema_launch import ReexecutionParams, RunConfigValidationInvalid
 from scheduling import backfills, selectors, services
 from scheduling.models import Backfill, InstigatorKind, InstigatorState, InstigatorStatus, Tick
-from scheduling.ticks import SCHEDULE_NAME_TAG, SENSOR_NAME_TAG
 from workspace.models import CodeLocation, LocationStatus
 from workspace.schema import RepositoryNotFoundError, RepositorySelector
 from workspace.schema_definitions import (
@@ -91,18 +89,14 @@ def _ts(value: dt.datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def selector_id(kind: str, location_name: str, repository_name: str, name: str) -> str:
-    """A stable id for one schedule or sensor (Dagster's selector id is also a hash of its selector)."""
-    return hashlib.sha1(f"{kind}:{location_name}:{repository_name}:{name}".encode()).hexdigest()
-
-
 class _Loader:
     """What one request has read: states by location, and tick pages for every state it has seen."""
 
     def __init__(self) -> None:
         self.states: dict[str, dict[tuple[str, str], InstigatorState]] = {}
         self.ticks: dict[tuple, dict[int, list[Tick]]] = {}
-        self.runs_count: dict[int, int] | None = None
+        self.runs_count: dict[int, int] = {}
+        self.runs: dict[int | None, dict[int, list[RunModel]]] = {}
 
     def state(self, kind: str, location_name: str, name: str) -> InstigatorState | None:
         if location_name not in self.states:
@@ -115,6 +109,21 @@ class _Loader:
 
     def _seen(self) -> list[InstigatorState]:
         return [s for by_name in self.states.values() for s in by_name.values()]
+
+    def runs_count_of(self, state: InstigatorState) -> int:
+        if state.pk not in self.runs_count:
+            self.runs_count.update(selectors.instigator_runs_count(states=self._seen_with(state)))
+        return self.runs_count.get(state.pk, 0)
+
+    def runs_of(self, state: InstigatorState, limit: int | None) -> list[RunModel]:
+        page = self.runs.get(limit)
+        if page is None or state.pk not in page:
+            page = self.runs[limit] = selectors.instigator_runs(states=self._seen_with(state), limit=limit)
+        return page.get(state.pk, [])
+
+    def _seen_with(self, state: InstigatorState) -> list[InstigatorState]:
+        """Every state this request has seen (so one query answers a whole list), and `state`."""
+        return [s for s in self._seen() if s.pk is not None and s.pk != state.pk] + [state]
 
     def ticks_of(self, state: InstigatorState, limit: int | None, cursor: str | None,
                  statuses: list[str] | None) -> list[Tick]:
@@ -150,11 +159,6 @@ def _state_of(ref: DefinitionRef, kind: str, info) -> InstigatorState:
                                 repository_name=ref.repository.name, name=ref.data["name"], definition=ref.data,
                                 status=ref.data.get("default_status") or InstigatorStatus.STOPPED)
     return state
-
-
-def _runs_of(state: InstigatorState):
-    tag = SCHEDULE_NAME_TAG if state.kind == InstigatorKind.SCHEDULE else SENSOR_NAME_TAG
-    return RunModel.objects.filter(location_name=state.location_name, tags__key=tag, tags__value=state.name)
 
 
 # --- ticks and states -------------------------------------------------------------------------------
@@ -283,10 +287,10 @@ class InstigationState(graphene.ObjectType):
     hasStopPermission = graphene.NonNull(graphene.Boolean)
 
     def resolve_id(state: InstigatorState, info) -> str:
-        return selector_id(state.kind, state.location_name, state.repository_name, state.name)
+        return selectors.instigator_selector_id(state)
 
     def resolve_selectorId(state: InstigatorState, info) -> str:
-        return selector_id(state.kind, state.location_name, state.repository_name, state.name)
+        return selectors.instigator_selector_id(state)
 
     def resolve_instigationType(state: InstigatorState, info) -> str:
         return str(state.kind)
@@ -308,19 +312,13 @@ class InstigationState(graphene.ObjectType):
                           lastCursor=state.cursor)
 
     def resolve_runs(state: InstigatorState, info, limit: int | None = None) -> list[RunModel]:
-        if state.pk is None:
-            return []
-        runs = _runs_of(state).prefetch_related("tags").order_by("-id")
-        return list(runs[:limit] if limit is not None else runs)
+        return _loader(info).runs_of(state, limit) if state.pk is not None else []
 
     def resolve_runsCount(state: InstigatorState, info) -> int:
-        return _runs_of(state).count() if state.pk is not None else 0
+        return _loader(info).runs_count_of(state) if state.pk is not None else 0
 
     def resolve_tick(state: InstigatorState, info, tickId: str) -> Tick:
-        tick = Tick.objects.filter(state_id=state.pk, pk=int(tickId)).first() if str(tickId).isdigit() else None
-        if tick is None:
-            raise NotFound("tick", str(tickId))
-        return tick
+        return selectors.tick_get(state_id=state.pk, tick_id=tickId)
 
     def resolve_ticks(state: InstigatorState, info, limit: int | None = None, cursor: str | None = None,
                       statuses: list[Any] | None = None, **_window: Any) -> list[Tick]:
@@ -643,7 +641,7 @@ class PartitionBackfill(graphene.ObjectType):
         return len(backfill.partition_names)
 
     def resolve_numCancelable(backfill: Backfill, info) -> int:
-        return len(backfill.partition_names) - backfill.submitted if backfill.status == "REQUESTED" else 0
+        return len(backfill.run_plan or backfill.partition_names) - backfill.submitted if backfill.status == "REQUESTED" else 0
 
     def resolve_fromFailure(backfill: Backfill, info) -> bool:
         return bool(backfill.from_failure_of)
@@ -804,13 +802,19 @@ def _status_filter(refs: Iterable[DefinitionRef], kind: str, status: Any, info) 
     return [r for r in refs if InstigationState.resolve_status(_state_of(r, kind, info), info) == wanted]
 
 
+def _definitions(info, selector: dict[str, str], kind: str, status: Any, results: type) -> Any:
+    """The schedules or sensors of a repository (`results` wraps them), those of `status` when given."""
+    repository = _repository(selector["repositoryLocationName"], selector["repositoryName"])
+    if repository is None:
+        return _repository_not_found(selector)
+    key = "schedules" if kind == InstigatorKind.SCHEDULE else "sensors"
+    refs = [DefinitionRef(repository, data) for data in repository.snapshot.get(key) or []]
+    return results(results=_status_filter(refs, kind, status, info))
+
+
 @errors_as_data
 def resolve_schedules(root, info, repositorySelector, scheduleStatus=None) -> Any:
-    repository = _repository(repositorySelector["repositoryLocationName"], repositorySelector["repositoryName"])
-    if repository is None:
-        return _repository_not_found(repositorySelector)
-    refs = [DefinitionRef(repository, s) for s in repository.snapshot.get("schedules") or []]
-    return Schedules(results=_status_filter(refs, InstigatorKind.SCHEDULE, scheduleStatus, info))
+    return _definitions(info, repositorySelector, InstigatorKind.SCHEDULE, scheduleStatus, Schedules)
 
 
 @errors_as_data
@@ -825,11 +829,7 @@ def resolve_schedule(root, info, scheduleSelector) -> Any:
 
 @errors_as_data
 def resolve_sensors(root, info, repositorySelector, sensorStatus=None) -> Any:
-    repository = _repository(repositorySelector["repositoryLocationName"], repositorySelector["repositoryName"])
-    if repository is None:
-        return _repository_not_found(repositorySelector)
-    refs = [DefinitionRef(repository, s) for s in repository.snapshot.get("sensors") or []]
-    return Sensors(results=_status_filter(refs, InstigatorKind.SENSOR, sensorStatus, info))
+    return _definitions(info, repositorySelector, InstigatorKind.SENSOR, sensorStatus, Sensors)
 
 
 def _sensor_not_found(name: str) -> SensorNotFoundError:
@@ -848,10 +848,10 @@ def resolve_sensor(root, info, sensorSelector) -> Any:
 def resolve_instigation_state(root, info, instigationSelector, id=None) -> Any:
     name = instigationSelector["name"]
     location, repository = instigationSelector["repositoryLocationName"], instigationSelector["repositoryName"]
-    states = [s for s in selectors.instigator_list(location_name=location, include_absent=True) if s.name == name
-              and (s.repository_name or "__repository__") == repository]
+    states = selectors.instigator_find(kind=None, name=name, location_name=location, repository_name=repository,
+                                       include_absent=True)
     if id is not None:
-        states = [s for s in states if InstigationState.resolve_id(s, info) == id]
+        states = [s for s in states if selectors.instigator_selector_id(s) == id]
     if not states:
         return InstigationStateNotFoundError(name=name, message=f"Could not find instigation state for {name}.")
     return states[0]
@@ -873,20 +873,6 @@ def resolve_backfill(root, info, backfillId: str) -> Any:
 
 
 # --- mutations --------------------------------------------------------------------------------------
-
-
-def state_by_id(kind: str, value: str) -> InstigatorState | None:
-    """A state by the ids the API hands out: its `InstigationState.id` / selector id, or `Schedule.id` /
-    `Sensor.jobOriginId` (`<repository>@<location>:<kind>:<name>`)."""
-    if f":{kind.lower()}:" in value:
-        repository_id, name = value.split(f":{kind.lower()}:", 1)
-        repository, _, location = repository_id.partition("@")
-        states = InstigatorState.objects.filter(kind=kind, location_name=location, name=name)
-        return next((s for s in states if (s.repository_name or "__repository__") == repository), None)
-    for state in InstigatorState.objects.filter(kind=kind):
-        if selector_id(state.kind, state.location_name, state.repository_name, state.name) == value:
-            return state
-    return None
 
 
 def _schedule_change(info, selector: dict | None, change) -> Any:
@@ -922,7 +908,7 @@ def resolve_stop_schedule(root, info, id=None, scheduleOriginId=None, scheduleSe
     if not value:
         return PythonError(message="stopRunningSchedule needs one of id, scheduleOriginId or scheduleSelectorId.",
                            stack=[])
-    state = state_by_id(InstigatorKind.SCHEDULE, value)
+    state = selectors.instigator_by_id(kind=InstigatorKind.SCHEDULE, value=value)
     if state is None:
         return ScheduleNotFoundError(scheduleName=value, message=f"Schedule {value} could not be found.")
     try:
@@ -968,7 +954,7 @@ def resolve_set_sensor_cursor(root, info, sensorSelector, cursor=None) -> Any:
 @errors_as_data
 def resolve_stop_sensor(root, info, id=None, jobOriginId=None, jobSelectorId=None) -> Any:
     value = id or jobOriginId or jobSelectorId
-    state = state_by_id(InstigatorKind.SENSOR, value) if value else None
+    state = selectors.instigator_by_id(kind=InstigatorKind.SENSOR, value=value) if value else None
     if state is None:
         return PythonError(message=f"Could not find sensor {value!r}: give its id, jobOriginId or jobSelectorId.",
                            className="SensorNotFoundError", stack=[])

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet, Subquery
+import hashlib
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery, Window, prefetch_related_objects
+from django.db.models.functions import RowNumber
 
 from core.exceptions import NotFound
 from runs.models import Run, RunTag
-from scheduling.models import Backfill, InstigatorState, Tick
+from scheduling.models import Backfill, InstigatorKind, InstigatorState, Tick
 
 BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+# The tag naming the schedule or sensor that requested a run (scheduling.ticks writes it).
+NAME_TAGS = {InstigatorKind.SCHEDULE: "dagster/schedule_name", InstigatorKind.SENSOR: "dagster/sensor_name"}
 
 
 def instigator_list(*, kind: str | None = None, location_name: str | None = None,
@@ -29,6 +36,85 @@ def instigator_get(*, kind: str, location_name: str, name: str) -> InstigatorSta
         return InstigatorState.objects.get(kind=kind, location_name=location_name, name=name)
     except InstigatorState.DoesNotExist:
         raise NotFound(kind.lower(), f"{name}@{location_name}") from None
+
+
+def instigator_find(*, kind: str | None, name: str, location_name: str | None = None,
+                    repository_name: str | None = None, include_absent: bool = False) -> list[InstigatorState]:
+    """The states named `name` (of `kind`, in `location_name` / `repository_name` when given): one, or several
+    when locations share the name, or none."""
+    states = instigator_list(kind=kind, location_name=location_name, include_absent=include_absent).filter(name=name)
+    if repository_name is not None:
+        return [s for s in states if (s.repository_name or "__repository__") == repository_name]
+    return list(states)
+
+
+def instigator_selector_id(state: InstigatorState) -> str:
+    """A stable id for one schedule or sensor (Dagster's selector id is also a hash of its selector)."""
+    return hashlib.sha1(f"{state.kind}:{state.location_name}:{state.repository_name}:{state.name}".encode()).hexdigest()
+
+
+def instigator_by_id(*, kind: str, value: str) -> InstigatorState | None:
+    """A state by the ids the APIs hand out: its selector id, or `<repository>@<location>:<kind>:<name>`
+    (GraphQL's `Schedule.id` / `Sensor.jobOriginId`)."""
+    if f":{kind.lower()}:" in value:
+        repository_id, name = value.split(f":{kind.lower()}:", 1)
+        repository, _, location = repository_id.partition("@")
+        found = instigator_find(kind=kind, name=name, location_name=location, repository_name=repository,
+                                include_absent=True)
+        return found[0] if found else None
+    return next((s for s in InstigatorState.objects.filter(kind=kind) if instigator_selector_id(s) == value), None)
+
+
+def instigator_names(*, kind: str, location_name: str | None = None) -> list[str]:
+    return sorted(set(instigator_list(kind=kind, location_name=location_name).values_list("name", flat=True)))
+
+
+def _instigator_tags(states: list[InstigatorState]) -> tuple[QuerySet[RunTag], dict[tuple, int]]:
+    """The run tags naming any of `states`, and each state's pk by (tag key, name, location)."""
+    by_name = {(NAME_TAGS[s.kind], s.name, s.location_name): s.pk for s in states if s.pk is not None}
+    match = Q(pk__in=[])
+    for key in {k for k, _, _ in by_name}:
+        names = {n for k, n, _ in by_name if k == key}
+        locations = {loc for k, _, loc in by_name if k == key}
+        match |= Q(key=key, value__in=names, run__location_name__in=locations)
+    return RunTag.objects.filter(match), by_name
+
+
+def instigator_runs_count(*, states: list[InstigatorState]) -> dict[int, int]:
+    """How many runs each state requested, by state pk, in one query."""
+    tags, by_name = _instigator_tags(states)
+    counts = {pk: 0 for pk in by_name.values()}
+    for row in tags.values("key", "value", "run__location_name").annotate(n=Count("run_id")):
+        pk = by_name.get((row["key"], row["value"], row["run__location_name"]))
+        if pk is not None:
+            counts[pk] = row["n"]
+    return counts
+
+
+def instigator_runs(*, states: list[InstigatorState], limit: int | None = None) -> dict[int, list[Run]]:
+    """The runs each state requested, newest first (the newest `limit` of each), by state pk, in two queries
+    (runs, then their tags)."""
+    tags, by_name = _instigator_tags(states)
+    if limit is not None:
+        tags = tags.annotate(rank=Window(RowNumber(), partition_by=[F("key"), F("value"), F("run__location_name")],
+                                         order_by=F("run_id").desc())).filter(rank__lte=limit)
+    tags = tags.select_related("run").order_by("-run_id")
+    runs: dict[int, list[Run]] = {pk: [] for pk in by_name.values()}
+    found = [(by_name.get((t.key, t.value, t.run.location_name)), t.run) for t in tags]
+    prefetch_related_objects([run for _, run in found], Prefetch("tags"))
+    for pk, run in found:
+        if pk is not None:
+            runs[pk].append(run)
+    return runs
+
+
+def tick_get(*, state_id: int | None, tick_id: str | int) -> Tick:
+    """One tick of a state, or NotFound."""
+    tick = (Tick.objects.filter(state_id=state_id, pk=int(tick_id)).first()
+            if state_id is not None and str(tick_id).isdigit() else None)
+    if tick is None:
+        raise NotFound("tick", str(tick_id))
+    return tick
 
 
 def tick_list(*, state_id: int, limit: int = 50, before_id: int | None = None,
@@ -76,6 +162,11 @@ def backfill_partition_runs(*, backfill_id: str) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {}
     for tag in tags:
         runs.setdefault(tag.value, []).append(tag.run)
+    plan = Backfill.objects.filter(backfill_id=backfill_id).values_list("run_plan", flat=True).first() or []
+    ranged = {unit["run_id"]: unit["partitions"] for unit in plan if unit.get("ranged") and unit.get("run_id")}
+    for run in Run.objects.filter(run_id__in=list(ranged)).order_by("id") if ranged else []:
+        for partition in ranged[run.run_id]:  # a run of a partition range: each partition of it
+            runs.setdefault(partition, []).append(run)
     return runs
 
 

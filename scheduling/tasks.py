@@ -22,7 +22,7 @@ def sensor_tick_task(state_id: int) -> None:
 @shared_task(name="scheduling.sweep", bind=True)
 def sweep_task(self) -> None:
     for state_id in scheduling_sweep():
-        schedule_tick_task.apply_async(args=(state_id,), queue="daemon")
+        schedule_tick_task.delay(state_id)  # to the daemon queue (CELERY_TASK_ROUTES)
     # The sweep runs every minute on a daemon worker: its heartbeat is the scheduler's and the
     # sensor daemon's (sensor ticks themselves are sent by beat to the same workers).
     for daemon_type in ("SCHEDULER", "SENSOR"):
@@ -43,5 +43,5 @@ def backfill_progress_task(backfill_id: str) -> None:
 def backfills_sweep_task(self) -> None:
     """Resume every backfill still in progress (after a restart, a lost message, a full run cap)."""
     for backfill_id in backfill_ids_in_progress():
-        backfill_progress_task.apply_async(args=(backfill_id,), queue="daemon")
+        backfill_progress_task.delay(backfill_id)
     daemon_heartbeat_record(daemon_type="BACKFILL", daemon_id=daemon_id(self.request))

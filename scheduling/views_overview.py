@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
-from runs import selectors as run_selectors
 from runs.daemon_health import daemon_statuses
+from runs.timeline import Timeline, run_timeline
 from scheduling import selectors
 from scheduling.models import InstigatorStatus, TickStatus
 from workspace import selectors as workspace_selectors
@@ -47,20 +48,41 @@ def _window(request: HttpRequest) -> tuple[str, datetime, datetime, str | None]:
     return zoom, end - WINDOWS[zoom][0], end, error
 
 
-def _bars(runs: list[dict[str, Any]], start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
-    """One row per (location, job), its runs as bars placed in percent of the window."""
+STATUS_ORDER = ("FAILURE", "CANCELED", "CANCELING", "STARTED", "STARTING", "QUEUED", "NOT_STARTED", "SUCCESS")
+
+
+def _place(began: datetime, finished: datetime, start: datetime, span: float) -> tuple[str, str]:
+    left = max(0.0, (began - start).total_seconds() / span * 100)
+    right = min(100.0, (finished - start).total_seconds() / span * 100)
+    return f"{left:.3f}", f"{max(MIN_BAR_PERCENT, right - left):.3f}"
+
+
+def _bars(timeline: Timeline, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
+    """One row per (location, job): its runs as bars, or its buckets of runs, placed in percent of the window."""
     span = (end - start).total_seconds()
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for run in runs:
+    for run in timeline.runs:
         began = run["started_at"] or run["created_at"]
         finished = run["ended_at"] or now
         if finished < start or began >= end:
             continue
-        left = max(0.0, (began - start).total_seconds() / span * 100)
-        right = min(100.0, (finished - start).total_seconds() / span * 100)
+        left, width = _place(began, finished, start, span)
         rows.setdefault((run["location_name"] or "", run["job_name"]), []).append({
-            **run, "left": f"{left:.3f}", "width": f"{max(MIN_BAR_PERCENT, right - left):.3f}",
-            "running": run["ended_at"] is None,
+            **run, "left": left, "width": width, "running": run["ended_at"] is None,
+        })
+    for bucket in timeline.buckets:
+        finished = bucket.ended or now
+        if finished < start or bucket.began >= end:
+            continue
+        left, width = _place(bucket.began, finished, start, span)
+        mix = sorted(bucket.statuses.items(), key=lambda item: STATUS_ORDER.index(item[0])
+                     if item[0] in STATUS_ORDER else len(STATUS_ORDER))
+        rows.setdefault((bucket.location_name, bucket.job_name), []).append({
+            "bucket": True, "left": left, "width": width, "running": bucket.ended is None, "count": bucket.count,
+            "mix": mix, "began": bucket.began, "ended": bucket.ended,
+            "query": urlencode({"job": bucket.job_name,
+                                "created_after": bucket.created_first.strftime("%Y-%m-%dT%H:%M:%S"),
+                                "created_before": (bucket.created_last + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")}),
         })
     return [{"location": location, "job": job, "bars": sorted(bars, key=lambda bar: float(bar["left"]))}
             for (location, job), bars in sorted(rows.items(), key=lambda item: (item[0][1], item[0][0]))]
@@ -81,7 +103,7 @@ def _axis(start: datetime, end: datetime, step: timedelta) -> list[dict[str, str
 def overview(request: HttpRequest) -> HttpResponse:
     zoom, start, end, error = _window(request)
     now = timezone.now()
-    runs = run_selectors.run_timeline(start=start, end=end)
+    timeline = run_timeline(start=start, end=end)
     states = [state for state in selectors.instigator_list() if state.status == InstigatorStatus.RUNNING]
     ticks = selectors.latest_ticks(state_ids=[state.id for state in states])
     failing = [{"state": state, "tick": ticks[state.id]} for state in states
@@ -90,8 +112,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     shift = WINDOWS[zoom][0] / 2
     return render(request, "ui/overview.html", {
         "nav": "overview", "error": error, "zoom": zoom, "zooms": list(WINDOWS), "start": start, "end": end,
-        "rows": _bars(runs, start, end, now), "axis": _axis(start, end, WINDOWS[zoom][1]),
-        "in_flight": sum(1 for run in runs if run["status"] in run_selectors.IN_FLIGHT),
+        "rows": _bars(timeline, start, end, now), "axis": _axis(start, end, WINDOWS[zoom][1]),
+        "in_flight": timeline.in_flight,
         "earlier": (end - shift).strftime("%Y-%m-%dT%H:%M:%S"),
         "later": (end + shift).strftime("%Y-%m-%dT%H:%M:%S") if end + shift < now else None,
         "at_now": end >= now - timedelta(seconds=5),

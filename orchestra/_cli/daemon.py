@@ -29,11 +29,18 @@ SHUTDOWN_GRACE_SECONDS = 10
 CELERY_WORKERS = ("worker",)  # process names whose Celery worker gets SIGTERM alone
 
 
-def celery_worker_command(*, queues: Sequence[str], concurrency: int, name: str) -> list[str]:
-    """A Celery worker consuming `queues` (the default `celery` queue too, for tasks sent without one)."""
+def celery_worker_command(*, queues: Sequence[str], concurrency: int, name: str,
+                          embedded_beat: bool = False) -> list[str]:
+    """A Celery worker consuming `queues` (the default `celery` queue too, for tasks sent without one).
+
+    `embedded_beat` runs beat inside the worker (`-B`: a process forked from the worker's main
+    process, stopped by its warm shutdown), for `orchestra dev`, the one-daemon shape; it shares the
+    worker's pages instead of loading Django a second time (~90 MiB). `orchestra daemon` keeps beat a
+    process of its own, so extra daemons can run without one (`--no-beat`).
+    """
     queue_list = ",".join(dict.fromkeys([*queues, "celery"]))
     return [sys.executable, "-m", "celery", "-A", "orchestra_site", "-q", "worker", "-Q", queue_list,
-            "-c", str(concurrency), "-l", "warning", "-n", f"{name}@%h"]
+            "-c", str(concurrency), "-l", "warning", "-n", f"{name}@%h", *(["-B"] if embedded_beat else [])]
 
 
 def celery_beat_command() -> list[str]:

@@ -12,7 +12,6 @@ import click
 from orchestra._cli import cli
 from orchestra._cli.daemon import (
     KNOWN_QUEUES,
-    celery_beat_command,
     celery_worker_command,
     supervise_in_lean_process,
 )
@@ -74,8 +73,8 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
     processes = {
         "webserver": [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:application", "--host", host,
                       "--port", str(port), "--log-level", "warning"],
-        "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=2, name="dev"),
-        "beat": celery_beat_command(),
+        # Beat runs inside the worker (one daemon on one machine): one Django process fewer.
+        "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=2, name="dev", embedded_beat=True),
         "code-servers": [sys.executable, "-m", "orchestra", "workspace", "load", "--serve", *workspace_args],
         # Forks run workers from a warm process (runs/run_worker_server.py); launchers fall back to a
         # subprocess per run whenever it is not there.

@@ -163,14 +163,31 @@ def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None) -> 
     field = _as_field(schema)
     memo = {} if memo is None else memo
     types: dict[str, Any] = {}
-    for config_type in field.config_type.type_iterator():
+    # what `type_iterator()` yields, inner types first, without walking again below a key already
+    # described: a key names a structure, so its inner types are described too (a job's ops share
+    # their config types, and a 2,000-op job's walk repeated them thousands of times)
+    pending: list[tuple[ConfigType, bool]] = [(field.config_type, False)]
+    while pending:
+        config_type, expanded = pending.pop()
         key = config_type.key
-        if key not in types:  # a job's ops share their types: describe each once
-            snap = memo.get(key)
-            if snap is None:
-                snap = memo[key] = _type_snap(config_type)
-            types[key] = snap
+        if key in types:
+            continue
+        if not expanded:
+            pending.append((config_type, True))
+            pending.extend((inner, False) for inner in reversed(_inner_types(config_type)))
+            continue
+        snap = memo.get(key)
+        if snap is None:
+            snap = memo[key] = _type_snap(config_type)
+        types[key] = snap
     return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
+
+
+def _inner_types(config_type: ConfigType) -> list[ConfigType]:
+    """The types `config_type.type_iterator()` walks before yielding `config_type` itself."""
+    if ConfigTypeKind.has_fields(config_type.kind):
+        return [f.config_type for f in config_type.fields.values()]  # type: ignore[attr-defined]
+    return list(config_type.type_params or ())
 
 
 def _field_snap(name: str, field: Field) -> dict[str, Any]:

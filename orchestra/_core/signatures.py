@@ -7,6 +7,7 @@ own parameters); for a module of thousands of assets `inspect.signature` was a f
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 import weakref
 from collections.abc import Callable
@@ -49,3 +50,17 @@ def type_hints_of(fn: Callable[..., Any], include_extras: bool = False) -> dict[
     if hints is None:
         hints = by_flag[include_extras] = typing.get_type_hints(fn, include_extras=include_extras)
     return dict(hints)
+
+
+_GENERATOR, _COROUTINE, _ASYNC_GENERATOR = inspect.CO_GENERATOR, inspect.CO_COROUTINE, inspect.CO_ASYNC_GENERATOR
+
+
+def function_kind(fn: Callable[..., Any]) -> tuple[bool, bool, bool]:
+    """`(inspect.isgeneratorfunction(fn), inspect.iscoroutinefunction(fn), inspect.isasyncgenfunction(fn))`.
+
+    For a plain function, read from its code flags once instead of three (or six) `inspect` calls.
+    """
+    if type(fn) is types.FunctionType:
+        flags = fn.__code__.co_flags
+        return bool(flags & _GENERATOR), bool(flags & _COROUTINE), bool(flags & _ASYNC_GENERATOR)
+    return inspect.isgeneratorfunction(fn), inspect.iscoroutinefunction(fn), inspect.isasyncgenfunction(fn)

@@ -39,7 +39,31 @@
   }
   form.addEventListener("input", function () { apply(); remember(); });
   form.addEventListener("submit", function (ev) { ev.preventDefault(); });
-  document.body.addEventListener("htmx:afterSettle", apply);
+  // A long live run keeps the newest rows only: the oldest leave the page and "Load earlier events" pages
+  // back to them by cursor, so the page never holds 50,000 rows.
+  var maxRows = parseInt(rows.dataset.maxRows, 10) || 0;
+  function trim() {
+    var all = rows.children;
+    if (!maxRows || all.length <= maxRows) return;
+    while (all.length > maxRows) rows.removeChild(all[0]);
+    var first = all[0].id.replace("event-", "");
+    var earlier = document.getElementById("event-earlier");
+    var poll = document.getElementById("event-poll");
+    var base = poll && poll.getAttribute("hx-get") ? poll.getAttribute("hx-get").split("?")[0] : null;
+    if (!earlier || !base) return;
+    var link = document.createElement("a");
+    link.id = "event-earlier";
+    link.href = window.location.pathname + "?before=" + first;
+    link.setAttribute("hx-get", base + "?before=" + first);
+    link.setAttribute("hx-swap", "outerHTML");
+    link.textContent = "Load earlier events";
+    earlier.replaceWith(link);
+    if (window.htmx) window.htmx.process(link);
+  }
+  document.body.addEventListener("htmx:afterSettle", function (ev) {
+    if (!ev.detail || !ev.detail.elt || ev.detail.elt.id !== "event-earlier") trim();
+    apply();
+  });
   document.getElementById("first-error").addEventListener("click", function () {
     var first = rows.querySelector(".event.lvl-error, .event.lvl-critical");
     if (first) {
@@ -48,7 +72,9 @@
       first.classList.add("flash");
       setTimeout(function () { first.classList.remove("flash"); }, 1500);
     } else {
-      document.getElementById("event-count").textContent = "No error in the events loaded so far.";
+      document.getElementById("event-count").textContent = document.querySelector("a#event-earlier")
+        ? "No error in the events shown; load earlier events to look further back."
+        : "No error in the events loaded so far.";
     }
   });
   apply();

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
-  var NODE_H = 40, CHAR_W = 7.2, PAD = 28, MIN_W = 90, MAX_W = 300;
+  var NODE_H = 40, CHAR_W = 7.2, PAD = 28, MIN_W = 90, MAX_W = 300, READABLE = 0.75;
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
@@ -73,6 +73,29 @@
       view.x = (w - size.width * view.k) / 2;
       view.y = (h - size.height * view.k) / 2;
       apply();
+    }
+    // A big graph fitted whole is too small to read (labels under ~5 px). It opens instead at a readable
+    // scale on its first node (the left- or top-most source), with a hint; Fit still shows it all.
+    function open() {
+      var w = canvas.clientWidth || 800, h = canvas.clientHeight || 480;
+      var fitted = Math.min(1.2, w / (size.width || 1), h / (size.height || 1));
+      var hint = figure.querySelector(".graph-hint");
+      if (fitted >= READABLE) { fit(); if (hint) hint.hidden = true; return; }
+      var lr = (data.rankdir || "LR") === "LR", first = null;
+      g.nodes().forEach(function (id) {
+        var box = g.node(id), f = first && g.node(first);
+        if (!first || (lr ? box.x < f.x || (box.x === f.x && box.y < f.y) : box.y < f.y || (box.y === f.y && box.x < f.x))) first = id;
+      });
+      var box = g.node(first);
+      view.k = READABLE;
+      view.x = lr ? 24 - (box.x - box.width / 2) * view.k : w / 2 - box.x * view.k;
+      view.y = lr ? h / 2 - box.y * view.k : 24 - (box.y - box.height / 2) * view.k;
+      apply();
+      if (hint) {
+        hint.hidden = false;
+        hint.textContent = "Showing part of " + data.nodes.length + " nodes at a readable size: drag or use the arrow keys to move, " +
+          "+/− to zoom, search to find a node, Fit to see all.";
+      }
     }
     function zoom(factor, cx, cy) {
       var k = Math.max(0.05, Math.min(4, view.k * factor));
@@ -171,7 +194,25 @@
       });
       refresh();
     }
-    fit();
+    // Keyboard: on the canvas, arrows pan, + and - zoom, 0 fits; a node that takes focus comes into view.
+    canvas.addEventListener("keydown", function (ev) {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      var step = 60, moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      if (moves[ev.key]) { view.x += moves[ev.key][0]; view.y += moves[ev.key][1]; apply(); }
+      else if (ev.key === "+" || ev.key === "=") zoom(1.25, canvas.clientWidth / 2, canvas.clientHeight / 2);
+      else if (ev.key === "-") zoom(0.8, canvas.clientWidth / 2, canvas.clientHeight / 2);
+      else if (ev.key === "0") fit();
+      else return;
+      ev.preventDefault();
+    });
+    Object.keys(shapes).forEach(function (id) {
+      shapes[id].addEventListener("focus", function () {
+        var r = shapes[id].getBoundingClientRect(), c = canvas.getBoundingClientRect();
+        if (r.left < c.left || r.right > c.right || r.top < c.top || r.bottom > c.bottom) center(id);
+      });
+    });
+    open();
+    figure.dataset.ready = "true";
   }
 
   function start() { document.querySelectorAll("figure.graph[data-graph]").forEach(draw); }

@@ -110,8 +110,41 @@ def greeting_sensor(context: dg.SensorEvaluationContext):
     return dg.SkipReason(f"cursor is {context.cursor!r}")
 
 
+@dg.op
+def add_one(value: int) -> int:
+    return value + 1
+
+
+@dg.graph
+def cleaning(value: int):
+    return add_one(add_one(value))
+
+
+@dg.job(description="A job with a sub-graph, for the job page.")
+def nested_job():
+    add_one(cleaning(prepare()))
+
+
+def _chain_op(number: int) -> dg.OpDefinition:
+    @dg.op(name=f"step_{number:03d}")
+    def _op(value: int) -> int:
+        return value + 1
+
+    return _op
+
+
+CHAIN = [_chain_op(number) for number in range(200)]
+
+
+@dg.job(description="200 ops in a chain: the graph must open readable.")
+def two_hundred_ops():
+    value = prepare()
+    for op in CHAIN:
+        value = op(value)
+
+
 defs = dg.Definitions(
-    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job],
+    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job, nested_job, two_hundred_ops],
     assets=[raw_numbers, doubled_numbers, hostile_asset],
     schedules=[nightly],
     sensors=[greeting_sensor],

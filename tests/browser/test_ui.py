@@ -125,7 +125,7 @@ def test_a_failed_run_is_re_executed_from_failure(page, server):
 def test_a_steps_stdout_is_followed_live(page):
     launch(page, "chatty_job")
     mark_live(page)
-    page.get_by_role("link", name="stdout").click()
+    page.get_by_role("link", name="stdout", exact=True).click()
     expect(page).to_have_url(re.compile(r"\?logs=.*io=stdout"))
     mark_live(page)
     expect(page.locator("#log-text")).to_contain_text("stdout done", timeout=FINISH_TIMEOUT)
@@ -134,7 +134,7 @@ def test_a_steps_stdout_is_followed_live(page):
         f"stdout line {n}" for n in range(1, 31)]
     assert "a line on stderr" not in text
     assert_not_reloaded(page)
-    page.get_by_role("link", name="stderr").click()
+    page.get_by_role("link", name="stderr", exact=True).click()
     expect(page.locator("#log-text")).to_contain_text("a line on stderr", timeout=FINISH_TIMEOUT)
 
 
@@ -286,7 +286,7 @@ def test_hostile_strings_from_tags_config_logs_metadata_and_descriptions_are_sho
     wait_for_status(page, "SUCCESS")
     page.reload()
     assert_shown_escaped(page, page.locator("#event-rows .msg", has_text="log says"))
-    page.get_by_role("link", name="stdout").click()
+    page.get_by_role("link", name="stdout", exact=True).click()
     assert_shown_escaped(page, page.locator("#log-text"))
 
     page.goto("/assets/hostile_asset/")

@@ -20,7 +20,8 @@ from django.utils import timezone
 from runs import services
 from runs.models import EventLogEntry, Run, RunStatus
 from tests.faults.processes import Process, record_figure
-from tests.runs.locations import DEFS, wait_finished, wait_for
+from tests.runs.locations import DEFS, store_location, wait_finished, wait_for
+from tests.runs.test_schema_mutations import LAUNCH_RUN, params
 from workspace.models import CodeLocation, LocationStatus
 
 
@@ -66,3 +67,23 @@ def test_a_killed_code_server_is_restarted_and_launches_succeed_meanwhile(child_
         assert Run.objects.count() == 4
     finally:
         supervisor.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_location_restarting_keeps_serving_launches_and_one_not_loaded_answers_unavailable(client, tmp_path):
+    """While a location's servers restart (LOADING, its last snapshot kept) launches validate against the
+    stored snapshot; a location with no snapshot (ERROR) answers "unavailable" — a GraphQL PythonError and
+    REST 503 — never PipelineNotFoundError / 404, since its jobs may well exist."""
+    store_location(tmp_path)
+    CodeLocation.objects.filter(name="launch_defs").update(status=LocationStatus.LOADING)
+    assert services.run_submit(job_name="chain", location_name="launch_defs").job_name == "chain"
+
+    CodeLocation.objects.filter(name="launch_defs").update(status=LocationStatus.ERROR, snapshot=None, snapshot_id="")
+    variables = params(job="chain", location="launch_defs", run_config={})
+    result = client.post("/graphql", {"query": LAUNCH_RUN, "variables": variables},
+                         content_type="application/json").json()["data"]["launchRun"]
+    assert result["__typename"] == "PythonError" and "is unavailable" in result["message"], result
+    response = client.post("/api/runs", {"job_name": "chain", "location_name": "launch_defs"},
+                           content_type="application/json")
+    assert response.status_code == 503 and "is unavailable" in response.json()["detail"], response.content
+    assert Run.objects.count() == 1

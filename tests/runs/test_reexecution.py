@@ -27,63 +27,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DEFS = '''
 import os
 import orchestra as dg
+from tests import reexecution_ops
+from tests.reexecution_ops import chain_graph, dynamic_graph
 
 MARKS = {marks!r}
-
-
-@dg.op
-def a():
-    return 1
-
-
-@dg.op
-def b(x):
-    if os.path.exists(os.path.join(MARKS, "fail_b")):
-        raise Exception("b failed")
-    return x + 1
-
-
-@dg.op
-def c(y):
-    return y * 10
-
-
-@dg.op
-def d():
-    return "d"
-
-
-@dg.graph
-def chain_graph():
-    c(b(a()))
-    d()
-
+reexecution_ops.MARKS[:] = [MARKS]
 
 chain = chain_graph.to_job(name="chain", tags={{"team": "data"}})
 chain_celery = chain_graph.to_job(name="chain_celery", executor_def=dg.celery_executor)
-
-
-@dg.op(out=dg.DynamicOut())
-def fan():
-    for key in ["x", "y", "z"]:
-        yield dg.DynamicOutput(key, mapping_key=key)
-
-
-@dg.op
-def each(value):
-    if value == "y" and os.path.exists(os.path.join(MARKS, "fail_y")):
-        raise Exception("y failed")
-    return value.upper()
-
-
-@dg.op
-def gather(values):
-    return "".join(sorted(values))
-
-
-@dg.job
-def dynamic():
-    gather(fan().map(each).collect())
+dynamic = dynamic_graph.to_job(name="dynamic")
 
 
 @dg.asset

@@ -314,6 +314,34 @@ def test_listing_schedules_with_state_and_ticks_costs_the_same_queries_for_2_or_
     assert counts["two"] == counts["twenty"], counts
 
 
+def test_runs_and_runs_count_of_a_list_of_1_or_20_schedules_cost_the_same_queries(client):
+    from runs.services import run_create
+
+    _location_with_schedules("one", 1)
+    _location_with_schedules("many", 20)
+    for name, count in (("one", 1), ("many", 20)):
+        for i in range(count):
+            for _ in range(i % 3 + 1):
+                run_create(job_name="j", location_name=name, tags={"dagster/schedule_name": f"s{i}", "team": "t"})
+    run_create(job_name="j", location_name="elsewhere", tags={"dagster/schedule_name": "s0"})  # another location's
+    run_create(job_name="j", location_name="many", tags={"dagster/sensor_name": "s1"})  # a sensor of the same name
+    query = """query($sel: RepositorySelector!) { schedulesOrError(repositorySelector: $sel) { ... on Schedules {
+      results { name scheduleState { runsCount runs(limit: 2) { runId tags { key value } } } } } } }"""
+    counts = {}
+    for name in ("one", "many"):
+        with CaptureQueriesContext(connection) as queries:
+            results = gql(client, query, {"sel": {**REPO, "repositoryLocationName": name}})["schedulesOrError"]["results"]
+        counts[name] = len(queries)
+        for result in results:
+            i = int(result["name"][1:])
+            state = result["scheduleState"]
+            assert state["runsCount"] == i % 3 + 1
+            assert len(state["runs"]) == min(2, i % 3 + 1)
+            assert all({"key": "dagster/schedule_name", "value": result["name"]} in run["tags"] for run in state["runs"])
+    assert len(results) == 20
+    assert counts["one"] == counts["many"], counts
+
+
 SCHEDULING_TYPES = (
     "Schedule", "Sensor", "InstigationState", "InstigationTick", "Schedules", "Sensors", "SchedulesOrError",
     "ScheduleOrError", "SensorsOrError", "SensorOrError", "InstigationStateOrError", "ScheduleMutationResult",

@@ -17,59 +17,10 @@ from orchestra._core.reexecution import (
     steps_to_retry,
 )
 from orchestra._core.snapshot.jobs import job_snapshot
+from tests.reexecution_ops import FLAGS, MARKS, a, b, c, chain_graph, dynamic_graph, each, fan, gather
 
-FLAGS: dict[str, bool] = {}
-
-
-@dg.op
-def a():
-    return 1
-
-
-@dg.op
-def b(x):
-    if FLAGS.get("fail_b"):
-        raise Exception("b failed")
-    return x + 1
-
-
-@dg.op
-def c(y):
-    return y * 10
-
-
-@dg.op
-def d():
-    return "d"
-
-
-@dg.job
-def chain_job():
-    c(b(a()))
-    d()
-
-
-@dg.op(out=dg.DynamicOut())
-def fan():
-    for key in ["x", "y", "z"]:
-        yield dg.DynamicOutput(key, mapping_key=key)
-
-
-@dg.op
-def each(value):
-    if value == "y" and FLAGS.get("fail_y"):
-        raise Exception("y failed")
-    return value.upper()
-
-
-@dg.op
-def gather(values):
-    return "".join(sorted(values))
-
-
-@dg.job
-def dynamic_job():
-    gather(fan().map(each).collect())
+chain_job = chain_graph.to_job(name="chain_job")
+dynamic_job = dynamic_graph.to_job(name="dynamic_job")
 
 
 @dg.op(out={"yes": dg.Out(is_required=False), "no": dg.Out(is_required=False)})
@@ -99,6 +50,7 @@ def branch_job():
 @pytest.fixture
 def instance():
     FLAGS.clear()
+    MARKS.clear()  # folders a code location's definitions file may have left in this process
     with dg.instance_for_test() as instance:
         yield instance
     FLAGS.clear()

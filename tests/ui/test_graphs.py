@@ -89,7 +89,8 @@ def test_a_job_graph_has_its_top_level_nodes_and_their_dependencies(shaped):
     kinds = {node["id"]: node["kind"] for node in graph["nodes"]}
     assert kinds == {"a": "op", "inner": "graph", "b": "op", "c": "op"}
     assert sorted(map(tuple, graph["edges"])) == [("a", "b"), ("a", "inner"), ("b", "c"), ("inner", "c")]
-    assert next(n for n in graph["nodes"] if n["id"] == "inner")["detail"] == "graph · 1 nodes"
+    inner = next(n for n in graph["nodes"] if n["id"] == "inner")
+    assert inner["detail"] == "graph · 1 node · open" and "href" not in inner  # no base: no link
 
 
 def test_the_job_page_embeds_its_graph_and_loads_the_layout_scripts(shaped, client):

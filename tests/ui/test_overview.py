@@ -4,6 +4,7 @@ daemon health and broken code locations, in a constant number of queries."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -93,6 +94,59 @@ def test_the_overview_makes_a_constant_number_of_queries(data, client):
     for n in (2, 40):
         for i in range(n):
             _run("etl" if i % 2 else "plain", RunStatus.SUCCESS, timedelta(minutes=10 + i), timedelta(minutes=1))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/overview/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def _many(job: str, count: int, every: timedelta, *, failing_every: int = 4) -> None:
+    now = timezone.now()
+    rows = []
+    for i in range(count):
+        began = now - timedelta(minutes=1) - every * i
+        rows.append(Run(run_id=str(uuid.uuid4()), job_name=job, location_name="data",
+                        status=RunStatus.FAILURE if i % failing_every == 0 else RunStatus.SUCCESS,
+                        created_at=began, started_at=began, ended_at=began + timedelta(seconds=20)))
+    Run.objects.bulk_create(rows)
+
+
+def _buckets(html: str) -> list[tuple[str, int, dict[str, int]]]:
+    """(runs-list query, count, status mix) of each bucket bar on the timeline."""
+    found = []
+    for query, body in re.findall(r'<a class="tl-bar tl-bucket[^"]*" style="[^"]*" href="/runs/\?([^"]*)"[^>]*>(.*?)</a>', html):
+        hidden = re.search(r'<span class="visually-hidden">(\d+) runs: ([^<]*)</span>', body)
+        mix = {status: int(n) for n, status in re.findall(r"(\d+) ([A-Z_]+)", hidden.group(2))}
+        found.append((query.replace("&amp;", "&"), int(hidden.group(1)), mix))
+    return found
+
+
+def test_a_job_with_many_runs_is_drawn_as_buckets_with_counts_and_status_mix(data, client):
+    _many("busy", 300, timedelta(minutes=4))  # 20 h of runs, every fourth failed
+    quiet = _run("quiet", RunStatus.SUCCESS, timedelta(hours=3), timedelta(minutes=2))
+    running = _run("busy", RunStatus.STARTED, timedelta(minutes=30), None)
+    html = client.get("/overview/").content.decode()
+    buckets = _buckets(html)
+    assert 10 <= len(buckets) <= 96  # bounded by the buckets of the window, not by the runs
+    assert sum(count for _, count, _ in buckets) == 301
+    assert sum(mix.get("FAILURE", 0) for _, _, mix in buckets) == 75
+    assert sum(mix.get("STARTED", 0) for _, _, mix in buckets) == 1
+    assert all(sum(mix.values()) == count for _, count, mix in buckets)
+    assert set(_bars(html)) == {quiet.run_id}  # the quiet job keeps its run-by-run bars
+    assert running.run_id not in html and "<strong>1</strong> run in flight" in html
+    assert re.search(r'class="tl-bar tl-bucket running"', html)
+    # every segment of a bucket says its status in text as well as colour
+    assert all(re.search(r"\d+ runs: \d+ [A-Z]", body) for body in re.findall(r'tl-bucket.*?</a>', html))
+    query, count, _ = buckets[len(buckets) // 2]
+    listed = client.get(f"/runs/?{query}").content.decode()
+    assert "busy" in listed and listed.count('<a href="/runs/') >= min(count, 50) - 1
+
+
+def test_the_bucketed_overview_makes_the_same_queries_for_any_number_of_runs(data, client):
+    counts = []
+    _run("quiet", RunStatus.SUCCESS, timedelta(hours=3), timedelta(minutes=2))
+    for n in (100, 1000):
+        _many("busy", n, timedelta(seconds=60))
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/overview/").status_code == 200
         counts.append(len(queries))

@@ -174,14 +174,18 @@ def test_the_event_poll_answers_only_later_events_and_stops_when_the_run_ends(da
     assert "every 500ms" not in final and "SUCCESS" in final  # finished: no further poll, status updated
 
 
-def test_the_event_log_pages_by_event_id(data, client):
+def test_the_event_log_opens_on_its_newest_events_and_pages_back_by_event_id(data, client):
     run = _run()
     services.event_store(run_id=run.run_id, events=[EventInput(message=f"line {n:04d}") for n in range(510)])
     html = client.get(f"/runs/{run.run_id}/").content.decode()
-    assert "line 0499" in html and "line 0500" not in html and "More events" in html
-    after = re.search(r'\?after=(\d+)" hx-get', html).group(1)
-    more = client.get(f"/runs/{run.run_id}/?after={after}").content.decode()  # without JavaScript too
-    assert "line 0500" in more and "line 0509" in more and "line 0499" not in more
+    assert "line 0509" in html and "line 0010" in html and "line 0009" not in html and "Load earlier events" in html
+    before = re.search(r'\?before=(\d+)" hx-get', html).group(1)
+    earlier = client.get(f"/runs/{run.run_id}/?before={before}").content.decode()  # without JavaScript too
+    assert "line 0000" in earlier and "line 0009" in earlier and "line 0010" not in earlier
+    assert "Load earlier events" not in earlier and "Newer events" in earlier
+    after = re.search(r'\?after=(\d+)" hx-get', earlier).group(1)
+    newer = client.get(f"/runs/{run.run_id}/?after={after}").content.decode()
+    assert "line 0010" in newer and "line 0509" in newer and "line 0009" not in newer
 
 
 def test_step_output_is_shown_and_tailed(data, client):

@@ -26,7 +26,9 @@ def run(tmp_path, settings):
 
 
 def _bars(html: str) -> dict[str, tuple[float, float, str]]:
-    found = re.findall(r'<span class="gantt-step" role="rowheader">([^<]+)</span>\s*<span class="gantt-lane">'
+    # A finished run's rows are labels of the step picker's checkboxes; a running one's are spans.
+    found = re.findall(r'<(?:span|label) class="gantt-step" role="rowheader"[^>]*>([^<]+)</(?:span|label)>\s*'
+                       r'<(?:span|label) class="gantt-lane"[^>]*>'
                        r'<span class="gantt-bar ([^"]+)" style="left: ([\d.]+)%; width: ([\d.]+)%"', html)
     return {step: (float(left), float(width), classes) for step, classes, left, width in found}
 

@@ -25,7 +25,7 @@ from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, Asse
 from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
-from orchestra._core.signatures import signature_of, type_hints_of
+from orchestra._core.signatures import function_kind, signature_of, type_hints_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 # ASCII letters, digits and underscores (possibly none: an empty name is left to later checks), in
@@ -37,7 +37,8 @@ _NOT_OUTPUT_TYPES = frozenset({"MaterializeResult", "ObserveResult", "Output", "
 
 def _return_type(fn: Callable[..., Any]) -> Any:
     """The asset output's type from the return annotation (`None` -> Nothing), or NO_VALUE."""
-    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+    is_generator, _, is_async_generator = function_kind(fn)
+    if is_generator or is_async_generator:
         return NO_VALUE
     try:
         hints = type_hints_of(fn)
@@ -222,15 +223,16 @@ def asset(
             blocking={s.key for s in checks_by_output.values() if s.blocking},
         )
         _check_resource_args(wrapped, required_resource_keys)
+        doc = description or inspect.getdoc(fn)
         op_def = OpDefinition(
-            compute_fn=wrapped, name=op_name, description=description or inspect.getdoc(fn),
+            compute_fn=wrapped, name=op_name, description=doc,
             config_schema=_config_schema(wrapped, config_schema, "@asset"),
             required_resource_keys=required_resource_keys, tags=_op_tags(op_tags, compute_kind),
             retry_policy=retry_policy, code_version=code_version, pool=pool,
         )
         spec = AssetSpec(
             asset_key, deps=[AssetDep(k, partition_mapping=mappings.get(k)) for k in keys_by_input.values()],
-            description=description or inspect.getdoc(fn), metadata=metadata, skippable=not output_required,
+            description=doc, metadata=metadata, skippable=not output_required,
             group_name=group_name, code_version=code_version, automation_condition=automation_condition,
             owners=owners, tags=_tags_with_kinds(tags, kinds, compute_kind), partitions_def=partitions_def,
             freshness_policy=freshness_policy, is_virtual=is_virtual,
@@ -336,8 +338,9 @@ def multi_asset(
             blocking={s.key for s in checks_by_output.values() if s.blocking},
         )
         _check_resource_args(wrapped, required_resource_keys)
+        doc = description or inspect.getdoc(fn)
         op_def = OpDefinition(
-            compute_fn=wrapped, name=op_name, description=description or inspect.getdoc(fn),
+            compute_fn=wrapped, name=op_name, description=doc,
             config_schema=_config_schema(wrapped, config_schema, "@multi_asset"),
             required_resource_keys=required_resource_keys, tags=_op_tags(op_tags, compute_kind),
             retry_policy=retry_policy, code_version=code_version, pool=pool,

@@ -137,9 +137,21 @@ class AssetsDefinition:
             )
         return next(iter(keys))
 
+    def _derived(self, name: str, build: Any) -> Any:
+        # Views derived from the definition's (never changed) fields, built once: asset jobs ask for
+        # them per definition per job. `_replace` starts a copy with no views.
+        views = self.__dict__.get("_views")
+        if views is None:
+            views = self.__dict__["_views"] = {}
+        value = views.get(name)
+        if value is None:
+            value = views[name] = build()
+        return value
+
     @property
     def keys(self) -> set[AssetKey]:
-        return {k for k in self._specs_by_key if k in self._selected_asset_keys}
+        # a copy of the kept set reuses its hashes (a fresh set each time, as before)
+        return set(self._derived("keys", lambda: {k for k in self._specs_by_key if k in self._selected_asset_keys}))
 
     @property
     def has_keys(self) -> bool:
@@ -147,7 +159,8 @@ class AssetsDefinition:
 
     @property
     def keys_by_output_name(self) -> dict[str, AssetKey]:
-        return {n: k for n, k in self._keys_by_output_name.items() if k in self._selected_asset_keys}
+        return dict(self._derived("keys_by_output_name", lambda: {
+            n: k for n, k in self._keys_by_output_name.items() if k in self._selected_asset_keys}))
 
     @property
     def node_keys_by_output_name(self) -> dict[str, AssetKey]:
@@ -302,6 +315,9 @@ class AssetsDefinition:
 
     @property
     def required_resource_keys(self) -> set[str]:
+        return set(self._derived("required_resource_keys", self._required_resource_keys))
+
+    def _required_resource_keys(self) -> set[str]:
         keys: set[str] = set()
         if self._node_def is not None:
             keys |= set(_node_required_resource_keys(self._node_def))
@@ -321,6 +337,13 @@ class AssetsDefinition:
 
     def get_io_manager_key_for_asset_key(self, key: Any) -> str:
         key = coerce_asset_key(key)
+        by_key = self._derived("io_manager_keys", dict)  # filled as keys are asked for
+        manager_key = by_key.get(key)
+        if manager_key is None:
+            manager_key = by_key[key] = self._io_manager_key_for(key)
+        return manager_key
+
+    def _io_manager_key_for(self, key: AssetKey) -> str:
         if self._node_def is None or key not in self._keys_by_output_name.values():
             spec = self._specs_by_key.get(key)
             return (spec.metadata.get("dagster/io_manager_key") if spec else None) or "io_manager"
@@ -345,7 +368,8 @@ class AssetsDefinition:
 
     @property
     def check_specs_by_output_name(self) -> dict[str, AssetCheckSpec]:
-        return {n: s for n, s in self._check_specs_by_output_name.items() if s.key in self._selected_asset_check_keys}
+        return dict(self._derived("check_specs_by_output_name", lambda: {
+            n: s for n, s in self._check_specs_by_output_name.items() if s.key in self._selected_asset_check_keys}))
 
     node_check_specs_by_output_name = check_specs_by_output_name
 
@@ -355,7 +379,7 @@ class AssetsDefinition:
 
     @property
     def check_keys(self) -> set[AssetCheckKey]:
-        return {s.key for s in self.check_specs}
+        return set(self._derived("check_keys", lambda: {s.key for s in self.check_specs}))
 
     @property
     def check_key(self) -> AssetCheckKey:
@@ -385,6 +409,7 @@ class AssetsDefinition:
     def _replace(self, **changes: Any) -> AssetsDefinition:
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
+        copy.__dict__.pop("_views", None)  # views of the fields changed below
         for name, value in changes.items():
             setattr(copy, f"_{name}", value)
         return copy

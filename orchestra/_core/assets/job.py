@@ -131,17 +131,20 @@ def build_assets_job(
         extra_inputs: list[str] = []
         upstream_keys = []
         loaded_from_storage: dict[str, str] = {}
-        for input_name, key in assets_def.node_keys_by_input_name.items():
+        input_dict = getattr(node_def, "input_dict", None)
+        for input_name, key in assets_def._keys_by_input_name.items():  # read-only here: no copy
             producer = producers.get(key)
-            input_def = node_def.input_def_named(input_name) if node_def.has_input(input_name) else None
-            from_storage = producer is None or (not producer[2] and input_def is not None and not input_def.is_nothing)
-            if from_storage and input_def is not None and not input_def.is_nothing and not input_def.input_manager_key:
+            input_def = (input_dict.get(input_name) if input_dict is not None
+                         else node_def.input_def_named(input_name) if node_def.has_input(input_name) else None)
+            loads = input_def is not None and not input_def.dagster_type.is_nothing
+            from_storage = producer is None or (not producer[2] and loads)
+            if from_storage and loads and not input_def.input_manager_key:
                 loaded_from_storage[input_name] = asset_graph.io_manager_key(key)
             if from_storage or producer[0] == node_name:
                 continue
             deps[input_name] = DependencyDefinition(producer[0], producer[1])
             upstream_keys.append(key)
-        if not isinstance(assets_def, AssetChecksDefinition):
+        if check_nodes and not isinstance(assets_def, AssetChecksDefinition):
             for key in upstream_keys:
                 for check_node, check_output in check_nodes.get(key, []):
                     input_name = f"__blocking_check_{check_node}"
@@ -183,10 +186,12 @@ def build_assets_job(
 
 def _subset_node(assets_def: AssetsDefinition) -> Any:
     """The node of a subsetted assets definition, keeping only the selected outputs (ops only)."""
+    node_def = assets_def.node_def
+    if not assets_def.is_subset:
+        return node_def
     from orchestra._core.definitions.op import OpDefinition
 
-    node_def = assets_def.node_def
-    if not assets_def.is_subset or not isinstance(node_def, OpDefinition):
+    if not isinstance(node_def, OpDefinition):
         return node_def
     keep = set(assets_def.keys_by_output_name) | set(assets_def.check_specs_by_output_name)
     outputs = [o for o in node_def.output_defs if o.name in keep]
@@ -236,6 +241,8 @@ def _merged_resources(assets_defs: Iterable[AssetsDefinition], asset_graph: Asse
 def _check_source_io_managers(assets_defs: Iterable[AssetsDefinition], asset_graph: AssetGraph,
                               producers: dict[AssetKey, Any], resources: dict[str, Any]) -> None:
     """Source assets read by the job need their IO manager, as Dagster checks when building the job."""
+    if not asset_graph.source_asset_by_key:  # nothing is read from a source asset
+        return
     from orchestra._core.io_managers.base import IOManagerDefinition
 
     for assets_def in assets_defs:

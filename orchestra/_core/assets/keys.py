@@ -12,7 +12,7 @@ from orchestra._errors import DagsterInvalidDefinitionError
 _NON_WORD = re.compile(r"[^A-Za-z0-9_]+")
 
 
-class AssetKey(NamedTuple("_AssetKey", [("path", list)])):
+class AssetKey(NamedTuple("_AssetKey", [("parts", tuple)])):
     """The hierarchical name of an asset: a list of strings, shown `/`-joined.
 
     A string is one path component (`AssetKey("a/b").path == ["a/b"]`); use
@@ -23,19 +23,26 @@ class AssetKey(NamedTuple("_AssetKey", [("path", list)])):
         'warehouse/orders'
     """
 
+    # The components are kept as a tuple (`parts`, as Dagster keeps them), so hashing, equality and
+    # ordering are the tuple's own, in C: a large location hashes and compares each key hundreds of
+    # times while it loads. `path` is the same components as a list, made once; do not change it.
+    path: list[str]
+
     def __new__(cls, path: str | Sequence[str]) -> AssetKey:
         if isinstance(path, str):
-            parts = [path]
+            parts: tuple[str, ...] = (path,)
         elif isinstance(path, AssetKey):
-            parts = list(path.path)
+            parts = path.parts
         else:
-            parts = list(path)
+            parts = tuple(path)
             for part in parts:
                 if not isinstance(part, str):
                     raise DagsterInvalidDefinitionError(
                         f"Asset key path components must be strings, got {part!r} in {path!r}."
                     )
-        return super().__new__(cls, parts)
+        key = super().__new__(cls, parts)
+        key.__dict__["path"] = list(parts)
+        return key
 
     def __str__(self) -> str:
         return f"AssetKey({self.path})"
@@ -43,43 +50,8 @@ class AssetKey(NamedTuple("_AssetKey", [("path", list)])):
     def __repr__(self) -> str:
         return f"AssetKey({self.path})"
 
-    def __hash__(self) -> int:
-        # A large location hashes each key hundreds of times while it loads: compute it once.
-        try:
-            return self.__dict__["_hash"]
-        except KeyError:
-            value = self.__dict__["_hash"] = hash(tuple(self.path))
-            return value
-
     def __reduce__(self) -> tuple[Any, ...]:
-        # The path alone: a kept hash is only valid in the process that computed it.
         return (type(self), (list(self.path),))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AssetKey) and self.path == other.path
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, AssetKey):
-            return NotImplemented
-        return self.path < other.path
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, AssetKey):
-            return NotImplemented
-        return self.path <= other.path
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, AssetKey):
-            return NotImplemented
-        return self.path > other.path
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, AssetKey):
-            return NotImplemented
-        return self.path >= other.path
 
     def to_string(self) -> str:
         """The JSON form used in storage: `'["a", "b"]'`."""

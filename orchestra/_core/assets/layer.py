@@ -47,6 +47,9 @@ class AssetLayer:
         self.node_by_check: dict[AssetCheckKey, tuple[str, str]] = {}
         for node_name, assets_def in assets_defs_by_node.items():
             node_def = assets_def.node_def
+            if not hasattr(node_def, "output_mappings"):  # an op: handles are its own names
+                self._add_op_node(node_name, assets_def)
+                continue
             observation = assets_def.is_observable
             for output_name, key in assets_def.keys_by_output_name.items():
                 handle = _leaf_output(node_def, node_name, output_name)
@@ -60,6 +63,19 @@ class AssetLayer:
             for input_name, key in assets_def.node_keys_by_input_name.items():
                 for handle in _leaf_inputs(node_def, node_name, input_name):
                     self.inputs[handle] = key
+
+    def _add_op_node(self, node_name: str, assets_def: Any) -> None:
+        # what a definition's op means in asset terms is the same in every job that runs it: worked out
+        # once per definition (a location's assets are in their group's job and the implicit one)
+        outputs, checks, inputs = assets_def._derived("asset_layer_entries", lambda: _op_entries(assets_def))
+        for output_name, info in outputs:
+            self.outputs[(node_name, output_name)] = info
+            self.node_by_key[info.asset_key] = (node_name, output_name)  # type: ignore[index]
+        for output_name, info in checks:
+            self.outputs[(node_name, output_name)] = info
+            self.node_by_check[info.check_key] = (node_name, output_name)  # type: ignore[index]
+        for input_name, key in inputs:
+            self.inputs[(node_name, input_name)] = key
 
     # --- lookups the execution core makes --------------------------------------------------------
 
@@ -220,6 +236,22 @@ def typed_partition_key(partitions_def: Any, partition_key: str | None) -> Any:
         return partition_key
     from_str = getattr(partitions_def, "get_partition_key_from_str", None)
     return from_str(partition_key) if from_str is not None else partition_key
+
+
+def _op_entries(assets_def: Any) -> tuple[list[tuple[str, OutputAsset]], list[tuple[str, OutputAsset]],
+                                          list[tuple[str, AssetKey]]]:
+    """The outputs (assets, then checks) and inputs of an op-backed definition, as `AssetLayer` keeps them."""
+    observation = assets_def.is_observable
+    outputs = [
+        (output_name, OutputAsset(key, None, assets_def.partitions_def, assets_def.get_asset_spec(key).code_version,
+                                  observation, False))
+        for output_name, key in assets_def.keys_by_output_name.items()
+    ]
+    checks = [
+        (output_name, OutputAsset(check.asset_key, check.key, None, None, False, check.blocking))
+        for output_name, check in assets_def.check_specs_by_output_name.items()
+    ]
+    return outputs, checks, list(assets_def.node_keys_by_input_name.items())
 
 
 def _leaf_output(node_def: Any, handle: str, output_name: str) -> tuple[str, str]:

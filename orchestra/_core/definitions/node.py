@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import re
 from typing import Any
 
 from orchestra._core.definitions.composition import PendingNodeInvocation, in_composition, record_invocation
@@ -115,8 +116,11 @@ class NodeDefinition:
         return PendingNodeInvocation(self, retry_policy=retry_policy)
 
 
+_NAME = re.compile(r"[A-Za-z0-9_]+")  # what `isalnum() or "_"` accepts, ASCII only
+
+
 def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not name or not all(c.isalnum() or c == "_" for c in name) or not name.isascii():
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise DagsterInvalidDefinitionError(
             f'"{name}" is not a valid name in Dagster. It must match regex ^[A-Za-z0-9_]+$.'
         )

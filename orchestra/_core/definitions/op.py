@@ -19,7 +19,7 @@ from orchestra._core.definitions.inout import (
 )
 from orchestra._core.definitions.node import NodeDefinition
 from orchestra._core.definitions.output import Output
-from orchestra._core.signatures import signature_of
+from orchestra._core.signatures import function_kind, signature_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})
@@ -180,8 +180,9 @@ class _DecoratedFn:
         self.decorated_fn = fn
         self.fn = fn
         self.name = fn.__name__
-        self.is_generator = inspect.isgeneratorfunction(fn)
-        self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+        is_generator, is_coroutine, is_async_generator = function_kind(fn)
+        self.is_generator = is_generator
+        self.is_async = is_coroutine or is_async_generator
         params = list(signature_of(fn).parameters.values())
         self.has_context = bool(params) and params[0].name in CONTEXT_NAMES
         if self.has_context:
@@ -208,7 +209,7 @@ class _DecoratedFn:
                 continue
             input_params.append(param)
         self.input_defs = _resolve_inputs(decorator, self.name, input_params, hints, ins or {}, params)
-        self.output_defs = _resolve_outputs(fn, hints, out)
+        self.output_defs = _resolve_outputs(fn, hints, out, is_generator or is_async_generator)
         nothing = {d.name for d in self.input_defs if d.is_nothing}
         self.arg_input_names = tuple(d.name for d in self.input_defs if d.name not in nothing and any(p.name == d.name for p in input_params))
         self.accepts_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params)
@@ -289,11 +290,13 @@ def _resolve_inputs(decorator: str, fn_name: str, input_params: list[inspect.Par
     return defs
 
 
-def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any) -> list[OutputDefinition]:
+def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any, yields: bool | None = None) -> list[OutputDefinition]:
     annotation = hints.get("return", NO_VALUE)
-    if typing.get_origin(annotation) is Output:  # `-> Output[int]` declares an int output
-        annotation = typing.get_args(annotation)[0]
-    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+    if annotation is not NO_VALUE and annotation is not None and typing.get_origin(annotation) is Output:
+        annotation = typing.get_args(annotation)[0]  # `-> Output[int]` declares an int output
+    if yields is None:
+        yields = inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
+    if yields:
         annotation = NO_VALUE  # Iterator[...] says nothing about output types
     if out is None:
         if annotation is type(None) or annotation is None:

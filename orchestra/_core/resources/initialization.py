@@ -434,6 +434,11 @@ def resource_params(fn: Callable[..., Any]) -> list[str]:
         params = signature_of(fn).parameters
     except (TypeError, ValueError):
         return []
+    if not params:
+        return []
+    annotations = getattr(fn, "__annotations__", None)
+    if type(annotations) is dict and not any(name in annotations for name in params):
+        return []  # no parameter is annotated: none can be a resource (and no hints need evaluating)
     try:
         hints = type_hints_of(fn, include_extras=True)
     except Exception:

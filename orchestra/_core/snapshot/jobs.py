@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestra._core.snapshot.plain import canonical_json, json_hash, to_plain
+from orchestra._core.snapshot.plain import canonical_json, json_hash, plain_metadata_json, to_plain
 
 
 def _type_snap(dagster_type: Any) -> dict[str, Any]:
@@ -19,6 +19,9 @@ def _type_snap(dagster_type: Any) -> dict[str, Any]:
 def _metadata(metadata: Any) -> list[dict[str, Any]]:
     if not metadata:
         return []
+    entries = plain_metadata_json(metadata)
+    if entries is not None:  # str/int/bool/float values: no need to import the metadata types
+        return entries
     from orchestra._core.metadata.json_form import metadata_to_json
 
     try:
@@ -46,6 +49,7 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
     share the parts that describe the definition (its outputs, its inputs' types), so treat them as
     read-only.
     """
+    from orchestra._core.definitions.dependency import DependencyDefinition
     from orchestra._core.definitions.graph import GraphDefinition
 
     mapped_inputs: dict[tuple[str, str], list[str]] = {}
@@ -71,27 +75,37 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
             entry = definitions[id(definition)] = (definition, _definition_parts(definition, type_snap))
         return entry[1]
 
+    dependency_map = graph_def.dependency_map
+    no_deps: dict[str, Any] = {}
     nodes = []
     for node in graph_def.nodes:
         definition = node.definition
         is_graph = isinstance(definition, GraphDefinition)
         parts = described(definition)
         name = node.name
+        node_deps = dependency_map.get(name, no_deps)
+        inputs = []
+        for d in parts["inputs"]:
+            input_name = d["name"]
+            dep = node_deps.get(input_name)
+            entry = dict(d)
+            if dep is None:
+                entry["depends_on"] = []
+            elif type(dep) is DependencyDefinition:  # the usual case, one output
+                entry["depends_on"] = [{"node": dep.node, "output": dep.output}]
+            else:
+                entry["depends_on"] = _dependencies(graph_def, name, input_name)
+            entry["from_graph_inputs"] = mapped_inputs.get((name, input_name), []) if mapped_inputs else []
+            inputs.append(entry)
+        tags = node.tags
         snap: dict[str, Any] = {
             "name": name,
             "definition_name": definition.name,
             "kind": "graph" if is_graph else "op",
             "description": parts["description"],
-            "tags": to_plain(dict(node.tags)),
+            "tags": to_plain(dict(tags)) if tags else {},
             "required_resource_keys": parts["required_resource_keys"],
-            "inputs": [
-                {
-                    **d,
-                    "depends_on": _dependencies(graph_def, name, d["name"]),
-                    "from_graph_inputs": mapped_inputs.get((name, d["name"]), []),
-                }
-                for d in parts["inputs"]
-            ],
+            "inputs": inputs,
             "outputs": parts["outputs"],
         }
         if is_graph:

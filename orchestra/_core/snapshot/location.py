@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from orchestra._core.snapshot.jobs import (
     job_snapshot_and_json,
     location_memo,
 )
-from orchestra._core.snapshot.plain import canonical_json, json_hash, to_plain
+from orchestra._core.snapshot.plain import canonical_json, to_plain
 
 
 def _type_name(value: Any) -> str:
@@ -109,13 +110,24 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     snapshot["asset_nodes"] = asset_node_snapshots(repository, jobs_by_asset)
     job_snaps = [job_snapshot_and_json(job, memo) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
     snapshot["jobs"] = [snap for snap, _ in job_snaps]
-    encoded = {key: canonical_json(value) for key, value in snapshot.items() if key != "jobs"}
-    encoded["jobs"] = "[" + ",".join(text for _, text in job_snaps) + "]"
-    snapshot["snapshot_id"] = json_hash(_object_text(encoded))  # the document without its id
-    encoded["snapshot_id"] = canonical_json(snapshot["snapshot_id"])
-    return snapshot, _object_text(encoded)
+    encoded: dict[str, list[str]] = {key: [canonical_json(value)] for key, value in snapshot.items() if key != "jobs"}
+    encoded["jobs"] = ["[", ",".join(text for _, text in job_snaps), "]"]
+    # the id hashes the document without it, fed to the hash piece by piece (megabytes, not copied
+    # into one text first); the document's text is then joined once, with the id in its place
+    digest = hashlib.sha256()
+    for piece in _object_pieces(encoded):
+        digest.update(piece.encode("utf-8", "surrogatepass"))
+    snapshot["snapshot_id"] = digest.hexdigest()
+    encoded["snapshot_id"] = [canonical_json(snapshot["snapshot_id"])]
+    return snapshot, "".join(_object_pieces(encoded))
 
 
-def _object_text(encoded: dict[str, str]) -> str:
-    """The canonical JSON of an object whose members' canonical JSON is `encoded`."""
-    return "{" + ",".join(f"{json.dumps(key)}:{encoded[key]}" for key in sorted(encoded)) + "}"
+def _object_pieces(encoded: dict[str, list[str]]) -> list[str]:
+    """The canonical JSON of an object whose members' canonical JSON is the concatenation of `encoded`'s
+    pieces, as pieces (`"".join` them; `json_hash` of the joined text is `sha256` over the pieces)."""
+    pieces = ["{"]
+    for index, key in enumerate(sorted(encoded)):
+        pieces.append(f"{',' if index else ''}{json.dumps(key)}:")
+        pieces.extend(encoded[key])
+    pieces.append("}")
+    return pieces

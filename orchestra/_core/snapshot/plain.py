@@ -6,6 +6,7 @@ import enum
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 _LEAVES = frozenset({str, int, bool, type(None)})
@@ -54,7 +55,10 @@ def _key(key: Any) -> str:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    # check_circular=False: snapshots are trees (shared parts are shared read-only, never cycles); the
+    # encoder's per-container cycle bookkeeping was an eighth of encoding a large location. A cycle
+    # would still fail, with RecursionError instead of ValueError.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
 def snapshot_hash(value: Any) -> str:
@@ -75,3 +79,31 @@ def canonical_json_with(value: dict[str, Any], encoded: dict[str, str]) -> str:
     """
     parts = (f"{json.dumps(key)}:{encoded[key] if key in encoded else canonical_json(value[key])}" for key in sorted(value))
     return "{" + ",".join(parts) + "}"
+
+
+# Plain metadata values of exactly these types are stored as the metadata type named here, the value
+# itself as the payload (what `metadata_to_json` writes for them)
+_PLAIN_METADATA_KINDS = {str: "text", int: "int", bool: "bool", float: "float"}
+_UNSAFE_CHAR = re.compile("[\x00\ud800-\udfff]")  # NUL or a lone surrogate: `metadata_to_json` tags it
+
+
+def plain_metadata_json(metadata: Any) -> list[dict[str, Any]] | None:
+    """`metadata_to_json(metadata)` when every label is a storable string and every value a finite
+    float or a str, int or bool storable as is; None otherwise (the caller takes the general path).
+
+    Definition metadata (thousands of assets in a location) is mostly such values; this path does not
+    import the metadata value types.
+    """
+    if type(metadata) is not dict:
+        return None
+    kinds = _PLAIN_METADATA_KINDS
+    unsafe = _UNSAFE_CHAR.search
+    entries = []
+    for label, raw in metadata.items():
+        cls = type(raw)
+        kind = kinds.get(cls)
+        if (kind is None or type(label) is not str or unsafe(label) is not None
+                or (cls is str and unsafe(raw) is not None) or (cls is float and not math.isfinite(raw))):
+            return None
+        entries.append({"label": label, "type": kind, "data": raw})
+    return entries

@@ -1,0 +1,135 @@
+"""The run page's remaining actions in Chromium against a real `orchestra dev` (see conftest.py): re-execute the
+steps picked on the Gantt chart, open a run in the launchpad, launch a subset of an asset job's assets, download a
+step's whole stdout, and a run of 1,000 steps and 50,000 events that opens on its newest events and pages back."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.browser.test_ui import (
+    FINISH_TIMEOUT,
+    RUN_URL,
+    assert_not_reloaded,
+    launch,
+    mark_live,
+    wait_for_status,
+)
+from tests.conftest import REPO
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails, when required) without Playwright
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+
+def test_steps_picked_on_the_gantt_chart_are_re_executed(page, server):
+    flag = server.project / "fixed.flag"
+    flag.unlink(missing_ok=True)
+    parent = launch(page, "flaky_job")
+    wait_for_status(page, "FAILURE")
+    button = page.get_by_role("button", name=re.compile("^Re-execute selected"))
+    expect(button).to_be_disabled()  # nothing picked yet
+    page.locator('.gantt-row[data-step="flaky"] .gantt-step').click()  # the chart's row picks the step
+    expect(page.get_by_label("pick flaky")).to_be_checked()
+    expect(page.locator('#run-steps tr[data-step="flaky"]')).to_have_class(re.compile("picked"))
+    expect(button).to_have_text("Re-execute selected (1)")
+    flag.write_text("fixed")
+    try:
+        button.click()
+        expect(page).not_to_have_url(re.compile(parent))
+        wait_for_status(page, "SUCCESS")
+        expect(page.locator(".run-header")).to_contain_text("dagster/step_selection=flaky")
+        steps = page.locator("#run-steps tbody tr")
+        expect(steps.filter(has_text="flaky")).to_contain_text("SUCCESS")
+        expect(steps.filter(has_text="prepare")).to_have_count(
+            0
+        )  # not picked: its output came from the parent
+    finally:
+        flag.unlink(missing_ok=True)
+
+
+def test_a_run_opens_in_the_launchpad_with_its_config_and_tags_and_launches_again(page):
+    launch(page, "greet_job", "ops:\n  greet:\n    config:\n      name: again\n", "team=browser")
+    wait_for_status(page, "SUCCESS")
+    page.get_by_role("link", name="Open in launchpad").click()
+    expect(page).to_have_url(re.compile(r"/locations/browser/jobs/greet_job/\?from_run=.*#launchpad$"))
+    expect(page.locator("#run_config")).to_have_value(re.compile(r"name: again"))
+    expect(page.locator("#tags")).to_have_value("team=browser")
+    page.get_by_role("button", name="Launch run").click()
+    expect(page).to_have_url(RUN_URL)
+    wait_for_status(page, "SUCCESS")
+    expect(page.locator("#event-rows .msg", has_text="hello again")).to_have_count(1)
+
+
+def test_the_launchpad_materializes_the_assets_picked_from_an_asset_job(page):
+    page.goto("/locations/browser/jobs/__ASSET_JOB/")
+    page.get_by_label("raw_numbers", exact=True).check()
+    expect(page.locator("#config-check")).to_contain_text(
+        "valid for assets raw_numbers"
+    )  # checked as you pick
+    page.get_by_role("button", name="Launch run").click()
+    expect(page).to_have_url(RUN_URL)
+    wait_for_status(page, "SUCCESS")
+    steps = page.locator("#run-steps tbody tr")
+    expect(steps).to_have_count(1)
+    expect(steps).to_contain_text("raw_numbers")
+    expect(page.locator("#event-rows")).to_contain_text("ASSET_MATERIALIZATION")
+
+
+def test_a_step_s_whole_stdout_downloads_as_a_file(page):
+    launch(page, "chatty_job")
+    wait_for_status(page, "SUCCESS")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="download stdout of chatty").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".out")
+    text = open(download.path(), encoding="utf-8").read()
+    assert [line for line in text.splitlines() if line.startswith("stdout line")] == [
+        f"stdout line {n}" for n in range(1, 31)
+    ]
+    assert "stdout done" in text and "a line on stderr" not in text
+
+
+def _big_run(server) -> str:
+    """A finished run of 1,000 steps and 50,000 events, written into the server's storage by a child process
+    (this thread runs Playwright's event loop, where Django refuses database calls)."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(ORCHESTRA_HOME=str(server.home), PYTHONPATH=str(REPO))
+    script = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'orchestra_site.settings'); "
+        "django.setup(); from tests.ui.big_run import big_run_create; "
+        "print(big_run_create(job_name='chatty_job', location_name='browser'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_run_of_50000_events_opens_on_its_newest_events_and_pages_back(page, server, screenshot):
+    run_id = _big_run(server)
+    page.goto(f"/runs/{run_id}/")
+    rows = page.locator("#event-rows .event")
+    expect(rows).to_have_count(500)
+    expect(rows.last).to_contain_text("RUN_SUCCESS")
+    expect(page.locator("#run-steps tbody tr")).to_have_count(1000)
+    expect(page.locator(".gantt-row")).to_have_count(1000)
+    mark_live(page)
+    first = rows.first.get_attribute("id")
+    page.get_by_role("link", name="Load earlier events").click()
+    expect(rows).to_have_count(1000)
+    expect(page.locator(f"#{first}")).to_be_visible()
+    assert rows.nth(500).get_attribute("id") == first  # the earlier page went above the rows shown
+    expect(page.get_by_role("link", name="Load earlier events")).to_be_visible()
+    assert_not_reloaded(page)
+    page.locator('input[name="ev_q"]').fill("step_0999 line 46")
+    expect(page.locator("#event-count")).to_have_text("1 of 1000 events", timeout=FINISH_TIMEOUT)
+    screenshot(page, "run-detail-big")

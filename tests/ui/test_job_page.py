@@ -1,0 +1,201 @@
+"""The job page: sub-graphs opened at their own URL (Dagster's explorer path), the config schema from the
+stored snapshot as a collapsible tree, and a constant number of queries whatever the number of runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from runs.models import Run, RunStatus
+from tests.runs.locations import queued
+from tests.workspace.stored import store_location
+from workspace.config_types import config_field_count, config_schema_tree
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE = '<script>window.__xss=1</script>"><img src=x onerror=alert(1)>'
+
+DEFS = f'''
+from typing import Optional
+
+import orchestra as dg
+
+
+class Greeting(dg.Config):
+    """Who to greet. {HOSTILE}"""
+
+    name: str
+    times: int = 1
+    shout: Optional[bool] = None
+    tags: list[str] = []
+
+
+@dg.op
+def a(config: Greeting) -> int:
+    return 1
+
+
+@dg.op
+def b(x: int) -> int:
+    return x
+
+
+@dg.op
+def c(x: int, y: int) -> int:
+    return x + y
+
+
+@dg.graph
+def deeper(x: int):
+    return b(x)
+
+
+@dg.graph
+def inner(x: int):
+    return deeper(b(x))
+
+
+@dg.job
+def shaped():
+    v = a()
+    c(inner(v), b(v))
+
+
+defs = dg.Definitions(jobs=[shaped])
+'''
+
+
+@pytest.fixture
+def shapes(tmp_path, settings):
+    queued(settings)
+    return store_location(tmp_path, name="shapes", source=DEFS)
+
+
+def _graph(html: str) -> dict:
+    match = re.search(r'<script id="job-graph" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no embedded graph"
+    return json.loads(match.group(1))
+
+
+def test_a_graph_node_links_to_its_sub_graph_page(shapes, client):
+    graph = _graph(client.get("/locations/shapes/jobs/shaped/").content.decode())
+    inner = next(node for node in graph["nodes"] if node["id"] == "inner")
+    assert inner["kind"] == "graph" and inner["href"] == "/locations/shapes/jobs/shaped/inner/"
+    assert "href" not in next(node for node in graph["nodes"] if node["id"] == "a")
+
+
+def test_a_sub_graph_page_shows_its_nodes_inputs_outputs_and_the_way_back(shapes, client):
+    response = client.get("/locations/shapes/jobs/shaped/inner/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    graph = _graph(html)
+    kinds = {node["id"]: node["kind"] for node in graph["nodes"]}
+    assert kinds == {"b": "op", "deeper": "graph", "input:x": "graph-input", "output:result": "graph-output"}
+    assert sorted(map(tuple, graph["edges"])) == [
+        ("b", "deeper"),
+        ("deeper", "output:result"),
+        ("input:x", "b"),
+    ]
+    assert (
+        next(n for n in graph["nodes"] if n["id"] == "deeper")["href"]
+        == "/locations/shapes/jobs/shaped/inner/deeper/"
+    )
+    assert 'href="/locations/shapes/jobs/shaped/">shaped</a>' in html  # the trail back to the job
+    deeper = client.get("/locations/shapes/jobs/shaped/inner/deeper/").content.decode()
+    assert {n["id"] for n in _graph(deeper)["nodes"]} == {"b", "input:x", "output:result"}
+    assert 'href="/locations/shapes/jobs/shaped/inner/">inner</a>' in deeper
+
+
+def test_a_path_that_names_no_graph_is_not_found(shapes, client):
+    for path in ("nothing/", "a/", "inner/c/", "inner/b/"):
+        assert client.get(f"/locations/shapes/jobs/shaped/{path}").status_code == 404, path
+    assert client.get("/locations/shapes/jobs/missing/inner/").status_code == 404
+    # the launchpad's check endpoint (no trailing slash) is not taken for a sub-graph
+    assert client.post("/locations/shapes/jobs/shaped/check", {"run_config": ""}).status_code != 404
+
+
+def test_the_config_schema_tree_has_fields_types_required_and_defaults(shapes):
+    job = next(j for j in shapes.snapshot["jobs"] if j["name"] == "shaped")
+    tree = config_schema_tree(job["run_config_schema"])
+    top = {field["name"]: field for field in tree}
+    assert {"ops", "resources", "execution", "loggers"} <= set(top)
+    ops = {field["name"]: field for field in top["ops"]["fields"]}
+    assert ops["a"]["required"] and ops["a"]["open"]  # a path to a required field starts open
+    assert not ops["b"]["required"] and not ops["b"]["open"]
+    config = ops["a"]["fields"][0]
+    assert config["name"] == "config" and config["description"].startswith("Who to greet.")
+    fields = {field["name"]: field for field in config["fields"]}
+    assert (fields["name"]["type"], fields["name"]["required"], fields["name"]["default"]) == (
+        "String",
+        True,
+        None,
+    )
+    assert (fields["times"]["type"], fields["times"]["required"], fields["times"]["default"]) == (
+        "Int | None",
+        False,
+        "1",
+    )
+    assert fields["shout"]["type"] == "Bool | None" and fields["shout"]["default"] == "null"
+    assert fields["tags"]["type"].startswith("[") and fields["tags"]["default"] == "[]"
+    inner_ops = {field["name"] for field in ops["inner"]["fields"][0]["fields"]}
+    assert inner_ops == {"b", "deeper"}  # graphs nest their ops' config
+    assert config_field_count(tree) > 20
+    assert config_schema_tree(None) == [] and config_schema_tree({}) == []
+
+
+def test_the_job_page_shows_the_config_schema_collapsible_and_escaped(shapes, client):
+    html = client.get("/locations/shapes/jobs/shaped/").content.decode()
+    section = html[html.index('id="config-schema"') : html.index('<h2 id="launchpad"')]
+    assert '<details open><summary><code class="cfg-name">ops</code>' in section
+    assert re.search(
+        r'<code class="cfg-name">name</code>: <code class="cfg-type">String</code> '
+        r'<span class="cfg-required">required</span>',
+        section,
+    )
+    assert re.search(
+        r'<code class="cfg-name">times</code>: <code class="cfg-type">Int \| None</code> '
+        r'<span class="cfg-optional">optional</span> <span class="cfg-default">default <code>1</code>',
+        section,
+    )
+    assert "<script>window.__xss" not in html and "&lt;script&gt;window.__xss=1&lt;/script&gt;" in section
+    assert "<details><summary>" in section  # optional parts start closed
+
+
+def _runs(count: int, job: str = "shaped") -> None:
+    now = timezone.now()
+    Run.objects.bulk_create(
+        [
+            Run(
+                run_id=str(uuid.uuid4()),
+                job_name=job,
+                location_name="shapes",
+                status=RunStatus.SUCCESS,
+                created_at=now - timedelta(minutes=i),
+                started_at=now - timedelta(minutes=i),
+                ended_at=now - timedelta(minutes=i) + timedelta(seconds=5),
+            )
+            for i in range(count)
+        ]
+    )
+
+
+def test_the_job_and_sub_graph_pages_make_a_constant_number_of_queries(shapes, client):
+    counts: dict[str, list[int]] = {
+        "/locations/shapes/jobs/shaped/": [],
+        "/locations/shapes/jobs/shaped/inner/": [],
+    }
+    for batch in (1, 30):
+        _runs(batch)
+        for url, seen in counts.items():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            seen.append(len(queries))
+    for url, seen in counts.items():
+        assert seen[0] == seen[1], url

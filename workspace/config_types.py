@@ -1,0 +1,103 @@
+"""A job's run config schema as a tree a person can read, from the config types in its stored snapshot.
+
+The snapshot keeps Dagster's config type snapshots (`run_config_schema.config_types`: a root field and
+every type by key). `config_schema_tree` turns them into nested fields — name, a short type name in
+Dagster's words (`Int`, `[String]`, `Int | None`, `{…}`), required, default, description, secret, and the
+fields of shapes and selectors below it — without ever reading user code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+MAX_DEPTH = 40  # config types are not recursive; this only bounds a malformed snapshot
+
+
+def _type_name(types: Mapping[str, Any], key: str) -> str:
+    """A short, readable name of a config type."""
+    kind_ = types.get(key) or {}
+    kind = kind_.get("kind")
+    params = kind_.get("type_param_keys") or []
+    if kind in ("SCALAR", "ANY"):
+        return kind_.get("given_name") or key
+    if kind == "SCALAR_UNION":  # a scalar or {env: VAR}, as IntSource / StringSource
+        return _type_name(types, params[0]) if params else key
+    if kind == "NONEABLE":
+        return f"{_type_name(types, params[0])} | None" if params else key
+    if kind == "ARRAY":
+        return f"[{_type_name(types, params[0])}]" if params else "[Any]"
+    if kind == "MAP":
+        return (
+            f"{{{_type_name(types, params[0])}: {_type_name(types, params[1])}}}"
+            if len(params) == 2
+            else "{…}"
+        )
+    if kind == "ENUM":
+        return " | ".join(str(v.get("value")) for v in kind_.get("enum_values") or []) or (
+            kind_.get("given_name") or key
+        )
+    if kind == "SELECTOR":
+        return "one of"
+    if kind == "PERMISSIVE_SHAPE":
+        return "{…, any key}"
+    if kind == "STRICT_SHAPE":
+        return "{…}"
+    return kind_.get("given_name") or key
+
+
+def _children_key(types: Mapping[str, Any], key: str) -> str | None:
+    """The shape or selector whose fields a field of type `key` shows: through None-able, arrays and maps."""
+    for _ in range(MAX_DEPTH):
+        kind_ = types.get(key) or {}
+        if kind_.get("fields") is not None:
+            return key
+        params = kind_.get("type_param_keys") or []
+        if kind_.get("kind") in ("NONEABLE", "ARRAY") and params:
+            key = params[0]
+        elif kind_.get("kind") == "MAP" and len(params) == 2:
+            key = params[1]
+        else:
+            return None
+    return None
+
+
+def _field(types: Mapping[str, Any], field: Mapping[str, Any], depth: int) -> dict[str, Any]:
+    key = field.get("type_key") or ""
+    children_key = _children_key(types, key) if depth < MAX_DEPTH else None
+    children = [_field(types, sub, depth + 1) for sub in (types.get(children_key) or {}).get("fields") or []]
+    default = None
+    if field.get("default_provided"):
+        default = field.get("default_value")
+        default = json.dumps(default, sort_keys=True) if not isinstance(default, str) else json.dumps(default)
+    required = bool(field.get("is_required"))
+    return {
+        "name": field.get("name") or "",
+        "type": _type_name(types, key),
+        "required": required,
+        "default": default,
+        "description": field.get("description") or (types.get(key) or {}).get("description") or "",
+        "secret": bool(field.get("is_secret")),
+        "fields": children,
+        "selector": (types.get(children_key) or {}).get("kind") == "SELECTOR",
+        # Open at first: the top level and every path to a field that must be given.
+        "open": depth == 0 or (required and any(child["required"] for child in children)),
+        "count": len(children),
+    }
+
+
+def config_schema_tree(run_config_schema: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The top-level fields of a job's run config (`ops`, `resources`, `execution`, `loggers`, …), each
+    with its fields below it; empty when the snapshot has no config types."""
+    config_types = (run_config_schema or {}).get("config_types") or {}
+    types = config_types.get("types") or {}
+    root = config_types.get("root")
+    if not root or root not in types:
+        return []
+    return [_field(types, field, 0) for field in types[root].get("fields") or []]
+
+
+def config_field_count(tree: list[dict[str, Any]]) -> int:
+    """How many fields the tree holds, at every depth."""
+    return sum(1 + config_field_count(field["fields"]) for field in tree)
