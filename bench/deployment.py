@@ -20,7 +20,11 @@ Without a Python that has dagster, dagster-webserver and dagster-graphql, only O
 printed. The reference venv: `python -m venv /tmp/w2dagster && /tmp/w2dagster/bin/pip install
 dagster==1.13.28 dagster-webserver==1.13.28 dagster-graphql==1.13.28` (the package index has no
 dagster-webserver 1.13.29). `--verbose` prints the process tree at the memory peak; `--keep DIR`
-keeps the homes (databases, logs) for a look at the runs' event timestamps.
+keeps the homes (databases, logs) for a look at the runs' event timestamps. `--verbose` also prints
+PSS at its peak by kind of process, and the CPU seconds each kind of process spent during the burst
+(sampled with the memory every 100 ms, so a process's last <100 ms is missed and very short-lived
+processes, such as Orchestra's forked step processes, barely show); processes forked from
+Orchestra's run-worker server keep its command line and are named by their depth below it.
 """
 
 from __future__ import annotations

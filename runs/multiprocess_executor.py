@@ -385,19 +385,6 @@ class _Child:
 
 def step_process_main(conn: Connection, task: StepTask, lifeline: Connection | None = None) -> None:
     """Entry point of a step process: run one step and send everything it produces to the parent."""
-    if os.environ.get("BURST_PROFILE"):  # TEMPORARY (burst)
-        import cProfile
-        prof = cProfile.Profile()
-        prof.enable()
-        try:
-            return _step_process_main(conn, task, lifeline)
-        finally:
-            prof.disable()
-            prof.dump_stats(f"{os.environ['BURST_PROFILE']}/step-{os.getpid()}.prof")
-    return _step_process_main(conn, task, lifeline)
-
-
-def _step_process_main(conn: Connection, task: StepTask, lifeline: Connection | None = None) -> None:
     watchdog = _die_with_run_worker(lifeline) if lifeline is not None else None
     interrupted: list[int] = []
 

@@ -394,12 +394,61 @@ class DeletePipelineRunResult(graphene.Union):
 # --- roots ------------------------------------------------------------------------------------------
 
 
+# The Run model's JSON fields and the GraphQL fields of `Run` that read them. A runs page whose
+# `results` ask for none of a field's readers does not load (and decode) that field.
+_JSON_FIELD_READERS = {
+    "run_config": {"runConfigYaml", "runConfig"},
+    "op_selection": {"solidSelection", "resolvedOpSelection"},
+    "step_keys_to_execute": {"stepKeysToExecute"},
+    "asset_selection": {"assetSelection"},
+    "asset_check_selection": set(),
+    "origin": set(),
+    "launcher": set(),
+}
+
+
+def _unread_run_fields(info) -> list[str]:
+    """The JSON fields of `Run` that no field selected under `results` reads (none when unsure)."""
+    requested = _selected_fields(info, info.field_nodes[0].selection_set, under="results")
+    if requested is None:
+        return []
+    return [field for field, readers in _JSON_FIELD_READERS.items() if not readers & requested]
+
+
+def _selected_fields(info, selection_set, under: str | None = None) -> set[str] | None:
+    """Names of the fields in `selection_set` (through fragments), or of those under field `under`."""
+    from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+    names: set[str] = set()
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            if under is None:
+                names.add(node.name.value)
+            elif node.name.value == under:
+                inner = _selected_fields(info, node.selection_set)
+                if inner is None:
+                    return None
+                names |= inner
+        elif isinstance(node, (InlineFragmentNode, FragmentSpreadNode)):
+            fragment = node if isinstance(node, InlineFragmentNode) else info.fragments.get(node.name.value)
+            if fragment is None:
+                return None
+            inner = _selected_fields(info, fragment.selection_set, under)
+            if inner is None:
+                return None
+            names |= inner
+        else:
+            return None
+    return names
+
+
 @errors_as_data
 def resolve_runs(root, info, filter=None, cursor=None, limit=None) -> Any:
     try:
         filters = run_filter_from_input(filter)
         runs = selectors.run_list(
-            filters=filters, cursor=cursor, limit=selectors.MAX_PAGE if limit is None else limit
+            filters=filters, cursor=cursor, limit=selectors.MAX_PAGE if limit is None else limit,
+            defer=_unread_run_fields(info),
         )
     except (InvalidInput, NotFound) as exc:
         return InvalidPipelineRunsFilterError(message=str(exc))

@@ -235,8 +235,8 @@ def resolve_target(*, job_name: str, location_name: str | None, repository_name:
 
 def _serves_launches(status: str, snapshot_id: str | None) -> bool:
     """Whether launches validate against the location's stored snapshot: LOADED, or LOADING with the last
-    good snapshot kept (a reload, or its code server or their supervisor restarting after a crash), so a
-    restart never answers "not found" for a job that exists. An ERROR location keeps no snapshot."""
+    good snapshot kept (a reload, or a workspace restarted with a changed origin), so a location on its way
+    back never answers "not found" for a job that exists. An ERROR location keeps no snapshot."""
     return bool(snapshot_id) and status in (LocationStatus.LOADED, LocationStatus.LOADING)
 
 

@@ -1,5 +1,6 @@
 """A sub-graph of a job (`/locations/<loc>/jobs/<job>/<graph>/<graph>/…/`, Dagster's explorer path): its
-nodes, its inputs and outputs, and a trail back to the job. Read from the stored snapshot only."""
+nodes, its inputs and outputs, and a trail back to the job. As in Dagster, a path may end with an op's name:
+that op is shown picked out in the graph around it. Read from the stored snapshot only."""
 
 from __future__ import annotations
 
@@ -20,10 +21,17 @@ def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_
     job = _job(location_name, job_name)
     path = [part for part in graph_path.split("/") if part]
     base = reverse("job-detail", args=[location_name, job_name])
+    focus = ""
     try:
         graph = job_graph(job, path, href_base=base)
     except KeyError:
-        raise selectors.NotFound("graph", f"{'/'.join(path)} in {job_name}@{location_name}") from None
+        try:
+            graph = job_graph(job, path[:-1], href_base=base)
+        except KeyError:
+            graph = None
+        if graph is None or not any(node["id"] == path[-1] for node in graph["nodes"]):
+            raise selectors.NotFound("graph", f"{'/'.join(path)} in {job_name}@{location_name}") from None
+        path, focus = path[:-1], path[-1]
     trail = [
         {"name": name, "href": base + "".join(f"{part}/" for part in path[: i + 1])}
         for i, name in enumerate(path)
@@ -38,5 +46,6 @@ def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_
             "graph": graph,
             "trail": trail,
             "job_href": base,
+            "focus": focus,
         },
     )

@@ -85,7 +85,8 @@ class BackfillOut(Schema):
     job_name: str
     asset_selection: list[str] = Field(description="The asset keys of an asset backfill; empty for a job's.")
     partition_names: list[str]
-    submitted: int = Field(description="How many partitions have their run.")
+    submitted: int = Field(description="How many partitions have their run (an asset backfill with backfill "
+                                       "policies: how many of its planned runs are submitted or skipped).")
     tags: dict[str, str]
     max_runs_in_flight: int | None
     from_failure_of: str

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
@@ -60,6 +61,7 @@ def _place(began: datetime, finished: datetime, start: datetime, span: float) ->
 def _bars(timeline: Timeline, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
     """One row per (location, job): its runs as bars, or its buckets of runs, placed in percent of the window."""
     span = (end - start).total_seconds()
+    runs_list = reverse("runs-list")
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in timeline.runs:
         began = run["started_at"] or run["created_at"]
@@ -77,12 +79,16 @@ def _bars(timeline: Timeline, start: datetime, end: datetime, now: datetime) -> 
         left, width = _place(bucket.began, finished, start, span)
         mix = sorted(bucket.statuses.items(), key=lambda item: STATUS_ORDER.index(item[0])
                      if item[0] in STATUS_ORDER else len(STATUS_ORDER))
+        counts = ", ".join(f"{n} {status}" for status, n in mix)
+        when = bucket.began.strftime("%Y-%m-%d %H:%M") + (f" → {bucket.ended:%H:%M}" if bucket.ended else "")
+        query = urlencode({"job": bucket.job_name,
+                           "created_after": bucket.created_first.strftime("%Y-%m-%dT%H:%M:%S"),
+                           "created_before": (bucket.created_last + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")})
+        # Text prepared here, not in template loops: a day of buckets is ~100 bars, each with its mix.
         rows.setdefault((bucket.location_name, bucket.job_name), []).append({
-            "bucket": True, "left": left, "width": width, "running": bucket.ended is None, "count": bucket.count,
-            "mix": mix, "began": bucket.began, "ended": bucket.ended,
-            "query": urlencode({"job": bucket.job_name,
-                                "created_after": bucket.created_first.strftime("%Y-%m-%dT%H:%M:%S"),
-                                "created_before": (bucket.created_last + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")}),
+            "bucket": True, "left": left, "width": width, "running": bucket.ended is None, "mix": mix,
+            "label": f"{bucket.count} runs: {counts}", "title": f"{bucket.job_name} · {bucket.count} runs · {counts} · {when}",
+            "href": f"{runs_list}?{query}",
         })
     return [{"location": location, "job": job, "bars": sorted(bars, key=lambda bar: float(bar["left"]))}
             for (location, job), bars in sorted(rows.items(), key=lambda item: (item[0][1], item[0][0]))]

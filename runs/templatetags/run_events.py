@@ -26,9 +26,15 @@ def event_rows(rows: list[dict[str, Any]]) -> str:
         if payload.get("error") or payload.get("metadata"):
             extra = extra or get_template("ui/_event_extra.html")
             more = extra.render({"e": event})
-        kind, step, level = escape(event.event_type or "LOG"), escape(event.step_key or ""), escape(row["level"])
+        kind, step, level = (
+            escape(event.event_type or "LOG"),
+            escape(event.step_key or ""),
+            escape(row["level"]),
+        )
         at = timezone.localtime(event.timestamp).strftime("%H:%M:%S.%f")[:12] if event.timestamp else ""
-        out.append(f'<div class="event lvl-{level.lower()}" role="row" id="event-{int(event.id)}" data-type="{kind}" '
-                   f'data-step="{step}" data-level="{level}"><span>{at}</span><span>{kind}</span><span>{step}</span>'
-                   f'<span>{level}</span><span class="msg">{escape(event.message or "")}{more}</span></div>\n')
+        out.append(
+            f'<div class="event lvl-{level.lower()}" role="row" id="event-{int(event.id)}" data-type="{kind}" '
+            f'data-step="{step}" data-level="{level}"><span>{at}</span><span>{kind}</span><span>{step}</span>'
+            f'<span>{level}</span><span class="msg">{escape(event.message or "")}{more}</span></div>\n'
+        )
     return mark_safe("".join(out))  # noqa: S308 - every value from the run is escaped above

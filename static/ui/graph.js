@@ -76,7 +76,7 @@
     }
     // A big graph fitted whole is too small to read (labels under ~5 px). It opens instead at a readable
     // scale on its first node (the left- or top-most source), with a hint; Fit still shows it all.
-    function open() {
+    function openReadable() {
       var w = canvas.clientWidth || 800, h = canvas.clientHeight || 480;
       var fitted = Math.min(1.2, w / (size.width || 1), h / (size.height || 1));
       var hint = figure.querySelector(".graph-hint");
@@ -211,7 +211,9 @@
         if (r.left < c.left || r.right > c.right || r.top < c.top || r.bottom > c.bottom) center(id);
       });
     });
-    open();
+    openReadable();
+    var focus = figure.dataset.focus;  // a node the URL names (Dagster's explorer path ending with an op)
+    if (focus && shapes[focus]) { shapes[focus].classList.add("match"); center(focus); }
     figure.dataset.ready = "true";
   }
 

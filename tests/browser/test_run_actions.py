@@ -114,7 +114,7 @@ def _big_run(server) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_a_run_of_50000_events_opens_on_its_newest_events_and_pages_back(page, server, screenshot):
+def test_a_run_of_50000_events_opens_on_its_newest_events_and_pages_back(page, server):
     run_id = _big_run(server)
     page.goto(f"/runs/{run_id}/")
     rows = page.locator("#event-rows .event")
@@ -132,4 +132,3 @@ def test_a_run_of_50000_events_opens_on_its_newest_events_and_pages_back(page, s
     assert_not_reloaded(page)
     page.locator('input[name="ev_q"]').fill("step_0999 line 46")
     expect(page.locator("#event-count")).to_have_text("1 of 1000 events", timeout=FINISH_TIMEOUT)
-    screenshot(page, "run-detail-big")

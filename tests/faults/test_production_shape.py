@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from runs.models import EventLogEntry, Run, RunStatus, RunTag
 from runs.services import IDEMPOTENCY_KEY_TAG
@@ -287,8 +288,8 @@ def test_a_killed_code_server_is_back_within_10_s_and_launches_never_answer_not_
     else:
         killed = shape.kill("code servers")
         shape.start("code servers")
-        # The restarted supervisor marks the location LOADING (its last snapshot kept) until its new server
-        # has answered: launch in that window first.
+        # The location stays LOADED with its stored snapshot (and the dead server's address) until the new
+        # server has answered; were it LOADING (a reload, a changed origin), the loop launches in that window.
         wait_for(
             lambda: (
                 CodeLocation.objects.filter(name=LOCATION, status=LocationStatus.LOADING).exists()
@@ -425,8 +426,23 @@ def test_beat_killed_and_a_second_beat_started_by_mistake_tick_each_sensor_run_k
     shape.kill_daemon_child("daemon", "beat")
     shape.start("daemon")
     second = shape.start("daemon 3", shape.commands["daemon"])  # a second beat, by mistake
+    after_restart = Tick.objects.filter(state=state).order_by("-id").values_list("id", flat=True).first()
+
+    def keys_since_restart() -> int:
+        return len(
+            set(
+                SensorRunKey.objects.filter(state=state, created_at__gt=restarted).values_list(
+                    "run_key", flat=True
+                )
+            )
+        )
+
+    restarted = timezone.now()
     try:
-        time.sleep(130 if FULL else 12)
+        # Both beats tick the sensor every second: wait for three 5-second windows' runs after the restart.
+        wait_for(lambda: keys_since_restart() >= 3, 120, "three run keys after the restart")
+        if FULL:  # and the schedule across two minute boundaries
+            time.sleep(125)
     finally:
         _instigate(shape, "sensors", "windows", "stop")
         if FULL:
@@ -438,7 +454,10 @@ def test_beat_killed_and_a_second_beat_started_by_mistake_tick_each_sensor_run_k
     keyed = list(
         RunTag.objects.filter(run__run_id__in=new, key="dagster/run_key").values_list("value", flat=True)
     )
-    assert len(keyed) == len(set(keyed)) >= 2, sorted(keyed)  # one run per run key
+    ticks = list(
+        Tick.objects.filter(state=state, id__gt=after_restart or 0).values_list("status", "run_keys", "error")
+    )
+    assert len(keyed) == len(set(keyed)) >= 3, (sorted(keyed), ticks)  # one run per run key
     assert SensorRunKey.objects.filter(state=state).count() == len(keyed)
     if FULL:
         scheduled = list(

@@ -57,7 +57,10 @@ class LauncherContract:
     @pytest.mark.django_db(transaction=True)
     def test_terminate_cancels_a_running_run_and_interrupts_its_step(self, launched, tmp_path):
         run = run_submit(job_name="sleepy", location_name="launch_defs", run_config=IN_PROCESS)
-        wait_for(lambda: selectors.events_after(run_id=run.run_id, event_types=["STEP_INPUT"]), 120, "slow step")
+        # The op's own mark, not its STEP_INPUT event: that event is written up to 0.1 s after it is emitted
+        # (by the worker's flush thread), and a signal that lands before the op enters its `try` has no
+        # `finally` to run.
+        wait_for(lambda: (tmp_path / "marks" / "slow-started").exists(), 120, "slow step running")
         # CANCELING, or already CANCELED when the signalled worker was quicker than the answer
         assert run_terminate(run_id=run.run_id).status in (RunStatus.CANCELING, RunStatus.CANCELED)
         done = wait_worker_exited(run.run_id)

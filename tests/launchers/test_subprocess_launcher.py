@@ -33,8 +33,11 @@ def _events(run_id, *types):
     return selectors.events_after(run_id=run_id, limit=10_000, event_types=list(types) or None)
 
 
-def _running_slow_step(run_id):
+def _running_slow_step(run_id, marks=None):
+    """Wait until the slow op runs: inside its `try` when `marks` is given (so its `finally` runs on a stop)."""
     wait_for(lambda: _events(run_id, "STEP_INPUT"), what="the slow step running")
+    if marks is not None:
+        wait_for(lambda: (marks / "slow-started").exists(), what="the slow op inside its try")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,7 +63,7 @@ def test_the_worker_runs_in_its_own_session_and_is_healthy_while_it_runs(locatio
 @pytest.mark.django_db(transaction=True)
 def test_force_terminate_cancels_at_once_and_still_stops_the_worker(location, tmp_path):
     run = run_submit(job_name="sleepy", location_name="launch_defs", run_config=IN_PROCESS)
-    _running_slow_step(run.run_id)
+    _running_slow_step(run.run_id, tmp_path / "marks")
     done = run_terminate(run_id=run.run_id, force=True)
     assert done.status == RunStatus.CANCELED
     wait_worker_exited(run.run_id)

@@ -113,12 +113,20 @@ def test_a_sub_graph_page_shows_its_nodes_inputs_outputs_and_the_way_back(shapes
     assert 'href="/locations/shapes/jobs/shaped/inner/">inner</a>' in deeper
 
 
-def test_a_path_that_names_no_graph_is_not_found(shapes, client):
-    for path in ("nothing/", "a/", "inner/c/", "inner/b/"):
+def test_a_path_that_names_no_graph_or_op_is_not_found(shapes, client):
+    for path in ("nothing/", "inner/c/", "inner/b/x/", "a/b/"):
         assert client.get(f"/locations/shapes/jobs/shaped/{path}").status_code == 404, path
     assert client.get("/locations/shapes/jobs/missing/inner/").status_code == 404
     # the launchpad's check endpoint (no trailing slash) is not taken for a sub-graph
     assert client.post("/locations/shapes/jobs/shaped/check", {"run_config": ""}).status_code != 404
+
+
+def test_a_path_ending_with_an_op_shows_the_graph_around_it_with_the_op_picked_out(shapes, client):
+    html = client.get("/locations/shapes/jobs/shaped/inner/b/").content.decode()
+    assert 'data-focus="b"' in html
+    assert {n["id"] for n in _graph(html)["nodes"]} == {"b", "deeper", "input:x", "output:result"}
+    top = client.get("/locations/shapes/jobs/shaped/a/").content.decode()
+    assert 'data-focus="a"' in top and {"a", "inner", "b", "c"} <= {n["id"] for n in _graph(top)["nodes"]}
 
 
 def test_the_config_schema_tree_has_fields_types_required_and_defaults(shapes):

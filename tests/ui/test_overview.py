@@ -137,6 +137,10 @@ def test_a_job_with_many_runs_is_drawn_as_buckets_with_counts_and_status_mix(dat
     assert re.search(r'class="tl-bar tl-bucket running"', html)
     # every segment of a bucket says its status in text as well as colour
     assert all(re.search(r"\d+ runs: \d+ [A-Z]", body) for body in re.findall(r'tl-bucket.*?</a>', html))
+    # placed where their runs are: 20 h of runs end a minute ago in a 24 h window
+    lefts = [float(left) for left in re.findall(r'class="tl-bar tl-bucket[^"]*" style="left: ([\d.]+)%', html)]
+    assert lefts == sorted(lefts) and min(lefts) == pytest.approx(100 - 100 * 20 / 24, abs=1.5)
+    assert max(lefts) == pytest.approx(100, abs=2)
     query, count, _ = buckets[len(buckets) // 2]
     listed = client.get(f"/runs/?{query}").content.decode()
     assert "busy" in listed and listed.count('<a href="/runs/') >= min(count, 50) - 1

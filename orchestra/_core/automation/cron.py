@@ -17,10 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import re
 from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from orchestra._errors import DagsterInvalidDefinitionError
 
@@ -33,6 +32,8 @@ _UTC = dt.UTC
 
 @functools.lru_cache(maxsize=256)
 def _fields(cron_string: str) -> tuple[list, ...] | None:
+    from croniter import croniter
+
     try:
         if not croniter.is_valid(cron_string):
             return None
@@ -41,10 +42,44 @@ def _fields(cron_string: str) -> tuple[list, ...] | None:
         return None
 
 
+# Five fields of plain numbers, `*`, ranges, steps and lists, each within its field's bounds (the
+# day of week without 7): what schedules are mostly written as, and what croniter accepts as it is.
+_PLAIN_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_PLAIN_NUMBER = "(?:0|[1-9][0-9]{0,1})"
+_PLAIN_ITEM = re.compile(rf"\*(?:/({_PLAIN_NUMBER}))?|({_PLAIN_NUMBER})(?:-({_PLAIN_NUMBER})(?:/({_PLAIN_NUMBER}))?)?")
+
+
+def _plainly_valid(cron_string: str) -> bool:
+    """True when `cron_string` is valid without asking croniter (see `_PLAIN_BOUNDS`); False means
+    "ask croniter", not "invalid". Spares a code location importing croniter (tens of milliseconds)
+    to check its schedules; croniter is imported when ticks are computed."""
+    fields = cron_string.split(" ")
+    if len(fields) != 5:
+        return False
+    for (low, high), field in zip(_PLAIN_BOUNDS, fields, strict=True):
+        for item in field.split(","):
+            match = _PLAIN_ITEM.fullmatch(item)
+            if match is None:
+                return False
+            star_step, first, last, step = match.groups()
+            if first is None:  # `*` or `*/step`
+                if star_step is not None and not 1 <= int(star_step) <= high:
+                    return False
+                continue
+            if not low <= int(first) <= (int(last) if last is not None else int(first)) <= high:
+                return False
+            if step is not None and not 1 <= int(step) <= high:
+                return False
+    # February alone: croniter decides whether days 30 and 31 make it a schedule that never fires
+    return fields[3] == "*" or "2" not in fields[3]
+
+
 def is_valid_cron_string(cron_string: str) -> bool:
     """True for a standard five-field cron string (no seconds field) that can ever fire."""
     if not isinstance(cron_string, str):
         return False
+    if _plainly_valid(cron_string):
+        return True
     fields = _fields(cron_string)
     if fields is None or len(fields) != 5:
         return False
@@ -158,6 +193,8 @@ def _cron_string_ticks(cron_string: str, tz: dt.tzinfo, start: dt.datetime, asce
     margin = _TRANSITION_MARGIN if ascending else -_TRANSITION_MARGIN
     # croniter excludes the time it starts from; start a margin early so a tick at `start`, and
     # both readings of a repeated wall time around it, are candidates.
+    from croniter import croniter
+
     walls = croniter(cron_string, start.replace(tzinfo=None) - margin)
     step = walls.get_next if ascending else walls.get_prev
     pending: list[tuple[float, dt.datetime]] = []

@@ -6,8 +6,6 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import shutil
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +21,10 @@ _temp_dirs: list[str] = []
 
 
 def _remove_temp_dirs() -> None:
+    if not _temp_dirs:
+        return
+    import shutil  # here, not at import: a code location that never stores a value never needs it
+
     for path in _temp_dirs:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -42,6 +44,8 @@ def default_storage_dir(instance: Any) -> str:
     home = os.environ.get("ORCHESTRA_HOME")
     if home:
         return os.path.join(home, "storage")
+    import tempfile
+
     path = tempfile.mkdtemp(prefix="orchestra-storage-")
     _temp_dirs.append(path)
     return path

@@ -399,8 +399,10 @@ class GroupsAssetSelection(AssetSelection):
     include_sources: bool = False
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
-        groups = set(self.selected_groups)
-        return {n.key for n in _filtered(graph, self.include_sources) if n.group_name in groups}
+        by_group = graph.nodes_by_group()
+        include_sources = self.include_sources
+        return {n.key for group in set(self.selected_groups) for n in by_group.get(group, ())
+                if include_sources or n.is_materializable}
 
     def to_selection_str(self) -> str:
         return " or ".join(f"group:{_quote(g)}" for g in self.selected_groups)

@@ -67,6 +67,16 @@ class SelectionGraph:
 
     # --- views ------------------------------------------------------------------------------
 
+    def nodes_by_group(self) -> dict[str, list[AssetNodeInfo]]:
+        """The nodes of each group name, built once (a location's group jobs each select a group)."""
+        cached = self.__dict__.get("_nodes_by_group")
+        if cached is None:
+            cached = {}
+            for node in self.nodes.values():
+                cached.setdefault(node.group_name, []).append(node)
+            self.__dict__["_nodes_by_group"] = cached
+        return cached
+
     @property
     def all_keys(self) -> set[Any]:
         return set(self.nodes)
