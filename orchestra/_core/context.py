@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 from orchestra._core.definitions.inout import NO_VALUE
@@ -277,11 +278,14 @@ def invoke_op_directly(op_def: Any, args: tuple, kwargs: dict) -> Any:
     elif "context" in kwargs and isinstance(kwargs["context"], OpExecutionContext):
         context = kwargs.pop("context")
     elif call.has_context:
+        if args and _is_asset_context(args[0]):
+            raise DagsterInvariantViolationError("DirectAssetExecutionContext can only being used to invoke an asset.")
         raise DagsterInvalidInvocationError(
             f"Decorated function '{op_def.name}' has context argument, but no context was provided when invoking."
         )
     if context is None:
         context = build_op_context()
+    args = split_direct_args(call, args, kwargs)
     provided = set(getattr(context._resources, "original_resource_dict", {}) or {})
     for key in sorted(op_def.required_resource_keys):
         if key not in provided and key not in kwargs:
@@ -342,10 +346,10 @@ def invoke_op_directly(op_def: Any, args: tuple, kwargs: dict) -> Any:
     config_value = _direct_config(op_def, call, context._op_config, config_override)
     if getattr(call, "config_arg", None) is None:
         bound._op_config = _bound_op_config(op_def, context._op_config)
-    resource_values = {key: getattr(context._resources, key) for key in getattr(call, "resource_args", ())}
-    for key in getattr(call, "resource_args", ()):
-        if key in kwargs:
-            resource_values[key] = kwargs[key]
+    resource_values = {
+        key: kwargs[key] if key in kwargs else getattr(context._resources, key)
+        for key in getattr(call, "resource_args", ())
+    }
     result = call(bound, inputs, config_value, resource_values)
     # Async ops return a coroutine / async generator (as in Dagster) that type-checks when awaited.
     if inspect.iscoroutine(result):
@@ -355,6 +359,37 @@ def invoke_op_directly(op_def: Any, args: tuple, kwargs: dict) -> Any:
     if inspect.isgenerator(result):
         return _checked_outputs(op_def, result)
     return _check_returned(op_def, result)
+
+
+def split_direct_args(call: Any, args: list, kwargs: dict) -> list:
+    """Move positional arguments that line up with resource or `config` parameters into `kwargs`.
+
+    Dagster lets a direct call pass them by position (`my_op(FakeDb())`, `my_asset(MyConfig(...))`);
+    what is left are the input values, in order.
+    """
+    resource_args = getattr(call, "resource_args", ())
+    has_config = getattr(call, "config_arg", None) is not None
+    if not args or (not resource_args and not has_config):
+        return args
+    from orchestra._core.signatures import signature_of
+
+    params = list(signature_of(call.decorated_fn).parameters.values())
+    if call.has_context:
+        params = params[1:]
+    remaining = []
+    for index, value in enumerate(args):
+        param = params[index] if index < len(params) else None
+        if param is not None and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            if param.name in resource_args or (has_config and param.name == "config"):
+                kwargs[param.name] = value
+                continue
+        remaining.append(value)
+    return remaining
+
+
+def _is_asset_context(value: Any) -> bool:
+    module = sys.modules.get("orchestra._core.assets.context")
+    return module is not None and isinstance(value, module.AssetContextBase)
 
 
 def _bound_op_config(op_def: Any, op_config: Any) -> Any:

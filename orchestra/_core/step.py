@@ -270,8 +270,17 @@ class StepWorker(InputLoading):
                 f"Length mismatch between returned tuple of outputs and number of output defs on op "
                 f'"{step.node_handle.name}". Output tuple has {len(result)} outputs, while op has {len(outputs)} outputs.'
             )
-        for definition, value in zip(outputs, result, strict=True):
+        for position, (definition, value) in enumerate(zip(outputs, result, strict=True)):
             if isinstance(value, Output):
+                if value.output_name == "result" and definition.name != "result":
+                    # An unnamed Output in a returned tuple takes the name of its position, as in Dagster.
+                    value = Output(value.value, definition.name, metadata=value.metadata,
+                                   data_version=value.data_version, tags=value.tags)
+                elif value.output_name != definition.name:
+                    raise DagsterInvariantViolationError(
+                        f"Bad state: Output was explicitly named '{value.output_name}', which does not match the "
+                        f"output definition specified for position {position}: '{definition.name}'."
+                    )
                 yield value
             elif definition.is_dynamic:
                 yield from value or []

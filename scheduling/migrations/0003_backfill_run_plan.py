@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0002_backfill_asset_selection'),
+        ("scheduling", "0002_backfill_asset_selection"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='backfill',
-            name='run_plan',
+            model_name="backfill",
+            name="run_plan",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

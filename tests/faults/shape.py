@@ -106,7 +106,7 @@ class Shape:
 
     def start(self, role: str, command: list[str] | None = None) -> Process:
         self.starts[role] = self.starts.get(role, 0) + 1
-        log = self.root / f"{role.replace(' ', '-')}-{self.starts[role]}.log"
+        log = self.root / f"{role.replace(' ', '_')}.{self.starts[role]}.log"
         process = Process(self.home, command or self.commands[role], log, self.env).start()
         self.processes[role] = process
         return process
@@ -115,6 +115,14 @@ class Shape:
         for role in self.commands:
             self.start(role)
         wait_http(self.processes["webserver"], f"{self.base}/health")
+
+    def heal(self) -> list[str]:
+        """Start again every role whose process has ended (a scenario that failed half-way leaves the
+        deployment whole for the next one); answers the roles started."""
+        ended = [role for role in self.commands if self.processes[role].proc.poll() is not None]
+        for role in ended:
+            self.start(role)
+        return ended
 
     def kill(self, role: str) -> float:
         """SIGKILL the role's process group; answers when (time.monotonic())."""

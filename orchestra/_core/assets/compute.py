@@ -281,7 +281,7 @@ def invoke_asset_directly(assets_def: Any, args: tuple, kwargs: dict) -> Any:
     Returns what the function returns, as Dagster does.
     """
     from orchestra._core.assets.context import AssetContextBase, build_asset_context
-    from orchestra._core.context import OpExecutionContext, _direct_config
+    from orchestra._core.context import OpExecutionContext, _direct_config, split_direct_args
 
     node = assets_def.node_def
     call = node.compute_fn
@@ -302,6 +302,7 @@ def invoke_asset_directly(assets_def: Any, args: tuple, kwargs: dict) -> Any:
             )
         context = build_asset_context()
     op_context = context.op_execution_context if isinstance(context, AssetContextBase) else context
+    args = split_direct_args(call, args, kwargs)
     bound = OpExecutionContext(
         run=op_context._run, job_def=None, step=None, op_def=node, op_config=op_context._op_config,
         resources=op_context._resources, log=op_context._log, instance=op_context._instance,

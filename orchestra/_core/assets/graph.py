@@ -273,6 +273,24 @@ def build_asset_graph(assets: Iterable[Any] = (), asset_checks: Iterable[AssetCh
     return AssetGraph(resolve_similar_deps(defs, sources), sources)
 
 
+def check_loaded_inputs_exist(asset_graph: AssetGraph) -> None:
+    """Refuse an asset whose function loads an upstream value that no given asset or source produces.
+
+    Dagster raises this when the graph is resolved (`Definitions.resolve_*`, `materialize`); a
+    dependency declared with `deps=` (nothing loaded) may still name an asset defined elsewhere.
+    """
+    known = asset_graph.all_asset_keys
+    for assets_def in asset_graph.assets_defs:
+        for input_name, key in assets_def.keys_by_input_name.items():
+            if key in known or not assets_def.node_def.has_input(input_name):
+                continue
+            if not assets_def.node_def.input_def_named(input_name).is_nothing:
+                raise DagsterInvalidDefinitionError(
+                    f'Input asset "{key.to_string()}" is not produced by any of the provided asset ops and is not '
+                    "one of the provided sources."
+                )
+
+
 def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset]) -> list[AssetsDefinition]:
     """Point a one-part dependency key that names no asset at the only asset of the same group whose key
     ends with that name (`report(table)` reads `warehouse/table` when both are in group "default")."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestra._core.assets.definition import AssetsDefinition
-from orchestra._core.assets.graph import build_asset_graph
+from orchestra._core.assets.graph import build_asset_graph, check_loaded_inputs_exist
 from orchestra._core.assets.job import EPHEMERAL_JOB_NAME, build_assets_job
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey, coerce_asset_key
 from orchestra._core.assets.source_asset import SourceAsset
@@ -134,6 +134,7 @@ def _output_defs(node_def: Any) -> list[Any]:
 def _run(assets: Iterable[Any], run_config: Any, instance: Any, resources: dict[str, Any], partition_key: str | None,
          raise_on_error: bool, tags: dict[str, str] | None, selection: Any) -> Any:
     asset_graph = build_asset_graph(list(assets))
+    check_loaded_inputs_exist(asset_graph)
     selected_keys, selected_checks = resolve_selection(selection, asset_graph)
     try:
         job_def = build_assets_job(

@@ -276,7 +276,7 @@ class RunStatusSensorDefinition(SensorDefinition):
         """True when runs of `job_name` (in this code location) trigger this sensor."""
         if not self._monitored_jobs:
             return True
-        return any(getattr(job, "name", job) == job_name for job in self._monitored_jobs)
+        return any(_monitored_name(job) in (job_name, None) for job in self._monitored_jobs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the function directly (tests) with a RunStatusSensorContext; returns what it returns."""
@@ -308,7 +308,9 @@ class RunStatusSensorDefinition(SensorDefinition):
     def to_snapshot(self) -> dict[str, Any]:
         snapshot = super().to_snapshot()
         snapshot["run_status"] = _status_value(self._run_status)
-        snapshot["monitored_job_names"] = [getattr(job, "name", str(job)) for job in self._monitored_jobs]
+        snapshot["monitored_job_names"] = [
+            name for name in map(_monitored_name, self._monitored_jobs) if name is not None
+        ]
         snapshot["monitor_all_code_locations"] = self._monitor_all_code_locations
         return snapshot
 
@@ -408,3 +410,14 @@ def run_failure_sensor(
     if callable(name):
         return make(name, None)
     return lambda fn: make(fn, name)
+
+
+def _monitored_name(job: Any) -> str | None:
+    """The job name an entry of `monitored_jobs` names; None for a whole code location or repository."""
+    from orchestra._core.automation.selector import CodeLocationSelector, JobSelector, RepositorySelector
+
+    if isinstance(job, JobSelector):
+        return job.job_name
+    if isinstance(job, (CodeLocationSelector, RepositorySelector)):
+        return None
+    return getattr(job, "name", job)

@@ -18,7 +18,7 @@ from orchestra._core.definitions.inout import (
     output_definition_from_out,
 )
 from orchestra._core.definitions.node import NodeDefinition
-from orchestra._core.definitions.output import Output
+from orchestra._core.definitions.output import DynamicOutput, Output
 from orchestra._core.signatures import function_kind, signature_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
@@ -290,10 +290,28 @@ def _resolve_inputs(decorator: str, fn_name: str, input_params: list[inspect.Par
     return defs
 
 
+def _output_value_annotation(annotation: Any) -> Any:
+    """The value type an output annotation declares, as Dagster reads it.
+
+    `Output[int]` is an int output and a bare `Output` an Any one; `list[DynamicOutput[str]]` (a
+    DynamicOut op returning its outputs as a list) declares str values.
+    """
+    if annotation is Output:
+        return typing.Any
+    origin = typing.get_origin(annotation)
+    if origin is Output:
+        args = typing.get_args(annotation)
+        return args[0] if len(args) == 1 else typing.Any
+    if origin is list:
+        args = typing.get_args(annotation)
+        if len(args) == 1 and (args[0] is DynamicOutput or typing.get_origin(args[0]) is DynamicOutput):
+            inner = typing.get_args(args[0])
+            return inner[0] if len(inner) == 1 else typing.Any
+    return annotation
+
+
 def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any, yields: bool | None = None) -> list[OutputDefinition]:
-    annotation = hints.get("return", NO_VALUE)
-    if annotation is not NO_VALUE and annotation is not None and typing.get_origin(annotation) is Output:
-        annotation = typing.get_args(annotation)[0]  # `-> Output[int]` declares an int output
+    annotation = _output_value_annotation(hints.get("return", NO_VALUE))
     if yields is None:
         yields = inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
     if yields:
@@ -312,7 +330,7 @@ def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any, yi
         for index, (name, spec) in enumerate(out.items()):
             if not isinstance(spec, Out):
                 raise DagsterInvalidDefinitionError(f"Invalid Out for output '{name}': {spec!r}.")
-            inferred = args[index] if len(args) == len(out) else NO_VALUE
+            inferred = _output_value_annotation(args[index]) if len(args) == len(out) else NO_VALUE
             defs.append(output_definition_from_out(name, spec, inferred))
         return defs
     raise DagsterInvalidDefinitionError(f"Invalid out {out!r}: expected an Out or a dict of Outs.")

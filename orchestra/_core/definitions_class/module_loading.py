@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from orchestra._core.definitions_class.definitions import Definitions
+from orchestra._core.definitions_class.lazy import LazyDefinitions
 from orchestra._core.definitions_class.repository import RepositoryDefinition
 from orchestra._core.definitions_class.repository_data import _kind
 from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
@@ -190,6 +191,8 @@ def _import_user_code(python_file: str | None, module_name: str | None, working_
 
 
 def _as_definitions(value: Any, what: str) -> Definitions:
+    if isinstance(value, LazyDefinitions):
+        value = value()
     if isinstance(value, Definitions):
         return value
     if isinstance(value, RepositoryDefinition):
@@ -207,6 +210,14 @@ def _as_definitions(value: Any, what: str) -> Definitions:
 
 def _find_definitions(module: ModuleType, where: str) -> Definitions:
     top_level = [(n, v) for n, v in vars(module).items() if not n.startswith("__")]
+    lazy = [(n, v) for n, v in top_level if isinstance(v, LazyDefinitions)]
+    if len(lazy) > 1:
+        raise DefinitionsLoadError(
+            f"Cannot have more than one function decorated with @definitions defined at module scope in {where}. "
+            f"Found: {', '.join(n for n, _ in lazy)}"
+        )
+    if lazy:
+        return _as_definitions(lazy[0][1], where)
     defs = [(n, v) for n, v in top_level if isinstance(v, Definitions)]
     if len(defs) == 1:
         return defs[0][1]

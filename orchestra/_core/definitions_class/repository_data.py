@@ -93,9 +93,10 @@ class RepositoryData:
         self.default_logger_defs = dict(default_logger_defs or {})
         self.unresolved_jobs: dict[str, UnresolvedAssetJobDefinition] = {}  # asset jobs by name, as defined
         if assets_defs or source_assets or asset_checks_defs:
-            from orchestra._core.assets.graph import build_asset_graph
+            from orchestra._core.assets.graph import build_asset_graph, check_loaded_inputs_exist
 
             self.asset_graph: Any = build_asset_graph([*assets_defs, *source_assets], asset_checks_defs)
+            check_loaded_inputs_exist(self.asset_graph)
             self.selection_graph = SelectionGraph.from_asset_graph(self.asset_graph)
         else:  # job-only code locations never import the assets area
             self.asset_graph = None
