@@ -450,7 +450,7 @@ def test_hiding_buttons_costs_no_query_per_row(world, client, login_as, tmp_path
 URL_SAMPLES = {"run_id": lambda w: w.queued, "file_key": lambda w: "x", "location_name": lambda w: A,
                "name": lambda w: A, "job_name": lambda w: "plain", "key": lambda w: "raw",
                "kind": lambda w: "schedule", "action": lambda w: "start", "prefix": lambda w: "nope",
-               "backfill_id": lambda w: w.requested_backfill}
+               "backfill_id": lambda w: w.requested_backfill, "graph_path": lambda w: "nope"}
 NOT_UI = ("admin/", "api/", "graphql", "health", "static/", "oidc/", "login/", "logout/")
 # POSTs that only read (Dagster's isPipelineConfigValid as you type): a viewer may send them.
 READ_ONLY_POSTS = {"job-config-check"}

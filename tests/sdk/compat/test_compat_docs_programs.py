@@ -236,3 +236,37 @@ def test_the_loader_prefers_the_decorated_function(tmp_path):
     )
     loaded = load_definitions(python_file=str(path))
     assert [key.to_user_string() for key in loaded.resolve_asset_graph().all_asset_keys] == ["orders"]
+
+
+# --- an asset that loads an upstream value nobody produces ---------------------------------------
+
+
+class Writer:
+    def write(self, text: str) -> None:
+        raise AssertionError("never runs")
+
+
+@dg.asset
+def writes_with(writer: Writer) -> None:
+    # `Writer` is a plain class, not a resource: `writer` is an upstream asset to load.
+    writer.write("hello")
+
+
+@dg.asset(deps=["made_elsewhere"])
+def depends_on_external() -> int:
+    return 1
+
+
+def test_a_loaded_input_without_an_upstream_asset_is_refused_when_resolving():
+    defs = dg.Definitions(assets=[writes_with])  # building the object is fine, as in Dagster
+    message = 'Input asset "\\["writer"\\]" is not produced by any of the provided asset ops'
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match=message):
+        defs.resolve_all_job_defs()
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match=message):
+        dg.materialize([writes_with])
+
+
+def test_a_dependency_that_loads_nothing_may_name_an_asset_defined_elsewhere():
+    assert dg.materialize([depends_on_external]).success
+    writer_source = dg.SourceAsset("writer")
+    assert dg.Definitions(assets=[writes_with, writer_source]).resolve_all_job_defs()
