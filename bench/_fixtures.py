@@ -55,3 +55,43 @@ def fill_runs(count: int, *, job_name: str = "three_ops", location_name: str = "
                          RunTag(run=run, key="team", value=f"team-{rng.randrange(5)}"),
                          RunTag(run=run, key="dagster/from_ui", value="true")]
             RunTag.objects.bulk_create(tags)
+
+
+def run_child_in_fresh_home(script: str, child_args: list[str], *, pg_url: str | None, prefix: str) -> None:
+    """Run `script --child <child_args>` in a new ORCHESTRA_HOME (auth none, so the pages render as the server
+    serves them without a session) on SQLite, or on a PostgreSQL database `pg_url` created for it and dropped
+    afterwards."""
+    import sys
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        home = Path(work)
+        (home / "orchestra.yaml").write_text(
+            "auth:\n  mode: none\n"
+            + (f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if pg_url else "")
+        )
+        admin = name = None
+        if pg_url:
+            import psycopg
+
+            parts = urlsplit(pg_url)
+            name = parts.path.lstrip("/")
+            admin = urlunsplit(parts._replace(path="/postgres"))
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env.update(
+            ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(repo)
+        )
+        try:
+            subprocess.run([sys.executable, script, "--child", *child_args], env=env, check=True, cwd=repo)
+        finally:
+            if admin:
+                import psycopg
+
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -16,12 +16,9 @@ import gzip
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -196,38 +193,12 @@ def main() -> None:
     if args.child:
         child(args.requests)
         return
-    with tempfile.TemporaryDirectory(prefix="ui-big-run-") as work:
-        home = Path(work)
-        (home / "orchestra.yaml").write_text(
-            "auth:\n  mode: none\n"
-            + (f"storage:\n  postgres:\n    postgres_url: {args.pg_url}\n" if args.pg_url else "")
-        )
-        admin = None
-        if args.pg_url:
-            import psycopg
+    sys.path.insert(0, str(REPO))
+    from bench._fixtures import run_child_in_fresh_home
 
-            parts = urlsplit(args.pg_url)
-            admin = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
-                conn.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-        env.update(
-            ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(REPO)
-        )
-        try:
-            subprocess.run(
-                [sys.executable, __file__, "--child", "--requests", str(args.requests)],
-                env=env,
-                check=True,
-                cwd=REPO,
-            )
-        finally:
-            if admin:
-                import psycopg
-
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(args.pg_url).path.lstrip("/")}"')
+    run_child_in_fresh_home(
+        __file__, ["--requests", str(args.requests)], pg_url=args.pg_url, prefix="ui-big-run-"
+    )
 
 
 if __name__ == "__main__":

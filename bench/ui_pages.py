@@ -14,12 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -143,32 +140,15 @@ def main() -> None:
     if args.child:
         child(args.runs, args.requests, args.only)
         return
-    with tempfile.TemporaryDirectory(prefix="ui-bench-") as work:
-        home = Path(work)
-        # auth none: the pages as the server renders them, without a session (loopback, as `orchestra dev`)
-        (home / "orchestra.yaml").write_text("auth:\n  mode: none\n" + (
-            f"storage:\n  postgres:\n    postgres_url: {args.pg_url}\n" if args.pg_url else ""))
-        admin = None
-        if args.pg_url:
-            import psycopg
+    sys.path.insert(0, str(REPO))
+    from bench._fixtures import run_child_in_fresh_home
 
-            parts = urlsplit(args.pg_url)
-            name = parts.path.lstrip("/")
-            admin = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-        env.update(ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(REPO))
-        try:
-            subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs), "--requests",
-                            str(args.requests), "--only", args.only], env=env, check=True, cwd=REPO)
-        finally:
-            if admin:
-                import psycopg
-
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(args.pg_url).path.lstrip("/")}"')
+    run_child_in_fresh_home(
+        __file__,
+        ["--runs", str(args.runs), "--requests", str(args.requests), "--only", args.only],
+        pg_url=args.pg_url,
+        prefix="ui-bench-",
+    )
 
 
 if __name__ == "__main__":

@@ -190,16 +190,22 @@ class EventPage:
     has_more: bool
 
 
+def _run_events(run_id: str, limit: int) -> QuerySet[EventLogEntry]:
+    """The events of run `run_id`, each annotated with its run's `job_name`, after checking a page `limit`
+    and that the run exists (one query). Raises InvalidInput, NotFound."""
+    if limit < 1 or limit > 10_000:
+        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
+    if "\x00" in run_id or not Run.objects.filter(run_id=run_id).exists():
+        raise NotFound("run", run_id)
+    return EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
+
+
 def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000) -> EventPage:
     """A run's events after storage id `cursor`, each annotated with its run's `job_name`.
 
     Raises NotFound for an unknown run. Two queries: the run's existence, then limit + 1 events.
     """
-    if limit < 1 or limit > 10_000:
-        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
-    if "\x00" in run_id or not Run.objects.filter(run_id=run_id).exists():
-        raise NotFound("run", run_id)
-    qs = EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
+    qs = _run_events(run_id, limit)
     if cursor is not None:
         qs = qs.filter(id__gt=cursor)
     rows = list(qs.order_by("id")[: limit + 1])
@@ -224,11 +230,7 @@ def events_tail(*, run_id: str, before: int | None = None, limit: int = 500) -> 
 
     Two queries: the run's existence, then limit + 1 events read newest first on (run_id, id).
     """
-    if limit < 1 or limit > 10_000:
-        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}")
-    if "\x00" in run_id or not Run.objects.filter(run_id=run_id).exists():
-        raise NotFound("run", run_id)
-    qs = EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
+    qs = _run_events(run_id, limit)
     if before is not None:
         qs = qs.filter(id__lt=before)
     rows = list(qs.order_by("-id")[: limit + 1])

@@ -22,9 +22,10 @@ lint-imports --no-cache
 # Tests run in parallel (pytest-xdist): most of their time is spent waiting on real processes, so two
 # workers nearly halve the wall time on two cores. Each worker has its own SQLite home, PostgreSQL test
 # database and Redis database (tests/plugin_env.py). ORCHESTRA_TEST_WORKERS=0 runs them in one process.
+# `loadgroup`: tests marked with one xdist_group (a module sharing one deployment) stay on one worker.
 WORKERS="${ORCHESTRA_TEST_WORKERS:-2}"
 PARALLEL=()
-if [ "$WORKERS" != "0" ]; then PARALLEL=(-n "$WORKERS"); fi
+if [ "$WORKERS" != "0" ]; then PARALLEL=(-n "$WORKERS" --dist loadgroup); fi
 
 echo "== tests on SQLite with the embedded broker"
 ORCHESTRA_TEST_STORAGE=sqlite ORCHESTRA_TEST_BROKER=embedded python -m pytest "${PARALLEL[@]}" --ignore=tests/browser "$@"

@@ -64,7 +64,8 @@
     if (helpBox && !helpBox.hidden) return;
     if (pendingG) {
       pendingG = false;
-      var target = document.querySelector('header nav a[data-key="' + ev.key + '"]');
+      // Only a letter goes into the selector: a quote or backslash would make it throw.
+      var target = /^[a-z]$/.test(ev.key) && document.querySelector('header nav a[data-key="' + ev.key + '"]');
       if (target) { ev.preventDefault(); window.location.href = target.href; }
       return;
     }

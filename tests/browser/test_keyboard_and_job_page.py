@@ -148,6 +148,18 @@ def test_g_shortcuts_go_to_each_page_and_the_help_lists_them(page):
     expect(help_box).to_be_visible()
 
 
+def test_g_then_a_quote_or_backslash_is_ignored_without_a_script_error(page):
+    # the `page` fixture fails the test on any uncaught script error (a selector built from the key threw)
+    page.goto("/jobs/")
+    for key in ('"', "\\", "]"):
+        page.keyboard.press("g")
+        page.keyboard.press(key)
+    expect(page).to_have_url(re.compile(r"/jobs/$"))
+    page.keyboard.press("g")
+    page.keyboard.press("r")  # the shortcuts still work afterwards
+    expect(page).to_have_url(re.compile(r"/runs/$"))
+
+
 def test_keys_typed_into_a_field_or_editor_are_never_taken(page):
     page.goto("/locations/browser/jobs/greet_job/")
     editor = page.locator("#run_config")

@@ -37,8 +37,9 @@ from workspace.models import CodeLocation, LocationStatus
 # The deployment is module-wide, so tests must not empty the database after each other (as `transaction=True`
 # would): each test reads inside a transaction that is rolled back (it writes nothing itself), and on
 # PostgreSQL every read sees what the deployment's processes committed. The marker also makes pytest-django
-# create the test database when this module runs alone.
-pytestmark = pytest.mark.django_db
+# create the test database when this module runs alone. The xdist group keeps the whole module on one test
+# worker (scripts/test.sh runs `--dist loadgroup`), so one deployment serves it, not one per worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("production_shape")]
 
 FULL = os.environ.get("ORCHESTRA_FAULTS_FULL") == "1"
 # Scenarios about queueing, launching and submitting run a one-step in-process job in the CI subset (its

@@ -46,6 +46,13 @@ def test_asset_key_survives_pickle_copy_and_json_as_before():
     assert repr(key) == "AssetKey(['warehouse', 'orders'])"
 
 
+def test_asset_key_made_by_the_tuple_helpers_keeps_its_path():
+    key = dg.AssetKey(["warehouse", "orders"])
+    assert dg.AssetKey._make((("a", "b"),)).path == ["a", "b"]
+    replaced = key._replace(parts=("sales",))
+    assert replaced == dg.AssetKey("sales") and replaced.path == ["sales"] and replaced.to_user_string() == "sales"
+
+
 def test_asset_key_rejects_non_string_parts():
     with pytest.raises(dg.DagsterInvalidDefinitionError):
         dg.AssetKey(["a", 1])

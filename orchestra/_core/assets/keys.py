@@ -44,6 +44,12 @@ class AssetKey(NamedTuple("_AssetKey", [("parts", tuple)])):
         key.__dict__["path"] = list(parts)
         return key
 
+    @classmethod
+    def _make(cls, iterable: Any) -> AssetKey:
+        # NamedTuple's `_make` (and `_replace`, which calls it) would skip `__new__` and leave no `path`.
+        (parts,) = iterable
+        return cls(parts)
+
     def __str__(self) -> str:
         return f"AssetKey({self.path})"
 
