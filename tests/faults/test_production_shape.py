@@ -9,7 +9,9 @@ would, and asserts the invariants of the issue on what the database recorded.
 
 It runs in the PostgreSQL + Redis pass: the SQLite pass has no such deployment (its faults are
 covered on `orchestra dev` and single roles by the other modules here). `ORCHESTRA_FAULTS_FULL=1`
-adds the longer scenarios (a schedule ticking across a minute with two beats, repeated kills).
+adds the longer scenarios (a schedule ticking across a minute with two beats, repeated kills) and the
+full-only tests at the end: each role killed at each point of a run's life (5) and a sensor tick
+killed at each stage on one of two daemon workers (3).
 """
 
 from __future__ import annotations
