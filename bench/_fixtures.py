@@ -64,7 +64,6 @@ def run_child_in_fresh_home(script: str, child_args: list[str], *, pg_url: str |
     import sys
     import tempfile
     from pathlib import Path
-    from urllib.parse import urlsplit, urlunsplit
 
     repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix=prefix) as work:
@@ -73,16 +72,8 @@ def run_child_in_fresh_home(script: str, child_args: list[str], *, pg_url: str |
             "auth:\n  mode: none\n"
             + (f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if pg_url else "")
         )
-        admin = name = None
         if pg_url:
-            import psycopg
-
-            parts = urlsplit(pg_url)
-            name = parts.path.lstrip("/")
-            admin = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
+            recreate_database(pg_url)
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         env.update(
             ORCHESTRA_HOME=str(home), DJANGO_SETTINGS_MODULE="orchestra_site.settings", PYTHONPATH=str(repo)
@@ -90,8 +81,30 @@ def run_child_in_fresh_home(script: str, child_args: list[str], *, pg_url: str |
         try:
             subprocess.run([sys.executable, script, "--child", *child_args], env=env, check=True, cwd=repo)
         finally:
-            if admin:
-                import psycopg
+            if pg_url:
+                drop_database(pg_url)
 
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+def _admin_url_and_name(pg_url: str) -> tuple[str, str]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(pg_url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def recreate_database(pg_url: str) -> None:
+    """Drop (if there) and create the PostgreSQL database `pg_url` names, through the server's `postgres` db."""
+    import psycopg
+
+    admin, name = _admin_url_and_name(pg_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(pg_url: str) -> None:
+    import psycopg
+
+    admin, name = _admin_url_and_name(pg_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -35,7 +35,6 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,18 +75,13 @@ def setup_home(pg_url: str | None) -> Path:
     home = Path(tempfile.mkdtemp(prefix="orchestra-bench-scheduling-"))
     storage = f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if pg_url else ""
     (home / "orchestra.yaml").write_text(storage + "run_queue: {}\n")
+    sys.path.insert(0, str(REPO))
     if pg_url:
-        import psycopg
+        from bench._fixtures import recreate_database
 
-        parts = urlsplit(pg_url)
-        name = parts.path.lstrip("/")
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+        recreate_database(pg_url)
     os.environ["ORCHESTRA_HOME"] = str(home)
     os.environ["DJANGO_SETTINGS_MODULE"] = "orchestra_site.settings"
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -202,13 +196,12 @@ def main() -> None:
 
 
 def drop_database(pg_url: str) -> None:
-    import psycopg
     from django.db import connections
 
+    from bench import _fixtures
+
     connections.close_all()
-    parts = urlsplit(pg_url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+    _fixtures.drop_database(pg_url)
 
 
 if __name__ == "__main__":
