@@ -1,6 +1,7 @@
 """The run page against a run of 1,000 steps and 50,000 events (written through the event store, not
 executed): server time, SQL queries, and bytes (raw and gzip) of the page, of "load earlier events", of an
-idle live poll and of polls that bring a log line or a step event to a still-running run.
+idle live poll and of polls that bring a log line or a step event to a still-running run (the `RunLive` GraphQL
+query static/ui/run_live.js sends), and of the poll after a step event, which reads the 1,000 steps' stats.
 
 Each URL is requested `--requests` times with Django's test client after one warm-up; reported: median and
 p95 server time, queries per request and the answer's size. Uses a fresh ORCHESTRA_HOME on SQLite, or
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import re
 import statistics
@@ -80,31 +82,40 @@ def child(requests: int) -> None:
     page = client.get(f"/runs/{finished}/").content.decode()
     earlier = re.search(r'id="event-earlier" href="[^"]*" hx-get="([^"]+)"', page).group(1)
 
-    # The polls as the page of a run of more than STEPS_LIVE steps sends them (`gantt=0`).
+    from tests.ui.live import live_query
+
+    query = live_query()
+
+    def poll(after: int, steps: bool = False) -> dict:  # the variables of one RunLive poll, as the page sends them
+        return {"query": query, "operationName": "RunLive", "variables": {
+            "runId": running, "after": str(after), "limit": 500, "steps": steps, "tail": False,
+            "logKey": [running], "logCursor": None, "logLimit": 65536}}
+
     def newest() -> int:
         return EventLogEntry.objects.filter(run_id=running).order_by("-id").values_list("id", flat=True)[0]
 
     last = newest()
 
-    def log_line() -> str:  # the poll after the newest event, once one more log line arrived
+    def log_line() -> dict:  # the poll after the newest event, once one more log line arrived
         cursor = newest()
         services.event_store(
             run_id=running, events=[EventInput(message="one more line", step_key="step_0999")]
         )
-        return f"/runs/{running}/events?after={cursor}&gantt=0"
+        return poll(cursor)
 
-    def step_event() -> str:  # the same with a step event (the steps and Gantt chart are re-rendered)
+    def step_event() -> dict:  # the same with a step event (the page then asks for the step stats)
         cursor = newest()
         services.event_store(
             run_id=running, events=[EventInput(event_type="STEP_START", step_key="step_0999")]
         )
-        return f"/runs/{running}/events?after={cursor}&gantt=0"
+        return poll(cursor)
 
     cases = [
         ("/runs/<finished>/", lambda: f"/runs/{finished}/"),
         ("/runs/<running>/", lambda: f"/runs/{running}/"),
         ("load earlier events (htmx)", lambda: earlier),
-        ("idle poll of the running run", lambda: f"/runs/{running}/events?after={last + 10**9}&gantt=0"),
+        ("idle poll of the running run", lambda: poll(last + 10**9)),
+        ("poll reading 1,000 steps' stats", lambda: poll(last + 10**9, steps=True)),
     ]
     print(f"{'request':34} {'median':>9} {'p95':>9} {'queries':>8} {'bytes':>9} {'gzip':>8}")
     for label, url_of in cases:
@@ -169,9 +180,12 @@ def measure(client, label, url_of, requests, capture, connection) -> None:
         url = url_of()
         with capture(connection) as queries:
             start = time.perf_counter()
-            response = client.get(url, HTTP_HX_REQUEST="true") if "events" in url else client.get(url)
+            if isinstance(url, dict):  # a GraphQL poll
+                response = client.post("/graphql", json.dumps(url), content_type="application/json")
+            else:
+                response = client.get(url, HTTP_HX_REQUEST="true") if "events" in url else client.get(url)
             times.append(time.perf_counter() - start)
-        assert response.status_code == 200, url
+        assert response.status_code == 200 and b'"errors"' not in response.content[:20], response.content[:300]
         counts.add(len(queries))
         size, packed = len(response.content), len(gzip.compress(response.content))
     ordered = sorted(times)

@@ -17,6 +17,8 @@ from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 
+from core.graphql_execution import SyncExecutionContext
+
 logger = logging.getLogger(__name__)
 
 # Query text -> its parsed document, for texts that parsed and validated against the schema.
@@ -174,12 +176,12 @@ class OrchestraGraphQLView(GraphQLView):
         operation = get_operation_ast(document, operation_name) if document is not None else None
         if operation is None or operation.operation != OperationType.QUERY or request.method.lower() != "post":
             return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
-        options = {"execution_context_class": self.execution_context_class} if self.execution_context_class else {}
         try:
             return execute(schema, document, root_value=self.get_root_value(request),
                            context_value=self.get_context(request), variable_values=variables,
                            operation_name=operation_name, middleware=self.get_middleware(request),
-                           is_awaitable=_never_awaitable, **options)
+                           is_awaitable=_never_awaitable,
+                           execution_context_class=self.execution_context_class or SyncExecutionContext)
         except Exception as exc:
             return ExecutionResult(errors=[exc])
 

@@ -17,9 +17,10 @@ from scheduling.schema import TYPES as SCHEDULING_TYPES
 from scheduling.schema import SchedulingMutations, SchedulingQueries
 from workspace.permissions import MUTATION_RULES as WORKSPACE_RULES
 from workspace.schema import WorkspaceMutations, WorkspaceQueries
+from workspace.schema_graph import GRAPH_TYPES, LineageQueries
 
 
-class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, SchedulingQueries,
+class Query(RunQueries, WorkspaceQueries, LaunchQueries, InstanceQueries, SchedulingQueries, LineageQueries,
             graphene.ObjectType):
     version = graphene.NonNull(graphene.String, description="The Orchestra version serving this API.")
     permissions = graphene.NonNull(graphene.List(graphene.NonNull(PermissionGrant)),
@@ -39,7 +40,7 @@ class Mutation(RunMutations, LaunchMutations, WorkspaceMutations, SchedulingMuta
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES, *LAUNCH_TYPES, *SCHEDULING_TYPES])
+schema = graphene.Schema(query=Query, mutation=Mutation, types=[*RUN_TYPES, *LAUNCH_TYPES, *SCHEDULING_TYPES, *GRAPH_TYPES])
 
 # Every mutation field -> the permission it needs and where; a field missing here is refused.
 MUTATION_RULES = {**RUN_RULES, **WORKSPACE_RULES, **SCHEDULING_RULES}

@@ -69,7 +69,7 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def fork_step_server() -> bool:
+def fork_step_server(*, child_signals: dict[int, Any] | None = None) -> bool:
     """Start this process's multiprocessing fork server (and resource tracker) as forks of this process.
 
     Python starts the `forkserver` server as a fresh interpreter that imports the SDK again (about
@@ -81,8 +81,11 @@ def fork_step_server() -> bool:
     it does nothing where the interpreter's private forkserver state is not the one this knows (then
     Python starts its own server on first use, as before). The server serves this process only and
     exits when this process ends (its "alive" pipe), as Python's does; preload modules named in the
-    run config are imported by each step on first use instead of by the server.
+    run config are imported by each step on first use instead of by the server. `child_signals`
+    (signal -> handler) are set in the server and the tracker before they serve: the handlers this
+    process had before it installed its own (steps start with the server's, as Python's do).
     """
+    restored = {sig: handler for sig, handler in (child_signals or {}).items() if handler is not None}
     from multiprocessing import connection as mp_connection
     from multiprocessing import forkserver, resource_tracker, util
 
@@ -98,6 +101,8 @@ def fork_step_server() -> bool:
     pid = os.fork()
     if pid == 0:  # the resource tracker
         try:
+            for sig, handler in restored.items():
+                signal.signal(sig, handler)
             os.close(tracker_w)
             resource_tracker.main(tracker_r)
         finally:
@@ -112,6 +117,8 @@ def fork_step_server() -> bool:
     pid = os.fork()
     if pid == 0:  # the fork server: serves until every holder of `alive_w` (this process) is gone
         try:
+            for sig, handler in restored.items():
+                signal.signal(sig, handler)
             os.close(alive_w)
             os.close(tracker_w)
             tracker._fd = tracker._pid = None

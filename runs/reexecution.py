@@ -109,21 +109,10 @@ def run_reexecute(*, parent_run_id: str, strategy: str = "FROM_FAILURE", extra_t
 def selected_steps(parent: Run, step_keys: Sequence[str]) -> list[str]:
     """`step_keys` in the parent's order, each one a step the parent planned (its step subset, or every step
     of its job's stored snapshot under its op selection)."""
-    from workspace import selectors as workspace_selectors
-
     wanted = list(dict.fromkeys(str(key).strip() for key in step_keys if str(key).strip()))
     if not wanted:
         raise InvalidInput("select at least one step to re-execute")
-    if parent.step_keys_to_execute:
-        planned = list(parent.step_keys_to_execute)
-    else:
-        job = workspace_selectors.job_snapshot(
-            location_name=parent.location_name, job_name=parent.job_name, repository_name=parent.repository_name or None,
-        )
-        shapes = step_shapes_from_graph(job["graph"])
-        if parent.op_selection:
-            shapes = _op_subset(shapes, parent.op_selection)
-        planned = [shape.key for shape in shapes]
+    planned = planned_steps(parent)
     # A mapped step ("op[key]") is planned when its node is; its mapping keys exist only at run time.
     nodes = {key.split("[", 1)[0] for key in planned}
     unknown = [key for key in wanted if key not in planned and key.split("[", 1)[0] not in nodes]
@@ -131,6 +120,22 @@ def selected_steps(parent: Run, step_keys: Sequence[str]) -> list[str]:
         raise InvalidInput(f"run {parent.run_id!r} did not plan the steps {unknown}")
     order = {key: index for index, key in enumerate(planned)}
     return sorted(wanted, key=lambda key: order.get(key, order.get(key.split("[", 1)[0], len(order))))
+
+
+def planned_steps(run: Run) -> list[str]:
+    """The step keys `run` planned, in plan order: its step subset, or every step of its job's stored snapshot
+    under its op selection (a mapped step appears as its node's key). Raises NotFound when the job is gone."""
+    from workspace import selectors as workspace_selectors
+
+    if run.step_keys_to_execute:
+        return list(run.step_keys_to_execute)
+    job = workspace_selectors.job_snapshot(
+        location_name=run.location_name, job_name=run.job_name, repository_name=run.repository_name or None,
+    )
+    shapes = step_shapes_from_graph(job["graph"])
+    if run.op_selection:
+        shapes = _op_subset(shapes, run.op_selection)
+    return [shape.key for shape in shapes]
 
 
 def steps_from_failure(parent: Run) -> list[str]:

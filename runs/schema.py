@@ -23,6 +23,7 @@ from runs import selectors, services
 from runs.schema_events import DagsterRunEvent, MaterializationEvent, asset_key_path
 from runs.schema_logs import LogQueries
 from runs.schema_metadata import METADATA_ENTRY_TYPES, AssetKey
+from runs.schema_steps import RunStepStats
 
 RunStatus = graphene.Enum.from_enum(run_models.RunStatus, description="The status of a run.")
 CANCELABLE_STATUSES = frozenset({run_models.RunStatus.QUEUED, run_models.RunStatus.STARTED})
@@ -149,6 +150,7 @@ class PipelineRun(graphene.Interface):
     rootRunId = graphene.String()
     parentRunId = graphene.String()
     canTerminate = graphene.NonNull(graphene.Boolean)
+    stepStats = graphene.NonNull(graphene.List(graphene.NonNull(RunStepStats)))
     eventConnection = graphene.NonNull(EventConnection, afterCursor=graphene.String(), limit=graphene.Int())
 
     def resolve_id(run: run_models.Run, info) -> str:
@@ -181,8 +183,9 @@ class PipelineRun(graphene.Interface):
     def resolve_mode(run: run_models.Run, info) -> str:
         return "default"
 
-    def resolve_tags(run: run_models.Run, info) -> list[PipelineTag]:
-        return [PipelineTag(key=k, value=v) for k, v in selectors.run_tags(run).items()]
+    def resolve_tags(run: run_models.Run, info) -> list[dict[str, str]]:
+        # Plain dicts (PipelineTag's fields resolve by key): a graphene object per tag cost more.
+        return [{"key": k, "value": v} for k, v in selectors.run_tags(run).items()]
 
     def resolve_rootRunId(run: run_models.Run, info) -> str | None:
         return run.root_run_id
@@ -192,6 +195,9 @@ class PipelineRun(graphene.Interface):
 
     def resolve_canTerminate(run: run_models.Run, info) -> bool:
         return run.status in CANCELABLE_STATUSES
+
+    def resolve_stepStats(run: run_models.Run, info) -> list[selectors.StepStats]:
+        return selectors.run_step_stats(run_id=run.run_id)
 
     def resolve_eventConnection(
         run: run_models.Run, info, afterCursor=None, limit=None

@@ -8,6 +8,7 @@ outcome; an unexpected exception is a `PythonError` member.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import graphene
@@ -163,6 +164,35 @@ class PipelineConfigValidationResult(graphene.Union):
                  PipelineNotFoundError, PythonError)
 
 
+@dataclass(frozen=True)
+class ConfigSchemaRef:
+    """A job (or subset) whose run config schema is asked for: the selector and its schema's defaults."""
+
+    pipeline: Mapping[str, Any]
+    defaults: dict[str, Any]
+
+
+class RunConfigSchema(graphene.ObjectType):
+    """A job's run config schema (Dagster's type; served: its default config and a validity check)."""
+
+    class Meta:
+        possible_types = (ConfigSchemaRef,)
+
+    rootDefaultYaml = graphene.NonNull(graphene.String)
+    isRunConfigValid = graphene.NonNull(PipelineConfigValidationResult, runConfigData=RunConfigData())
+
+    def resolve_rootDefaultYaml(root: ConfigSchemaRef, info) -> str:
+        return yaml.safe_dump(root.defaults, sort_keys=False, default_flow_style=False)
+
+    def resolve_isRunConfigValid(root: ConfigSchemaRef, info, runConfigData=None) -> Any:
+        return resolve_is_config_valid(None, info, root.pipeline, runConfigData=runConfigData)
+
+
+class RunConfigSchemaOrError(graphene.Union):
+    class Meta:
+        types = (RunConfigSchema, PipelineNotFoundError, InvalidSubsetError, PythonError)
+
+
 # --- terminate results --------------------------------------------------------------------------------
 
 
@@ -246,16 +276,37 @@ def _submit_outcome(submit: Any, *, job_name: str, repository_name: str, locatio
     return success(result) if success is not None else LaunchRunSuccess(run=result)
 
 
+def _selection(pipeline: Mapping[str, Any]) -> dict[str, Any]:
+    """A `PipelineSelector`'s job and op or asset selection as the selectors take them."""
+    assets = pipeline.get("assetSelection")
+    return {"job_name": pipeline["pipelineName"], "location_name": pipeline["repositoryLocationName"],
+            "repository_name": pipeline["repositoryName"], "op_selection": pipeline.get("solidSelection") or None,
+            "asset_selection": ["/".join(key["path"]) for key in assets] if assets else None}
+
+
 @errors_as_data
 def resolve_is_config_valid(root, info, pipeline, mode=None, runConfigData=None) -> Any:
     job_name, location_name = pipeline["pipelineName"], pipeline["repositoryLocationName"]
+    run_config, yaml_error = _parse_run_config(runConfigData)
+    if yaml_error is not None:  # Dagster answers a type mismatch at the root; the parser's words say more
+        return RunConfigValidationInvalid(pipelineName=job_name, errors=[config_error(
+            {"message": f"Run config is not valid YAML: {yaml_error}", "path": [], "reason": "RUNTIME_TYPE_MISMATCH"})])
     return _submit_outcome(
-        lambda: selectors.run_config_check(
-            job_name=job_name, location_name=location_name, repository_name=pipeline["repositoryName"],
-            run_config=_run_config_input(runConfigData), op_selection=pipeline.get("solidSelection"),
-        ),
+        lambda: selectors.run_config_check(run_config=run_config, **_selection(pipeline)),
         job_name=job_name, repository_name=pipeline["repositoryName"], location_name=location_name,
         success=lambda config: PipelineConfigValidationValid(pipelineName=job_name),
+    )
+
+
+@errors_as_data
+def resolve_run_config_schema(root, info, selector, mode=None) -> Any:
+    """Dagster's `runConfigSchemaOrError`: the job's schema, of which `rootDefaultYaml` and `isRunConfigValid`
+    are served (from the stored snapshot)."""
+    return _submit_outcome(
+        lambda: selectors.run_config_defaults(**_selection(selector)),
+        job_name=selector["pipelineName"], repository_name=selector["repositoryName"],
+        location_name=selector["repositoryLocationName"],
+        success=lambda defaults: ConfigSchemaRef(pipeline=selector, defaults=defaults),
     )
 
 
@@ -268,14 +319,22 @@ class _YamlWithoutAliases(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _run_config_input(run_config: Any) -> Any:
-    """Dagster's `RunConfigData` also takes YAML text; text that is not YAML is passed on to fail validation."""
+def _parse_run_config(run_config: Any) -> tuple[Any, str | None]:
+    """Dagster's `RunConfigData` also takes YAML text: the config, and what is wrong with text that does not
+    parse (then the text itself is the config, to fail validation as Dagster's does)."""
     if run_config and isinstance(run_config, str):
         try:
-            return yaml.load(run_config, Loader=_YamlWithoutAliases)  # noqa: S506 - a SafeLoader subclass
-        except (yaml.YAMLError, RecursionError):
-            return run_config
-    return run_config or {}
+            parsed = yaml.load(run_config, Loader=_YamlWithoutAliases)  # noqa: S506 - a SafeLoader subclass
+            return ({} if parsed is None else parsed), None  # only comments: no config
+        except yaml.YAMLError as exc:
+            return run_config, str(exc)
+        except RecursionError:
+            return run_config, "it nests too deeply"
+    return run_config or {}, None
+
+
+def _run_config_input(run_config: Any) -> Any:
+    return _parse_run_config(run_config)[0]
 
 
 def _launch(executionParams: Mapping[str, Any], info) -> Any:
@@ -429,6 +488,12 @@ class LaunchQueries(graphene.ObjectType):
         mode=graphene.String(required=True),
         runConfigData=RunConfigData(),
         resolver=resolve_is_config_valid,
+    )
+    runConfigSchemaOrError = graphene.NonNull(
+        RunConfigSchemaOrError,
+        selector=PipelineSelector(required=True),
+        mode=graphene.String(),
+        resolver=resolve_run_config_schema,
     )
 
 

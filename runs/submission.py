@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.exceptions import InvalidInput, NotFound
+from workspace import selectors as workspace_selectors
 from workspace.models import CodeLocation, LocationStatus
 
 # The code pointer a run worker loads the job from (`load_definitions` arguments) and the interpreter
@@ -100,12 +101,14 @@ class LocationIndex:
     repository_name: str
     jobs: dict[str, dict[str, Any]]
     op_by_asset: dict[str, str]
+    snapshot: dict[str, Any] = field(default_factory=dict)  # the location's, which its jobs' graphs refer to
     _jobs: dict[str, JobIndex] = field(default_factory=dict)
 
     def job(self, name: str) -> JobIndex | None:
         index = self._jobs.get(name)
         if index is None and name in self.jobs:
-            index = self._jobs[name] = _job_index(self.jobs[name], self.op_by_asset)
+            whole = workspace_selectors.full_job(self.snapshot, self.jobs[name])
+            index = self._jobs[name] = _job_index(whole, self.op_by_asset)
         return index
 
 
@@ -144,6 +147,7 @@ def _location_index(name: str, snapshot_id: str) -> LocationIndex:
         snapshot_id=snapshot_id,
         repository_name=str(snapshot.get("repository_name") or "__repository__"),
         jobs={job["name"]: job for job in snapshot.get("jobs") or []},
+        snapshot=snapshot,
         op_by_asset={
             node["key_string"]: node["op_name"] for node in snapshot.get("asset_nodes") or [] if node.get("op_name")
         },

@@ -1,8 +1,8 @@
 """Server-rendered pages of runs, jobs (with the launchpad), assets and the deployment.
 
 Thin over `runs.selectors` / `runs.services` / `workspace.selectors`: each page makes a constant number
-of queries whatever the number of rows. Live parts (the event log, compute log tails) are htmx polls of
-fragment endpoints that answer only what is new; every page works without JavaScript.
+of queries whatever the number of rows. The run page renders on the server, then follows the run by
+reading `/graphql` from the browser (static/ui/run_live.js); every page works without JavaScript.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from runs.views_assets import asset_page_extras
 from runs.views_launchpad import launchpad_form
 from workspace import selectors as workspace_selectors
 from workspace.config_types import config_schema_tree
-from workspace.graphs import dep_key_string, job_graph
+from workspace.graphs import dep_key_string
 from workspace.models import LocationStatus
 
 PAGE_SIZE = 50
@@ -44,8 +44,6 @@ ASSET_PAGE = 200
 LOG_CHUNK = 64 * 1024
 LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 REEXECUTION_STRATEGIES = ("FROM_FAILURE", "ALL_STEPS")
-STEPS_LIVE = 100  # up to this many steps, the Gantt chart is re-rendered with every poll that brought events
-STEP_CHANGES = frozenset((*selectors.STEP_EVENT_TYPES, "LOGS_CAPTURED"))
 
 
 # ---------------------------------------------------------------------------------------------- runs
@@ -166,6 +164,25 @@ def _launchpad_url(run: Any) -> str | None:
     return reverse("job-detail", args=[run.location_name, run.job_name]) + f"?from_run={run.run_id}#launchpad"
 
 
+def _live_config(request: HttpRequest, run: Any, window: dict[str, Any], log: dict[str, Any] | None) -> dict[str, Any]:
+    """What static/ui/run_live.js needs to follow the run through `/graphql` from where the page left off."""
+    from django.middleware.csrf import get_token
+
+    tail = None
+    if log and not log.get("error") and not log.get("eof"):
+        # capturedLogs reads both streams from one "<stdout offset>:<stderr offset>" cursor; the page shows one.
+        offsets = {"stdout": 0, "stderr": 0, log["io"]: log["cursor"]}
+        tail = {"logKey": [run.run_id, "compute_logs", log["file_key"]], "io": log["io"],
+                "cursor": f"{offsets['stdout']}:{offsets['stderr']}"}
+    return {
+        "graphql": reverse("graphql"), "csrf": get_token(request), "runId": run.run_id,
+        "follow": bool(window["follow"]), "cursor": str(window["cursor"]), "hasMore": bool(window["has_more"]),
+        "finished": run.is_finished, "log": tail,
+        "downloadBase": reverse("api:download_captured_log", args=[run.run_id, "FILE_KEY"]),
+        "earlierUrl": reverse("run-events", args=[run.run_id]),
+    }
+
+
 @require_GET
 @not_found_as_404
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
@@ -183,58 +200,30 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     return render(request, "ui/run_detail.html", {
         "nav": "runs", "run": run, "tags": sorted(selectors.run_tags(run).items()),
         "launched_by": selectors.run_tags(run).get(LAUNCHED_BY_TAG, ""),
-        "steps": steps, "live_gantt": len(steps) <= STEPS_LIVE, **window, "events": _event_rows(window["events"]),
+        "steps": steps, **window, "events": _event_rows(window["events"]),
         "captures": captures, "log": log, "strategies": REEXECUTION_STRATEGIES, "launchpad_url": _launchpad_url(run),
         "config_text": yaml.safe_dump(run.run_config, sort_keys=False) if run.run_config else "",
+        "live": _live_config(request, run, window, log),
     })
 
 
 @require_GET
 @not_found_as_404
 def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
-    """The events after `after` (a storage id) as rows to append, and the next poll while the run goes on."""
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    # The run before its events: when it reads finished, its terminal event is already in the log, so the
-    # last poll (the one that stops polling) cannot miss it.
+    """"Load earlier events": the page of events before `before` (a storage id), as rows to put above those shown.
+
+    The live page reads new events from `/graphql` (`logsForRun`); Dagster's schema pages only forward, so
+    paging back stays this fragment (the same page as `?before=` on the run page without JavaScript).
+    """
     run = selectors.run_get(run_id=run_id)
-    if before.isdigit():  # "Load earlier events": the page before `before`, to put above the rows shown
-        tail = selectors.events_tail(run_id=run_id, before=int(before), limit=EVENT_PAGE)
-        return render(request, "ui/_event_earlier_rows.html", {
-            "run": run, "events": _event_rows(tail.events), "earliest": tail.earliest or 0,
-            "has_earlier": tail.has_earlier,
-        })
-    page = selectors.events_page(run_id=run_id, cursor=int(after) if after.isdigit() else None, limit=EVENT_PAGE)
-    # Only what changed: without new events the answer is the next poll alone (no step stats read, nothing
-    # re-rendered), so an idle page of a 1,000-step run costs two small queries a second. The last poll (the
-    # run reads finished) renders everything once more: its status may have changed after the events were.
-    changed = bool(page.events) or run.is_finished
-    # The steps, Gantt chart and captures of a big run are read and re-rendered when a step event arrives, not
-    # on every log line (a 1,000-step table every 500 ms would be most of the page's work); a run of at most
-    # STEPS_LIVE steps with every poll that brought events, so its bars grow. A bigger run's poll says `gantt=0`.
-    live_gantt = request.GET.get("gantt") != "0"
-    steps_changed = changed and (run.is_finished or live_gantt or any(e.event_type in STEP_CHANGES
-                                                                       for e in page.events))
-    steps = selectors.run_step_stats(run_id=run_id) if steps_changed else []
-    if steps_changed:
-        live_gantt = len(steps) <= STEPS_LIVE
-    return render(request, "ui/_run_events.html", {
-        "run": run, "events": _event_rows(page.events), "cursor": page.cursor or 0, "has_more": page.has_more,
-        "follow": True, "changed": changed, "steps_changed": steps_changed, "steps": steps, "live_gantt": live_gantt,
-        "captures": compute_logs.captured_log_keys(run_id=run_id) if steps_changed else [],
-        "strategies": REEXECUTION_STRATEGIES, "launchpad_url": _launchpad_url(run),
+    before = request.GET.get("before", "")
+    if not before.isdigit():
+        return HttpResponse("before=<event id> is required", status=400, content_type="text/plain")
+    tail = selectors.events_tail(run_id=run_id, before=int(before), limit=EVENT_PAGE)
+    return render(request, "ui/_event_earlier_rows.html", {
+        "run": run, "events": _event_rows(tail.events), "earliest": tail.earliest or 0,
+        "has_earlier": tail.has_earlier,
     })
-
-
-@require_GET
-@not_found_as_404
-def run_log_tail(request: HttpRequest, run_id: str, file_key: str) -> HttpResponse:
-    """The next chunk of one captured stream from byte `cursor`, and the next poll until it ends."""
-    cursor = request.GET.get("cursor", "0")
-    try:
-        log = _log_tail(run_id, file_key, request.GET.get("io", "stdout"), int(cursor) if cursor.isdigit() else 0)
-    except InvalidInput as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain")
-    return render(request, "ui/_log_tail.html", {"run_id": run_id, "log": log})
 
 
 @require_POST
@@ -325,8 +314,14 @@ def _job(location_name: str, job_name: str) -> dict[str, Any]:
         raise selectors.NotFound("loaded code location", location_name)
     for job in snapshot.get("jobs") or []:
         if job["name"] == job_name:
-            return job
+            return workspace_selectors.full_job(snapshot, job)
     raise selectors.NotFound("job", f"{job_name}@{location_name}")
+
+
+def _repository_name(location_name: str) -> str:
+    """The repository a location's snapshot holds (GraphQL selectors name it; one per location)."""
+    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name) or {}
+    return snapshot.get("repository_name") or "__repository__"
 
 
 @not_found_as_404
@@ -343,9 +338,11 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
     recent = selectors.run_list(filters=selectors.RunFilter(job_name=job_name, location_name=location_name), limit=10)
     return render(request, "ui/job_detail.html", {
         "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
+        "repository_name": _repository_name(location_name),
         "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
-        "graph": job_graph(job, href_base=reverse("job-detail", args=[location_name, job_name])),
+        # the graph is drawn from GraphQL's solidHandles (static/ui/graph.js), from the job's top level
+        "job_href": reverse("job-detail", args=[location_name, job_name]), "graph_source": "job", "graph_path": "",
         "op_selection_text": op_selection_text, "partition": partition, "config_schema": config_schema_tree(job.get("run_config_schema")),
         "partitions": job.get("partitions"), "checked": bool(error), "asset_selection": form["asset_selection"],
         "asset_keys": job.get("asset_keys") or [], "from_run": form.get("from_run"),

@@ -1,6 +1,7 @@
 """A sub-graph of a job (`/locations/<loc>/jobs/<job>/<graph>/<graph>/…/`, Dagster's explorer path): its
 nodes, its inputs and outputs, and a trail back to the job. As in Dagster, a path may end with an op's name:
-that op is shown picked out in the graph around it. Read from the stored snapshot only."""
+that op is shown picked out in the graph around it. The path is checked here against the stored snapshot;
+the browser draws the graph from GraphQL's `solidHandles(parentHandleID: <path>)`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from core.ui import not_found_as_404
 from runs import selectors
-from runs.views import _job
+from runs.views import _job, _repository_name
 from workspace.graphs import job_graph
 
 
@@ -43,9 +44,12 @@ def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_
             "nav": "jobs",
             "location_name": location_name,
             "job": job,
-            "graph": graph,
             "trail": trail,
             "job_href": base,
             "focus": focus,
+            # drawn from GraphQL's solidHandles under this handle (static/ui/graph.js); checked here
+            "graph_source": "job",
+            "graph_path": ".".join(path),
+            "repository_name": _repository_name(location_name),
         },
     )

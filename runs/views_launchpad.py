@@ -1,6 +1,7 @@
-"""The launchpad's form: validation as you type (the run config (YAML) and op or asset selection checked
-against the job's stored snapshot, creating nothing; answers the errors fragment, each error at its path),
-Launch, and the form pre-filled from an earlier run ("Open in launchpad")."""
+"""The launchpad's form: Launch (the run config (YAML), tags, op or asset selection and partition checked
+against the job's stored snapshot, the errors sent back each at its path), and the form pre-filled from an
+earlier run ("Open in launchpad"). Checking as you type is the browser's: `static/ui/launchpad.js` asks
+/graphql's `isPipelineConfigValid`, which checks with the same `selectors.run_config_check`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from typing import Any
 
 import yaml
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect
 
 from core.exceptions import InvalidInput, NotFound
 from core.permissions import Permission, actor_from_request
-from core.ui import not_found_as_404, require_permission
+from core.ui import require_permission
 from runs import selectors, services
 
 PARTITION_TAG = "dagster/partition"
@@ -43,18 +43,6 @@ def check_launch_input(*, location_name: str, job_name: str, config_text: str, o
     except InvalidInput as exc:
         return None, str(exc), []
     return run_config or {}, None, []
-
-
-@require_POST
-@not_found_as_404
-def job_config_check(request: HttpRequest, location_name: str, job_name: str) -> HttpResponse:
-    op_selection = parse_op_selection(request.POST.get("op_selection", ""))
-    asset_selection = [key for key in request.POST.getlist("asset_selection") if key]
-    _, error, errors = check_launch_input(location_name=location_name, job_name=job_name,
-                                          config_text=request.POST.get("run_config", ""), op_selection=op_selection,
-                                          asset_selection=asset_selection)
-    return render(request, "ui/_config_check.html", {"error": error, "errors": errors, "checked": True,
-                                                     "op_selection": op_selection, "asset_selection": asset_selection})
 
 
 def parse_tags(text: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from runs import selectors, services
 from runs.event_payloads import json_value
 from runs.instance import instance_for_home
 from runs.models import RunStatus
-from runs.multiprocess_executor import MultiprocessExecutor, default_start_method, fork_step_server, load_job
+from runs.multiprocess_executor import MultiprocessExecutor, fork_step_server, load_job
 from runs.services import EventInput, RunNotStartable
 
 logger = logging.getLogger(__name__)
@@ -150,11 +150,6 @@ def run_worker_execute(*, run_id: str) -> int:
     except (NotFound, RunNotStartable) as exc:
         print(f"Refusing to execute run {run_id}: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    if threading.active_count() == 1 and default_start_method() == "forkserver":
-        # Step processes fork from a copy of this warm process (not a fresh interpreter per run); it is
-        # forked now, before the heartbeat thread, and must not share the claim's connection.
-        connections.close_all()
-        fork_step_server()
     termination = Termination()
     previous = termination.install()
     instance = instance_for_home(write_guard=termination)
@@ -178,6 +173,8 @@ def run_worker_execute(*, run_id: str) -> int:
 
         dagster_run = instance.get_run_by_id(run_id)
         executor = executor_for(job_def, dagster_run)
+        if isinstance(executor, MultiprocessExecutor) and executor.start_method == "forkserver":
+            heartbeat = _start_step_server(heartbeat, previous)
         execute_run(job_def, dagster_run=dagster_run, instance=instance, executor=executor)
     except DagsterExecutionInterruptedError as exc:
         termination.closed = True
@@ -202,6 +199,27 @@ def run_worker_execute(*, run_id: str) -> int:
             signal.signal(sig, handler)
     # The stored status decides: a signal that arrived after RUN_SUCCESS does not make the run fail.
     return EXIT_SUCCESS if selectors.run_get(run_id=run_id).status == RunStatus.SUCCESS else EXIT_RUN_FAILED
+
+
+def _start_step_server(heartbeat: Heartbeat, signals: dict[int, Any]) -> Heartbeat:
+    """Fork the step server (`fork_step_server`) for a run whose steps start through `forkserver`.
+
+    Only such runs get one: an in-process or Celery run forks nothing. The fork needs one thread and
+    no open database connection (a forked copy of a connection must never be used or closed by the
+    copy), so the heartbeat pauses around it; when another thread remains (one the job's code
+    started), nothing is forked and Python starts its own server on the first step, as it would
+    anywhere. The server is a copy of this process with the job loaded, so steps start with the
+    location's code imported, as Dagster's forkserver preloads the job's module. Answers the
+    heartbeat now running.
+    """
+    heartbeat.stop()
+    if threading.active_count() == 1:
+        connections.close_all()
+        fork_step_server(child_signals=signals)
+    resumed = Heartbeat(heartbeat.run_id, heartbeat.storage, heartbeat.interval)
+    resumed.cancel_requested, resumed.ended_elsewhere = heartbeat.cancel_requested, heartbeat.ended_elsewhere
+    resumed.start()
+    return resumed
 
 
 def executor_for(job_def: Any, dagster_run: Any) -> Any:

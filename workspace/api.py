@@ -92,6 +92,7 @@ def get_job(request: HttpRequest, name: str, job_name: str):
     job = next((j for j in snapshot.get("jobs") or [] if j["name"] == job_name), None)
     if job is None:
         raise NotFound("job", f"{job_name} in {name}")
+    job = selectors.full_job(snapshot, job)
     nodes = (job.get("graph") or {}).get("nodes") or []
     return {
         **_job(name, snapshot.get("repository_name") or "__repository__", job),

@@ -101,3 +101,55 @@ def config_schema_tree(run_config_schema: Mapping[str, Any] | None) -> list[dict
 def config_field_count(tree: list[dict[str, Any]]) -> int:
     """How many fields the tree holds, at every depth."""
     return sum(1 + config_field_count(field["fields"]) for field in tree)
+
+
+# Kinds whose empty value `{}` is a value a user gave, not scaffolding (Dagster's snap_to_yaml keeps them).
+_EMPTY_IS_A_VALUE = frozenset({"PERMISSIVE_SHAPE", "MAP", "NONEABLE"})
+# The keys a default config opens with, as Dagster writes it.
+_FIRST_KEYS = ("ops", "resources")
+
+
+def config_default_values(run_config_schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The run config made of the schema's defaults (what Dagster serves as `rootDefaultYaml`): each field
+    with a default takes it (secret ones masked as `********`), a field without one takes its own fields'
+    defaults, and shapes left empty are dropped (an empty permissive shape, map or None-able stays)."""
+    config_types = (run_config_schema or {}).get("config_types") or {}
+    types = config_types.get("types") or {}
+    root = types.get(config_types.get("root"))
+    if not root:
+        return {}
+    values = _defaults(types, root, 0)
+    return {key: values[key] for key in (*_FIRST_KEYS, *values) if key in values}
+
+
+def _defaults(types: Mapping[str, Any], type_snap: Mapping[str, Any], depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in type_snap.get("fields") or []:
+        sub = types.get(field.get("type_key") or "") or {}
+        if field.get("default_provided"):
+            value = "********" if field.get("is_secret") else _masked(types, sub, field.get("default_value"), depth)
+        elif sub.get("fields") and depth < MAX_DEPTH:
+            value = _defaults(types, sub, depth + 1)
+        else:
+            continue
+        if value is None or (value == {} and sub.get("kind") not in _EMPTY_IS_A_VALUE):
+            continue
+        out[field.get("name") or ""] = value
+    return out
+
+
+def _masked(types: Mapping[str, Any], type_snap: Mapping[str, Any], value: Any, depth: int) -> Any:
+    """A default value with the secret fields inside it masked."""
+    if not isinstance(value, Mapping) or not type_snap.get("fields") or depth >= MAX_DEPTH:
+        return value
+    fields = {field.get("name"): field for field in type_snap["fields"]}
+    out = {}
+    for key, item in value.items():
+        field = fields.get(key)
+        if field is not None and field.get("is_secret"):
+            out[key] = "********"
+        elif field is not None:
+            out[key] = _masked(types, types.get(field.get("type_key") or "") or {}, item, depth + 1)
+        else:
+            out[key] = item
+    return out

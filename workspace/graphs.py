@@ -1,8 +1,10 @@
 """Graph data for the UI's op graphs and asset lineage, read from stored snapshots (never user code).
 
-Each function returns `{"nodes": [...], "edges": [...]}` ready for `json_script`: nodes carry an `id`,
-a `label`, a `kind` and an optional `href`; edges are `[from id, to id]`. `static/ui/graph.js` lays
-them out (dagre) and draws them as SVG. Big lineages are shown a group at a time: the whole deployment
+Each function returns `{"nodes": [...], "edges": [...]}`: nodes carry an `id`,
+a `label`, a `kind` and an optional `href`; edges are `[from id, to id]`. The lineage reaches the browser
+through GraphQL's `assetLineage` (`workspace.schema_graph`); op graphs through Dagster's `solidHandles`,
+while `job_graph` checks a sub-graph page's path. `static/ui/graph.js` lays them out (dagre) and draws them
+as SVG. Big lineages are shown a group at a time: the whole deployment
 as a graph of asset groups, or one group's assets with the assets it touches in other groups.
 """
 
@@ -95,6 +97,21 @@ def lineage_assets(snapshots: Mapping[str, Mapping[str, Any]]) -> dict[str, dict
                 "kinds": list(node.get("kinds") or []),
             }
     return assets
+
+
+def lineage_summary(snapshots: Mapping[str, Mapping[str, Any]], *, group: str | None = None) -> dict[str, Any]:
+    """What the lineage page shows around its graph (which the browser reads from GraphQL's `assetLineage`):
+    the view `lineage_graph` draws ("groups" or "assets"), every group as `name@location`, how many assets
+    there are, and how many the view holds."""
+    groups: dict[str, int] = {}
+    for location_name, snapshot in snapshots.items():
+        for node in snapshot.get("asset_nodes") or []:
+            gid = _group_id(location_name, node.get("group_name") or "default")
+            groups[gid] = groups.get(gid, 0) + 1
+    assets = sum(groups.values())
+    mode = "groups" if group is None and assets > LINEAGE_ASSETS_AT_ONCE else "assets"
+    shown = len(groups) if mode == "groups" else groups.get(group, 0) if group is not None else assets
+    return {"mode": mode, "groups": sorted(groups), "assets": assets, "shown": shown}
 
 
 def _group_id(location: str, group: str) -> str:

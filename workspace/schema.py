@@ -319,7 +319,7 @@ def _repository_not_found(selector: dict[str, str]) -> RepositoryNotFoundError:
 
 def _find_repository(selector: dict[str, str]) -> RepositoryRef | None:
     try:
-        location = selectors.location_get(name=selector["repositoryLocationName"])
+        location = selectors.location_get_cached(name=selector["repositoryLocationName"])
     except NotFound:
         return None
     found = [r for r in repositories_of([location]) if r.name == selector["repositoryName"]]

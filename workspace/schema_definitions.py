@@ -146,12 +146,28 @@ class IPipelineSnapshot(graphene.Interface):
         return (ref.job.get("graph") or {}).get("name") or ref.job["name"]
 
 
+# A job's op graph (Dagster's solid handles) is in `workspace.schema_graph`, which builds on JobRef: by path.
+SOLID_HANDLE = "workspace.schema_graph.SolidHandle"
+
+
 class _JobFields:
+    solidHandles = graphene.NonNull(graphene.List(graphene.NonNull(SOLID_HANDLE)), parentHandleID=graphene.String())
+    solidHandle = graphene.Field(SOLID_HANDLE, handleID=graphene.String(required=True))
     isJob = graphene.NonNull(graphene.Boolean)
     isAssetJob = graphene.NonNull(graphene.Boolean)
     repository = graphene.NonNull(REPOSITORY)
     hasLaunchExecutionPermission = graphene.NonNull(graphene.Boolean)
     hasLaunchReexecutionPermission = graphene.NonNull(graphene.Boolean)
+
+    def resolve_solidHandles(ref: JobRef, info, parentHandleID: str | None = None) -> list[Any]:
+        from workspace.schema_graph import solid_handles
+
+        return solid_handles(ref, parentHandleID)
+
+    def resolve_solidHandle(ref: JobRef, info, handleID: str) -> Any:
+        from workspace.schema_graph import solid_handle
+
+        return solid_handle(ref, handleID)
 
     def resolve_isJob(ref: JobRef, info) -> bool:
         return True

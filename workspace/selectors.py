@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 
 from core.exceptions import NotFound
+from orchestra._core.snapshot import read
 from workspace.models import CodeLocation, LocationStatus
 
 
@@ -22,9 +26,28 @@ def location_get(*, name: str) -> CodeLocation:
         raise NotFound("code location", name) from None
 
 
+def location_get_cached(*, name: str) -> CodeLocation:
+    """`location_get` with the snapshot decoded once per process (per snapshot id, shared with
+    `loaded_snapshots_cached`): the row is read without its snapshot column, which for a big location is
+    megabytes of JSON to decode on every request. Read the snapshot; never modify it."""
+    global _SNAPSHOTS
+    try:
+        location = CodeLocation.objects.defer("snapshot").get(name=name)
+    except CodeLocation.DoesNotExist:
+        raise NotFound("code location", name) from None
+    snapshot = _SNAPSHOTS.get(location.snapshot_id) if location.snapshot_id else None
+    if snapshot is None and location.snapshot_id:
+        snapshot = CodeLocation.objects.filter(pk=location.pk).values_list("snapshot", flat=True).first()
+        if snapshot is not None:
+            _SNAPSHOTS = {**_SNAPSHOTS, location.snapshot_id: snapshot}  # replaced, never changed in place
+    location.snapshot = snapshot
+    return location
+
+
 def location_snapshot(*, name: str) -> dict[str, Any] | None:
-    """The stored snapshot of a loaded location; None while it loads or when its code is broken."""
-    location = location_get(name=name)
+    """The stored snapshot of a loaded location; None while it loads or when its code is broken. Decoded once
+    per process (`location_get_cached`): read it, never modify it."""
+    location = location_get_cached(name=name)
     return location.snapshot if location.status == LocationStatus.LOADED else None
 
 
@@ -41,7 +64,8 @@ def location_list_with_snapshots() -> list[CodeLocation]:
 
 
 def job_snapshot(*, location_name: str, job_name: str, repository_name: str | None = None) -> dict[str, Any]:
-    """The stored snapshot of one job. Raises NotFound for an unknown or unloaded location, or job."""
+    """The snapshot of one job in its whole form (`full_job`). Raises NotFound for an unknown or unloaded
+    location, or job."""
     snapshot = location_snapshot(name=location_name)
     if snapshot is None:
         raise NotFound("loaded code location", location_name)
@@ -49,8 +73,35 @@ def job_snapshot(*, location_name: str, job_name: str, repository_name: str | No
         raise NotFound("repository", f"{repository_name}@{location_name}")
     for job in snapshot.get("jobs") or []:
         if job.get("name") == job_name:
-            return job
+            return full_job(snapshot, job)
     raise NotFound("job", f"{job_name}@{location_name}")
+
+
+_FULL_JOBS: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_FULL_JOBS_KEPT = 32
+_full_jobs_lock = threading.Lock()
+
+
+def full_job(snapshot: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any]:
+    """`job` (one of `snapshot["jobs"]`) as every reader of a job reads it: its whole op graph (each node
+    with its inputs, outputs and types) and `run_config_schema.json_schema`, whichever snapshot version
+    stored it (`orchestra._core.snapshot.read.full_job`). Built once per process for each location
+    snapshot id and job (the last 32); shared between callers: read it, never modify it."""
+    snapshot_id = snapshot.get("snapshot_id")
+    if not snapshot_id:
+        return read.full_job(snapshot, job)
+    key = (str(snapshot_id), str(snapshot.get("location_name") or ""), str(job.get("name")))
+    with _full_jobs_lock:
+        found = _FULL_JOBS.get(key)
+        if found is not None:
+            _FULL_JOBS.move_to_end(key)
+            return found
+    found = read.full_job(snapshot, job)
+    with _full_jobs_lock:
+        _FULL_JOBS[key] = found
+        while len(_FULL_JOBS) > _FULL_JOBS_KEPT:
+            _FULL_JOBS.popitem(last=False)
+    return found
 
 
 def job_instigators(*, location_name: str, job_name: str) -> list[dict[str, Any]]:

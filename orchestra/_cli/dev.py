@@ -24,6 +24,7 @@ from orchestra._cli.server import (
 from orchestra._cli.webserver import quiet_static_warning
 
 DEV_HOME = ".orchestra"
+DEV_WORKSPACE_ENV = "ORCHESTRA_DEV_WORKSPACE_FILES"  # read by orchestra_site.asgi.dev_application
 
 
 @cli.command()
@@ -43,7 +44,8 @@ DEV_HOME = ".orchestra"
               help="Directory put first on sys.path for -f/-m (default: the current directory).")
 def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...], python_files: tuple[str, ...],
         module_names: tuple[str, ...], attribute: str | None, working_directory: str | None) -> None:
-    """Run the webserver, the daemon (Celery beat and a worker), the code servers and the run-worker server."""
+    """Run the webserver (which also supervises the code servers), the daemon (Celery beat and a worker) and the
+    run-worker server."""
     if sum(bool(given) for given in (workspace_files, python_files or module_names)) > 1:
         raise click.UsageError("give either -w/--workspace files or -f/-m code locations, not both")
     if home is not None:
@@ -69,13 +71,14 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
     else:
         files = _workspace_files(workspace_files, home_path)
     quiet_static_warning()
-    workspace_args = [arg for f in files for arg in ("-w", str(Path(f).resolve()))]
+    # The webserver also supervises the code servers (orchestra_site.asgi.dev_application): one Django
+    # process fewer than a separate `orchestra workspace load --serve`.
+    os.environ[DEV_WORKSPACE_ENV] = json.dumps([str(Path(f).resolve()) for f in files])
     processes = {
-        "webserver": [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:application", "--host", host,
-                      "--port", str(port), "--log-level", "warning"],
+        "webserver": [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:dev_application", "--host", host,
+                      "--port", str(port), "--log-level", "warning", "--lifespan", "on"],
         # Beat runs inside the worker (one daemon on one machine): one Django process fewer.
-        "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=2, name="dev", embedded_beat=True),
-        "code-servers": [sys.executable, "-m", "orchestra", "workspace", "load", "--serve", *workspace_args],
+        "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=1, name="dev", embedded_beat=True),
         # Forks run workers from a warm process (runs/run_worker_server.py); launchers fall back to a
         # subprocess per run whenever it is not there.
         "run-workers": [sys.executable, "-m", "orchestra", "api", "run-worker-server"],

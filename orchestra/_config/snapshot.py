@@ -154,14 +154,18 @@ def _fields_schema(config_type: ConfigType, memo: dict[str, Any]) -> dict[str, A
 # --- snapshots -------------------------------------------------------------------------------------------
 
 
-def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None) -> dict[str, Any]:
+def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None,
+                         field_memo: dict[int, Any] | None = None) -> dict[str, Any]:
     """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`,
     as plain JSON (as `orchestra._core.snapshot.plain.to_plain` would make it).
 
     `memo` (type key -> type snapshot) shares the descriptions of common types between calls, as
-    `to_json_schema`'s does; the snapshots returned then share them, so treat them as read-only."""
+    `to_json_schema`'s does; the snapshots returned then share them, so treat them as read-only.
+    `field_memo` (kept as long as `memo`) describes each Field object once: the ops of a location's
+    asset jobs mostly share one unconfigured op Field."""
     field = _as_field(schema)
     memo = {} if memo is None else memo
+    field_memo = {} if field_memo is None else field_memo
     types: dict[str, Any] = {}
     # what `type_iterator()` yields, inner types first, without walking again below a key already
     # described: a key names a structure, so its inner types are described too (a job's ops share
@@ -178,7 +182,7 @@ def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None) -> 
             continue
         snap = memo.get(key)
         if snap is None:
-            snap = memo[key] = _type_snap(config_type)
+            snap = memo[key] = _type_snap(config_type, field_memo)
         types[key] = snap
     return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
 
@@ -202,7 +206,16 @@ def _field_snap(name: str, field: Field) -> dict[str, Any]:
     }
 
 
-def _type_snap(config_type: ConfigType) -> dict[str, Any]:
+def _named_field_snap(name: str, field: Field, field_memo: dict[int, Any]) -> dict[str, Any]:
+    entry = field_memo.get(id(field))
+    if entry is None:  # the Field kept alive so its id stays its own
+        entry = field_memo[id(field)] = (field, _field_snap("", field))
+    snap = entry[1].copy()
+    snap["name"] = name
+    return snap
+
+
+def _type_snap(config_type: ConfigType, field_memo: dict[int, Any] | None = None) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "key": config_type.key,
         "kind": config_type.kind.value,
@@ -219,7 +232,8 @@ def _type_snap(config_type: ConfigType) -> dict[str, Any]:
             {"value": _plain(ev.config_value), "description": _plain(ev.description)} for ev in config_type.enum_values  # type: ignore[attr-defined]
         ]
     if ConfigTypeKind.has_fields(config_type.kind):
-        snap["fields"] = [_field_snap(n, f) for n, f in config_type.fields.items()]  # type: ignore[attr-defined]
+        field_memo = {} if field_memo is None else field_memo
+        snap["fields"] = [_named_field_snap(n, f, field_memo) for n, f in config_type.fields.items()]  # type: ignore[attr-defined]
         snap["field_aliases"] = dict(getattr(config_type, "field_aliases", {}) or {}) or None
     return snap
 

@@ -6,6 +6,11 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
+# Whether the last look found objects someone else froze (`gc.freeze`, e.g. a worker before forking):
+# `gc.get_freeze_count()` walks every frozen object, so a definition decorator, which runs thousands
+# of times per location, looks once and then trusts this until a batch-sized pause looks again.
+_frozen_elsewhere = False
+
 
 @contextlib.contextmanager
 def collection_paused() -> Iterator[None]:
@@ -22,13 +27,43 @@ def collection_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            # Everything allocated inside is in the youngest generation: the next collections would
-            # walk all of it (tens of ms after a 2,000-asset snapshot) only to promote it. Move it
-            # (and whatever else is tracked) straight to the oldest generation instead, where the
-            # next full collection still examines it, so nothing that does become garbage is kept.
-            # Not when someone froze objects on purpose (e.g. before forking): unfreezing would
-            # hand theirs back to the collector.
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
+            _promote(check=True)
             gc.enable()
+
+
+def definition_paused() -> bool:
+    """Disable the collector while one definition (an asset, its op and spec) is built; pass the result
+    to `definition_built`.
+
+    Decorating 2,000 assets allocates about 100,000 objects that live as long as the location; the
+    collections they trigger found nothing to free and, with one full collection over all of them, were
+    a fifth of importing the module. Cheaper than `collection_paused` (no context manager, no walk
+    of frozen objects): it runs once per definition.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    return enabled
+
+
+def definition_built(enabled: bool) -> None:
+    """Undo `definition_paused`: what was built goes to the oldest generation and collection resumes."""
+    if enabled:
+        _promote(check=False)
+        gc.enable()
+
+
+def _promote(*, check: bool) -> None:
+    # Everything allocated inside is in the youngest generation: the next collections would walk all
+    # of it (tens of ms after a 2,000-asset snapshot) only to promote it. Move it (and whatever else is
+    # tracked) straight to the oldest generation instead, where the next full collection still
+    # examines it, so nothing that does become garbage is kept. Freezing and unfreezing splice lists
+    # (constant time) and reset the young generation's allocation count. Not when someone froze
+    # objects on purpose (e.g. before forking): unfreezing would hand theirs back to the collector.
+    global _frozen_elsewhere
+    if _frozen_elsewhere and not check:
+        return
+    _frozen_elsewhere = gc.get_freeze_count() != 0  # constant time when nothing is frozen
+    if not _frozen_elsewhere:
+        gc.freeze()
+        gc.unfreeze()

@@ -229,14 +229,16 @@ class _Builder:
     def output_ref(self, graph_def: GraphDefinition, prefix: NodeHandle | None, node_name: str, output_name: str) -> tuple[str, str, bool, bool]:
         """(step key, output name, output is dynamic, mapped through a graph's dynamic output mapping)."""
         node = graph_def.node_named(node_name)
-        handle = NodeHandle(node_name, prefix)
         if isinstance(node.definition, GraphDefinition):
+            handle = NodeHandle(node_name, prefix)
             for mapping in node.definition.output_mappings:
                 if mapping.graph_output_name == output_name:
                     return self.output_ref(node.definition, handle, mapping.mapped_node_name, mapping.mapped_node_output_name)
             raise DagsterInvalidDefinitionError(f'Graph "{node_name}" has no output "{output_name}".')
         out_def = node.definition.output_def_named(output_name)
-        return str(handle), output_name, out_def.is_dynamic, False
+        # a top-level node's step key is its name (no handle to build for every edge of a large job)
+        key = node_name if prefix is None else str(NodeHandle(node_name, prefix))
+        return key, output_name, out_def.is_dynamic, False
 
     def layer_asset_key(self, prefix: NodeHandle | None, node: Any, input_def: InputDefinition) -> Any:
         return _layer_asset_key(self.job_def, str(NodeHandle(node.name, prefix)), input_def.name)

@@ -13,6 +13,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+_STAR_ARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+_EMPTY = inspect.Signature.empty
+_NONE_TYPE = type(None)
+_BARE_SIGNATURES = {returns: inspect.Signature(return_annotation=returns) for returns in (None, _EMPTY)}
+
 # Weak keys: a reloaded user module's functions are not kept alive by the cache.
 _SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
 
@@ -26,6 +31,15 @@ def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
     """
     if type(fn) is not type(signature_of):  # not a plain Python function
         return inspect.signature(fn)
+    code = fn.__code__
+    if not fn.__dict__ and not (code.co_argcount or code.co_kwonlyargcount or code.co_flags & _STAR_ARGS):
+        # No parameters, and no attribute (`__wrapped__`, `__signature__`) that inspect would follow:
+        # the signature is the return annotation alone. Cheaper to build than to cache (an asset
+        # that only declares `deps` is such a function).
+        returns = fn.__annotations__.get("return", _EMPTY)
+        if returns is None or returns is _EMPTY:  # `-> None` or nothing: one shared (immutable) signature
+            return _BARE_SIGNATURES[returns]
+        return inspect.Signature(return_annotation=returns)
     cached = _SIGNATURES.get(fn)
     if cached is None:
         cached = _SIGNATURES[fn] = inspect.signature(fn)
@@ -43,6 +57,11 @@ def type_hints_of(fn: Callable[..., Any], include_extras: bool = False) -> dict[
     """
     if type(fn) is not type(signature_of):  # not a plain Python function
         return typing.get_type_hints(fn, include_extras=include_extras)
+    annotations = fn.__annotations__
+    if all(value is None or type(value) is type for value in annotations.values()):
+        # Plain classes and `None` are what `get_type_hints` would return (`None` as `NoneType`): nothing
+        # to evaluate or strip, with or without extras.
+        return {name: _NONE_TYPE if value is None else value for name, value in annotations.items()}
     by_flag = _HINTS.get(fn)
     if by_flag is None:
         by_flag = _HINTS[fn] = {}

@@ -1,6 +1,7 @@
 """`{% step_gantt run steps as gantt %}`: each step of a run placed on the run's time span, in percent, for
 the run page's Gantt chart (re-rendered with the steps on live polls); `{% step_rows %}` and `{% gantt_rows %}`
-render the step list's and the chart's rows."""
+render the step list's and the chart's rows; `{% with_planned_steps %}` adds the steps a finished run planned
+and never started, for the step picker."""
 
 from __future__ import annotations
 
@@ -61,6 +62,22 @@ def step_rows(steps: list[Any], can_pick: bool = False) -> str:
                    f"{status}</span></td><td>{_clock(step.start_time)}</td><td>{_clock(step.end_time)}</td>"
                    f"<td>{int(step.attempts)}</td></tr>\n")
     return mark_safe("".join(out))  # noqa: S308 - every value from the run is escaped above
+
+
+@register.simple_tag
+def with_planned_steps(run: Any, steps: list[Any]) -> list[Any]:
+    """`steps` followed by the steps `run` planned that never started (NOT_STARTED), so that re-executing
+    selected steps can pick them too; just `steps` when the plan cannot be read (the job is gone)."""
+    from core.exceptions import NotFound
+    from runs.reexecution import planned_steps
+    from runs.selectors import StepStats
+
+    try:
+        planned = planned_steps(run)
+    except NotFound:
+        return steps
+    seen = {step.step_key.split("[", 1)[0] for step in steps} | {step.step_key for step in steps}
+    return [*steps, *(StepStats(step_key=key) for key in planned if key not in seen)]
 
 
 @register.simple_tag

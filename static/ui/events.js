@@ -1,5 +1,5 @@
 // The run page's event log filters: by type, step, minimum level and text, applied to the rows on the page
-// and to rows that arrive live; kept in the query string so a filtered view can be linked. "Jump to first
+// and to rows that arrive live (run_live.js keeps at most 2,000 of them); kept in the query string so a filtered view can be linked. "Jump to first
 // error" scrolls to the first ERROR/CRITICAL row.
 (function () {
   "use strict";
@@ -39,31 +39,9 @@
   }
   form.addEventListener("input", function () { apply(); remember(); });
   form.addEventListener("submit", function (ev) { ev.preventDefault(); });
-  // A long live run keeps the newest rows only: the oldest leave the page and "Load earlier events" pages
-  // back to them by cursor, so the page never holds 50,000 rows.
-  var maxRows = parseInt(rows.dataset.maxRows, 10) || 0;
-  function trim() {
-    var all = rows.children;
-    if (!maxRows || all.length <= maxRows) return;
-    while (all.length > maxRows) rows.removeChild(all[0]);
-    var first = all[0].id.replace("event-", "");
-    var earlier = document.getElementById("event-earlier");
-    var poll = document.getElementById("event-poll");
-    var base = poll && poll.getAttribute("hx-get") ? poll.getAttribute("hx-get").split("?")[0] : null;
-    if (!earlier || !base) return;
-    var link = document.createElement("a");
-    link.id = "event-earlier";
-    link.href = window.location.pathname + "?before=" + first;
-    link.setAttribute("hx-get", base + "?before=" + first);
-    link.setAttribute("hx-swap", "outerHTML");
-    link.textContent = "Load earlier events";
-    earlier.replaceWith(link);
-    if (window.htmx) window.htmx.process(link);
-  }
-  document.body.addEventListener("htmx:afterSettle", function (ev) {
-    if (!ev.detail || !ev.detail.elt || ev.detail.elt.id !== "event-earlier") trim();
-    apply();
-  });
+  // Rows that arrive live (static/ui/run_live.js) or a page loaded back (htmx) are filtered as they come.
+  document.addEventListener("orchestra:rows", apply);
+  document.body.addEventListener("htmx:afterSettle", apply);
   document.getElementById("first-error").addEventListener("click", function () {
     var first = rows.querySelector(".event.lvl-error, .event.lvl-critical");
     if (first) {

@@ -1,10 +1,84 @@
-// Op graphs and asset lineage: lays out the graph a page embeds as JSON (dagre) and draws it as SVG,
-// with pan (drag), zoom (wheel, buttons), fit, search, and for lineage a selection that can grow to
-// upstream/downstream assets and be materialized. Every string is set as text, never as HTML.
+// Op graphs and asset lineage: reads the graph from /graphql — a job's (or sub-graph's) nodes from Dagster's
+// `solidHandles`, the lineage from `assetLineage` — lays it out (dagre) and draws it as SVG, with pan (drag),
+// zoom (wheel, buttons), fit, search, and for lineage a selection that can grow to upstream/downstream
+// assets and be materialized. Every string is set as text, never as HTML.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
   var NODE_H = 40, CHAR_W = 7.2, PAD = 28, MIN_W = 90, MAX_W = 300, READABLE = 0.75;
+
+  var JOB_GRAPH = "query JobGraph($selector: PipelineSelector!, $parent: String!, $handle: String!, $inGraph: Boolean!) {" +
+    " pipelineOrError(params: $selector) { __typename ... on Pipeline {" +
+    " solidHandles(parentHandleID: $parent) { solid { name" +
+    " definition { __typename name ... on CompositeSolidDefinition { solids { name } } }" +
+    " inputs { dependsOn { solid { name } } } } }" +
+    " solidHandle(handleID: $handle) @include(if: $inGraph) { solid { definition {" +
+    " ... on CompositeSolidDefinition { inputDefinitions { name } outputDefinitions { name }" +
+    " inputMappings { definition { name } mappedInput { solid { name } } }" +
+    " outputMappings { definition { name } mappedOutput { solid { name } } } } } } } }" +
+    " ... on PipelineNotFoundError { message } ... on InvalidSubsetError { message } ... on PythonError { message } } }";
+  var LINEAGE = "query Lineage($group: String) { assetLineage(group: $group) {" +
+    " nodes { id label kind detail href location selectable } edges { fromId toId } } }";
+
+  // A job's graph (or the sub-graph at data-path, a dotted handle) as nodes and edges: graphs are one node
+  // linking to their own page; inside a sub-graph its inputs and outputs are nodes too (ids input:<name>,
+  // output:<name>, which no node name can take), so the edges crossing its border stay visible.
+  function jobGraph(figure, pipeline) {
+    var path = figure.dataset.path ? figure.dataset.path.split(".") : [];
+    var nodes = [], edges = [], seen = {};
+    function edge(from, to) {
+      var key = from + "\u0000" + to;
+      if (!seen[key]) { seen[key] = true; edges.push([from, to]); }
+    }
+    pipeline.solidHandles.forEach(function (handle) {
+      var solid = handle.solid, def = solid.definition;
+      var node = { id: solid.name, label: solid.name, kind: "op", detail: "" };
+      if (def.__typename === "CompositeSolidDefinition") {
+        var count = def.solids.length;
+        node.kind = "graph";
+        node.detail = "graph · " + count + " node" + (count !== 1 ? "s" : "") + " · open";
+        node.href = figure.dataset.hrefBase + path.concat([solid.name]).map(encodeURIComponent).join("/") + "/";
+      } else if (def.name !== solid.name) {
+        node.detail = def.name;
+      }
+      nodes.push(node);
+      solid.inputs.forEach(function (input) {
+        input.dependsOn.forEach(function (output) { edge(output.solid.name, solid.name); });
+      });
+    });
+    var graph = pipeline.solidHandle && pipeline.solidHandle.solid.definition;
+    if (graph && graph.inputDefinitions) {
+      graph.inputDefinitions.forEach(function (d) {
+        nodes.push({ id: "input:" + d.name, label: d.name, kind: "graph-input", detail: "graph input" });
+      });
+      graph.outputDefinitions.forEach(function (d) {
+        nodes.push({ id: "output:" + d.name, label: d.name, kind: "graph-output", detail: "graph output" });
+      });
+      graph.inputMappings.forEach(function (m) { edge("input:" + m.definition.name, m.mappedInput.solid.name); });
+      graph.outputMappings.forEach(function (m) { edge(m.mappedOutput.solid.name, "output:" + m.definition.name); });
+    }
+    return { nodes: nodes, edges: edges, rankdir: "LR" };
+  }
+
+  function load(figure) {
+    var url = figure.dataset.graphql;
+    if (figure.dataset.source === "lineage") {
+      return window.orchestraGraphQL(url, LINEAGE, { group: figure.dataset.group || null }).then(function (data) {
+        var lineage = data.assetLineage;
+        return { rankdir: "LR", nodes: lineage.nodes,
+                 edges: lineage.edges.map(function (e) { return [e.fromId, e.toId]; }) };
+      });
+    }
+    var parent = figure.dataset.path || "";
+    var selector = { repositoryLocationName: figure.dataset.location, repositoryName: figure.dataset.repository,
+                     pipelineName: figure.dataset.job };
+    return window.orchestraGraphQL(url, JOB_GRAPH, { selector: selector, parent: parent, handle: parent,
+                                                     inGraph: parent !== "" }).then(function (data) {
+      var answer = data.pipelineOrError;
+      if (answer.__typename !== "Pipeline") throw new Error(answer.message);
+      return jobGraph(figure, answer);
+    });
+  }
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
@@ -13,8 +87,7 @@
     return node;
   }
 
-  function draw(figure) {
-    var data = JSON.parse(document.getElementById(figure.dataset.graph).textContent);
+  function draw(figure, data) {
     var g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: data.rankdir || "LR", nodesep: 18, ranksep: 56, marginx: 24, marginy: 24 });
     g.setDefaultEdgeLabel(function () { return {}; });
@@ -217,6 +290,16 @@
     figure.dataset.ready = "true";
   }
 
-  function start() { document.querySelectorAll("figure.graph[data-graph]").forEach(draw); }
+  function start() {
+    document.querySelectorAll("figure.graph[data-graph]").forEach(function (figure) {
+      var status = figure.querySelector(".graph-status");
+      load(figure).then(function (data) {
+        if (status) status.remove();
+        draw(figure, data);
+      }).catch(function (error) {
+        if (status) { status.textContent = "The graph could not be loaded: " + error.message; status.classList.add("error"); }
+      });
+    });
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

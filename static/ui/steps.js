@@ -21,5 +21,6 @@
     if (ev.target.matches && ev.target.matches('input[form="reexecute-selected"]')) show();
   });
   document.body.addEventListener("htmx:afterSettle", show);
+  document.addEventListener("orchestra:updated", show); // the step list redrawn by run_live.js
   show();
 })();

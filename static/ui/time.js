@@ -1,5 +1,5 @@
 // Every <time datetime> in the viewer's time zone, with the relative time and UTC on hover; re-applied to
-// fragments htmx swaps in.
+// fragments htmx swaps in and parts the live run page redraws.
 (function () {
   "use strict";
   var pad = function (n) { return (n < 10 ? "0" : "") + n; };
@@ -29,5 +29,6 @@
   }
   document.addEventListener("DOMContentLoaded", function () { local(document); });
   document.addEventListener("htmx:afterSettle", function (ev) { local(ev.target); });
+  document.addEventListener("orchestra:updated", function (ev) { local(ev.target); }); // run_live.js redraws
   if (document.readyState !== "loading") local(document);
 })();

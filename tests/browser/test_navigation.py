@@ -56,13 +56,37 @@ def test_slash_opens_search_and_a_result_leads_to_the_asset(page):
     expect(page.locator("h1")).to_have_text("doubled_numbers")
 
 
-def test_the_launchpad_checks_config_as_you_type(page):
+def test_the_launchpad_checks_config_as_you_type_through_graphql(page):
+    asked = []
+    page.on("request", lambda request: asked.append((request.method, request.url, request.post_data or "")))
     page.goto("/locations/browser/jobs/greet_job/")
     editor = page.locator("#run_config")
     editor.fill("ops:\n  greet:\n    config:\n      name: 5\n      times: many\n")
     expect(page.locator("#config-check .config-errors")).to_contain_text("ops.greet.config.times")
+    # each error is at its path, and its line button selects where the path is written
+    page.locator("#config-check li", has_text="ops.greet.config.times").get_by_role("button", name="line 5").click()
+    selected = page.evaluate("(() => { const e = document.getElementById('run_config');"
+                             " return e.value.substring(e.selectionStart, e.selectionEnd); })()")
+    assert selected == "      times: many"
     editor.fill("ops:\n  greet:\n    config:\n      name: typed\n")
     expect(page.locator("#config-check")).to_contain_text("Run config is valid")
+    editor.fill("ops:\n  greet: [\n")
+    expect(page.locator("#config-check")).to_contain_text("not valid YAML")
+    checks = [(method, url) for method, url, body in asked if "isPipelineConfigValid" in body]
+    assert checks and all(method == "POST" and url.endswith("/graphql") for method, url in checks)
+    # as you type means after a pause: three edits, three checks, not one per keystroke
+    assert len(checks) == 3
+
+
+def test_the_launchpad_scaffolds_the_default_config_and_checks_it(page):
+    page.goto("/locations/browser/jobs/greet_job/")
+    editor = page.locator("#run_config")
+    editor.fill("")
+    page.get_by_role("button", name="Scaffold default config").click()
+    expect(editor).to_have_value(re.compile(r"ops:\n  greet:\n    config:\n      times: 1\n"))
+    # the defaults leave out the required name: the check says so at its path
+    expect(page.locator("#config-check .config-errors")).to_contain_text("ops.greet.config")
+    expect(page.locator("#config-check .config-errors")).to_contain_text("name")
 
 
 def test_the_event_log_filters_by_level_and_text_and_jumps_to_the_first_error(page):

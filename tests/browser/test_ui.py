@@ -2,13 +2,14 @@
 — through forms, buttons and links — and waits on what the page shows, never on a fixed delay.
 
 Live parts are checked live: a marker set on `window` after the page loaded must survive until the
-awaited state shows, so it came from htmx polls, not from a reload.
+awaited state shows, so it came from the page's polls of /graphql (static/ui/run_live.js), not from a reload.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlparse
 
 import pytest
 
@@ -47,15 +48,29 @@ def wait_for_status(page, status: str) -> None:
     expect(page.locator("#run-status")).to_have_text(status, timeout=FINISH_TIMEOUT)
 
 
+def record_requests(page) -> list[tuple[str, str, str]]:
+    """(method, path, body) of every request the page sends from now on."""
+    sent: list[tuple[str, str, str]] = []
+    page.on("request", lambda request: sent.append(
+        (request.method, urlparse(request.url).path, request.post_data or "")))
+    return sent
+
+
 def test_a_run_launched_from_the_launchpad_with_config_succeeds_live_on_its_page(page, screenshot):
     page.goto("/locations/browser/jobs/greet_job/")
     # The launchpad scaffolds the config the job needs: `name` is required, `times` has a default.
     expect(page.locator("#run_config")).to_have_value(re.compile(r"ops:\s+greet:\s+config:\s+name: ''"))
     screenshot(page, "launchpad")
+    sent = record_requests(page)
     run_id = launch(page, "greet_job", "ops:\n  greet:\n    config:\n      name: browser\n      times: 2\n",
                     "team=browser")
     mark_live(page)
     wait_for_status(page, "SUCCESS")
+    # The live page read the run through the same /graphql schema API clients use, and nothing else.
+    after_load = sent[next(i for i, (_, path, _) in enumerate(sent) if path == f"/runs/{run_id}/") + 1:]
+    polls = [body for method, path, body in after_load if method == "POST" and path == "/graphql"]
+    assert polls and all('"operationName": "RunLive"' in body or '"operationName":"RunLive"' in body for body in polls)
+    assert not [path for _, path, _ in after_load if path.startswith(f"/runs/{run_id}/") and path != f"/runs/{run_id}/"]
     expect(page.locator("#event-rows")).to_contain_text("RUN_SUCCESS")
     expect(page.locator("#event-rows .msg", has_text="hello browser")).to_have_count(2)
     expect(page.locator("#run-steps")).to_contain_text("greet")
@@ -284,6 +299,7 @@ def test_hostile_strings_from_tags_config_logs_metadata_and_descriptions_are_sho
     # A log message, a step's stdout and a metadata value written by user code.
     launch(page, "hostile_job")
     wait_for_status(page, "SUCCESS")
+    assert_shown_escaped(page, page.locator("#event-rows .msg", has_text="log says"))  # arrived live
     page.reload()
     assert_shown_escaped(page, page.locator("#event-rows .msg", has_text="log says"))
     page.get_by_role("link", name="stdout", exact=True).click()
@@ -293,6 +309,7 @@ def test_hostile_strings_from_tags_config_logs_metadata_and_descriptions_are_sho
     page.get_by_role("button", name="Materialize").click()
     expect(page).to_have_url(RUN_URL)
     wait_for_status(page, "SUCCESS")
+    assert_shown_escaped(page, page.locator("#event-rows .event", has_text="ASSET_MATERIALIZATION"))  # live
     page.reload()
     assert_shown_escaped(page, page.locator("#event-rows .event", has_text="ASSET_MATERIALIZATION"))
 

@@ -452,8 +452,8 @@ URL_SAMPLES = {"run_id": lambda w: w.queued, "file_key": lambda w: "x", "locatio
                "kind": lambda w: "schedule", "action": lambda w: "start", "prefix": lambda w: "nope",
                "backfill_id": lambda w: w.requested_backfill, "graph_path": lambda w: "nope"}
 NOT_UI = ("admin/", "api/", "graphql", "health", "static/", "oidc/", "login/", "logout/")
-# POSTs that only read (Dagster's isPipelineConfigValid as you type): a viewer may send them.
-READ_ONLY_POSTS = {"job-config-check"}
+# POSTs that only read: a viewer may send them (none now: the launchpad checks config through /graphql).
+READ_ONLY_POSTS: set[str] = set()
 
 
 def ui_patterns() -> list[tuple[str, str, list[str]]]:

@@ -59,6 +59,7 @@ DEFS = textwrap.dedent(
 )
 
 EXECUTION = {
+    "default": {},  # the job's default: multiprocess, forkserver
     "spawn": {"execution": {"config": {"multiprocess": {"start_method": {"spawn": {}}}}}},
     "forkserver": {"execution": {"config": {"multiprocess": {"start_method": {"forkserver": {}}}}}},
     "in_process": {"execution": {"config": {"in_process": {}}}},
@@ -233,3 +234,32 @@ def test_an_in_process_run_worker_leading_its_group_kills_what_its_op_started_wh
         _cleanup(worker, [grandchild_pid] if grandchild_pid else [])
     assert not (code / "marks" / "side-effect").exists()
     assert Run.objects.get(pk=run.pk).status == RunStatus.CANCELED
+
+
+def test_an_in_process_run_forks_no_step_server(code, child_home):
+    run, worker = _start(code, child_home, "in_process", op_sleep=0.5)
+    below: list[int] = []
+    try:
+        step_pid, grandchild_pid = _pids(code)
+        below = _descendants(worker.pid)
+        assert step_pid == worker.pid  # the op runs in the worker
+        assert below == [grandchild_pid], {pid: _cmdline(pid) for pid in below}  # no fork server, no tracker
+        assert worker.wait(timeout=LIVENESS_BOUND) == 0
+    finally:
+        _cleanup(worker, below)
+    assert selectors.run_get(run_id=run.run_id).status == RunStatus.SUCCESS
+
+
+def test_a_multiprocess_run_forks_its_step_server_from_the_worker_and_succeeds(code, child_home):
+    run, worker = _start(code, child_home, "default", op_sleep=0.5)
+    below: list[int] = []
+    try:
+        step_pid, grandchild_pid = _pids(code)
+        below = _descendants(worker.pid)
+        server = _stat(step_pid)[1]
+        # a copy of the worker (its command line), not a fresh `multiprocessing.forkserver` interpreter
+        assert _stat(server)[1] == worker.pid and _cmdline(server) == _cmdline(worker.pid)
+        assert worker.wait(timeout=LIVENESS_BOUND) == 0
+    finally:
+        _cleanup(worker, below)
+    assert selectors.run_get(run_id=run.run_id).status == RunStatus.SUCCESS

@@ -121,3 +121,37 @@ def test_schemas_sharing_a_memo_are_the_schemas_described_alone():
     secret = {"password": dg.Field(str, is_secret=True), "user": dg.Field(str, description="who")}
     assert to_json_schema(secret, json_memo)["properties"]["password"]["writeOnly"] is True
     assert "writeOnly" not in to_json_schema(secret, json_memo)["properties"]["user"]
+
+
+EXTRA_SCHEMAS = {
+    "secret_and_described": dg.Field({"password": dg.Field(str, is_secret=True), "user": dg.Field(str, description="who")},
+                                     description="the root"),
+    "aliases": dg.Shape({"a": int, "b": dg.Field(str, is_required=False)}, field_aliases={"a": "alias_a"}),
+    "int_map": {"m": dg.Map(int, str)},
+    "described_shape": dg.Shape({"x": int}, description="a shape"),
+    "selector_of_scalars": dg.Selector({"one": int, "two": str}),
+    "python_enum_default": {"e": dg.Field(dg.Enum("E", [dg.EnumValue("A"), dg.EnumValue("B")]), default_value="B")},
+}
+
+
+@pytest.mark.parametrize("name", sorted({**SCHEMAS, **EXTRA_SCHEMAS}))
+def test_json_schema_derived_from_the_stored_snapshot_is_the_one_from_the_schema(name):
+    # snapshot version 2 stores only config_types; readers derive the JSON Schema the webserver advertises
+    from orchestra._core.snapshot.read import json_schema_from_config_types
+
+    schema = {**SCHEMAS, **EXTRA_SCHEMAS}[name]
+    stored = json.loads(json.dumps(config_type_snapshot(schema)))
+    assert json_schema_from_config_types(stored) == json.loads(json.dumps(to_json_schema(schema)))
+
+
+def test_snapshots_sharing_a_field_memo_are_the_snapshots_described_alone():
+    types_memo: dict = {}
+    field_memo: dict = {}
+    shared = dg.Field({"x": int}, default_value={"x": 1})
+    schema = {"one": shared, "two": shared, "three": dg.Field(int, is_required=False)}
+    for name in [*sorted(SCHEMAS), "shared", *sorted(SCHEMAS)]:
+        case = schema if name == "shared" else SCHEMAS[name]
+        assert config_type_snapshot(case, types_memo, field_memo) == config_type_snapshot(case), name
+    fields = config_type_snapshot(schema, {}, field_memo)["types"]
+    root = next(t for t in fields.values() if t["fields"] and [f["name"] for f in t["fields"]] == ["one", "two", "three"])
+    assert root["fields"][0]["name"] == "one" and root["fields"][1]["name"] == "two"

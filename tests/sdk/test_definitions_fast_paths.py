@@ -11,6 +11,7 @@ import inspect
 import json
 import math
 import pickle
+import typing
 
 import pytest
 
@@ -287,3 +288,241 @@ def test_defining_plain_schedules_does_not_import_croniter():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- decorating an asset: signatures, hints and deps without the general machinery ----------------
+
+
+# This module's own annotations are strings (`from __future__ import annotations`); user modules
+# mostly have evaluated ones, which is what the shortcuts are for: these are compiled without it.
+_CASES_SOURCE = '''
+import functools, inspect, typing
+
+def no_params() -> None:
+    """Docstring."""
+
+def no_params_no_annotation():
+    pass
+
+def no_params_returns_class() -> int:
+    return 1
+
+def no_params_returns_text() -> "list[int]":
+    return [1]
+
+def with_params(context, upstream: int, *, flag: bool = False) -> str:
+    return ""
+
+def star_args(*args, **kwargs) -> None:
+    pass
+
+@functools.wraps(with_params)
+def wrapped() -> None:
+    pass
+
+def with_signature_attribute() -> None:
+    pass
+
+with_signature_attribute.__signature__ = inspect.Signature(
+    [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+)
+
+def generic_hints(values: list[int], maybe: int | None, text: "str") -> dict[str, int]:
+    return {}
+
+def annotated_hints(value: typing.Annotated[int, "meta"], other: "typing.Annotated[str, 'x']") -> None:
+    pass
+
+def returns_none_type() -> type(None):
+    pass
+'''
+_CASES: dict[str, typing.Any] = {}
+exec(compile(_CASES_SOURCE, "<fast path cases>", "exec"), _CASES)  # noqa: S102 - fixed test source
+
+
+def _future_annotations(context, upstream: int) -> None:
+    pass
+
+
+_SIGNATURE_CASES = [
+    *(_CASES[name] for name in (
+        "no_params", "no_params_no_annotation", "no_params_returns_class", "no_params_returns_text", "with_params",
+        "star_args", "wrapped", "with_signature_attribute", "generic_hints", "annotated_hints", "returns_none_type",
+    )),
+    lambda: None,
+    _future_annotations,
+]
+
+
+@pytest.mark.parametrize("fn", _SIGNATURE_CASES)
+def test_signature_of_is_what_inspect_says(fn):
+    from orchestra._core.signatures import signature_of
+
+    assert signature_of(fn) == inspect.signature(fn)
+    assert signature_of(fn).return_annotation == inspect.signature(fn).return_annotation
+    assert list(signature_of(fn).parameters) == list(inspect.signature(fn).parameters)
+
+
+@pytest.mark.parametrize("fn", _SIGNATURE_CASES)
+@pytest.mark.parametrize("include_extras", [False, True])
+def test_type_hints_of_is_what_get_type_hints_says(fn, include_extras):
+    import typing
+
+    from orchestra._core.signatures import type_hints_of
+
+    expected = typing.get_type_hints(fn, include_extras=include_extras)
+    hints = type_hints_of(fn, include_extras=include_extras)
+    assert hints == expected
+    hints["mine"] = int  # a fresh dict each call: the caller's changes stay the caller's
+    assert type_hints_of(fn, include_extras=include_extras) == expected
+
+
+def test_group_names_checked_once_are_still_checked_for_every_other_name():
+    from orchestra._core.assets.specs import check_group_name
+
+    assert check_group_name("marketing/foo") == "marketing/foo"
+    assert check_group_name("marketing/foo") == "marketing/foo"
+    assert check_group_name(None) is None
+    for bad in ("", "marketing/", "has space", "marketing//foo"):
+        with pytest.raises(dg.DagsterInvalidDefinitionError):
+            check_group_name(bad)
+    with pytest.raises(dg.DagsterInvalidDefinitionError):
+        dg.AssetSpec("x", group_name="no-dashes")
+
+
+def test_asset_spec_deps_are_one_per_input_with_its_partition_mapping():
+    mapping = dg.LastPartitionMapping()
+    given_with_metadata = dg.AssetDep("meta", metadata={"why": "lineage"})
+    given_with_mapping = dg.AssetDep("mapped", partition_mapping=mapping)
+
+    @dg.asset(
+        deps=["plain", dg.AssetKey(["pre", "fixed"]), given_with_metadata, given_with_mapping],
+        ins={"loaded": dg.AssetIn(partition_mapping=mapping)},
+    )
+    def target(loaded):
+        return loaded
+
+    spec = target.get_asset_spec()
+    expected = [
+        dg.AssetDep("loaded", partition_mapping=mapping), dg.AssetDep("plain"), dg.AssetDep(["pre", "fixed"]),
+        dg.AssetDep("meta"), dg.AssetDep("mapped", partition_mapping=mapping),
+    ]
+    assert spec.deps == expected
+    assert [d.metadata for d in spec.deps] == [{}] * 5  # as before: a dep's metadata is not the spec's
+    assert all(d is not given_with_metadata and d is not given_with_mapping for d in spec.deps)
+    assert target.keys_by_input_name == {
+        "loaded": AssetKey("loaded"), "plain": AssetKey("plain"), "pre_fixed": AssetKey(["pre", "fixed"]),
+        "meta": AssetKey("meta"), "mapped": AssetKey("mapped"),
+    }
+    assert target.op.input_dict["plain"].dagster_type.is_nothing
+    assert not target.op.input_dict["loaded"].dagster_type.is_nothing
+
+
+# --- decorating: the collector is held off and what was built goes to the oldest generation --------
+
+
+def test_decorating_moves_what_it_built_to_the_oldest_generation():
+    import gc
+
+    assert gc.isenabled()
+
+    @dg.asset(deps=["up"])
+    def built() -> None:
+        pass
+
+    assert gc.isenabled()
+    assert any(obj is built for obj in gc.get_objects(generation=2))
+
+    gc.disable()
+    try:
+        @dg.asset
+        def while_disabled() -> None:
+            pass
+
+        assert not gc.isenabled()  # the caller's choice is kept
+    finally:
+        gc.enable()
+
+
+def test_decorating_keeps_what_someone_froze_frozen():
+    import gc
+
+    from orchestra._core import gc_pause
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+
+        @dg.asset
+        def first() -> None:
+            pass
+
+        @dg.asset
+        def second() -> None:
+            pass
+
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    with gc_pause.collection_paused():  # a batch-sized pause looks again: nothing is frozen now
+        pass
+    assert not gc_pause._frozen_elsewhere
+
+
+# --- asset jobs: what a job reads of a definition is kept once per definition -----------------------
+
+
+def _job_shape(job):
+    graph = job.graph
+    from orchestra._core.plan import node_inputs
+
+    return (
+        [(n.name, n.definition.name, sorted(n.hook_defs, key=lambda h: h.name)) for n in graph.nodes],
+        {node: dict(deps) for node, deps in graph.dependency_map.items()},
+        [(str(handle), [(i.name, i.source.kind, i.source.step_key, i.source.output_name) for i in inputs])
+         for handle, inputs in node_inputs(job)],
+        sorted(job._asset_layer.selected_asset_keys),
+        {k: v for k, v in job._asset_layer.inputs.items()},
+    )
+
+
+def test_asset_jobs_built_from_kept_views_are_built_as_from_fresh_definitions():
+    @dg.multi_asset(outs={"a": dg.AssetOut(), "b": dg.AssetOut(io_manager_key="other")}, can_subset=True)
+    def both(context):
+        for key in context.selected_output_names:
+            yield dg.Output(1, key)
+
+    @dg.asset(deps=["a"])
+    def after_a() -> None:
+        pass
+
+    @dg.asset
+    def reads_b(b: int) -> int:
+        return b
+
+    @dg.asset_check(asset=after_a, blocking=True)
+    def after_a_ok() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset(deps=[after_a])
+    def last() -> None:
+        pass
+
+    def build():
+        return dg.Definitions(
+            assets=[both, after_a, reads_b, last], asset_checks=[after_a_ok],
+            jobs=[dg.define_asset_job("only_a", selection=["a", "after_a", "last"]),
+                  dg.define_asset_job("reads_b", selection=["reads_b"])],
+            resources={"other": dg.mem_io_manager},
+        )
+
+    first = {job.name: _job_shape(job) for job in build().resolve_all_job_defs()}  # builds the views
+    again = {job.name: _job_shape(job) for job in build().resolve_all_job_defs()}  # reuses them
+    assert first == again
+    only_a = first["only_a"]
+    from orchestra._core.plan import FROM_ASSET, FROM_STEP
+
+    assert [name for name, *_ in only_a[0]] == ["both", "after_a", "last", "after_a_after_a_ok"]
+    assert "__blocking_check_after_a_after_a_ok" in only_a[1]["last"]
+    assert first["reads_b"][2] == [("reads_b", [("b", FROM_ASSET, None, None)])]  # `b` is not in the job
+    assert ("reads_b", [("b", FROM_STEP, "both", "b")]) in first["__ASSET_JOB"][2]

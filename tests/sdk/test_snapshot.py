@@ -9,6 +9,7 @@ from orchestra._config.snapshot import config_type_from_snapshot
 from orchestra._config.validate import validate_structure
 from orchestra._core.snapshot import SNAPSHOT_VERSION
 from orchestra._core.snapshot.location import snapshot_from_definitions
+from orchestra._core.snapshot.read import full_config_schema, full_job
 
 HOSTILE = "<script>alert('x')</script> \" \\ \u0000 \u2028 \ud800 emoji \U0001f600 ' OR 1=1 --"
 
@@ -106,12 +107,15 @@ def test_snapshot_id_is_stable_and_tracks_content(snapshot):
 
 def test_ids_are_hashes_of_the_canonical_json_of_everything_else(snapshot):
     # the location's id is computed from each job's own encoding; it must equal hashing it whole
-    from orchestra._core.snapshot.plain import snapshot_hash
+    from orchestra._core.snapshot.plain import canonical_json, json_hash, snapshot_hash
 
     rest = {key: value for key, value in snapshot.items() if key != "snapshot_id"}
     assert snapshot["snapshot_id"] == snapshot_hash(rest)
+    # a job's id covers its own document and the definition tables its graph refers to
+    tables_digest = snapshot_hash({key: snapshot[key] for key in ("dagster_types", "node_definitions")})
     for job in snapshot["jobs"]:
-        assert job["snapshot_id"] == snapshot_hash({key: value for key, value in job.items() if key != "snapshot_id"})
+        own = canonical_json({key: value for key, value in job.items() if key != "snapshot_id"})
+        assert job["snapshot_id"] == json_hash(own + tables_digest)
 
 
 def test_the_snapshot_text_a_code_server_sends_is_its_canonical_json(snapshot):
@@ -185,7 +189,7 @@ def test_jobs_are_sorted_and_include_asset_jobs(snapshot):
 
 
 def test_job_snapshot_describes_the_op_graph(snapshot):
-    job = _by_name(snapshot["jobs"], "numbers_job")
+    job = full_job(snapshot, _by_name(snapshot["jobs"], "numbers_job"))
     assert job["description"] == "a job"
     assert job["tags"] == {"team": "ops"}
     assert job["metadata"] == [{"label": "owner", "type": "text", "data": "me"}]
@@ -208,11 +212,16 @@ def test_jobs_sharing_config_types_are_described_as_each_alone(snapshot):
 
     defs = _defs()
     for job in defs.resolve_all_job_defs():
-        assert _by_name(snapshot["jobs"], job.name) == json.loads(json.dumps(job_snapshot(job)))
+        alone = json.loads(json.dumps(job_snapshot(job)))
+        in_location = full_job(snapshot, _by_name(snapshot["jobs"], job.name))
+        # ids differ: each covers the definition tables of its own snapshot
+        assert {**in_location, "snapshot_id": None} == {**alone, "snapshot_id": None}
 
 
 def test_job_run_config_schema_validates_without_user_code(snapshot):
-    schema = _by_name(snapshot["jobs"], "numbers_job")["run_config_schema"]
+    stored = _by_name(snapshot["jobs"], "numbers_job")["run_config_schema"]
+    assert "json_schema" not in stored  # derived on read (version 2)
+    schema = full_config_schema(stored)
     assert schema["json_schema"]["type"] == "object"
     assert "ops" in schema["json_schema"]["properties"]
     rebuilt = config_type_from_snapshot(schema["config_types"])
@@ -257,7 +266,7 @@ def test_schedules_sensors_and_resources(snapshot):
     secret, resource = snapshot["resources"]
     assert resource["key"] == "warehouse"
     assert resource["type"].endswith("Warehouse")
-    assert resource["config_schema"]["json_schema"]["properties"]["url"]["default"] == "sqlite://"
+    assert full_config_schema(resource["config_schema"])["json_schema"]["properties"]["url"]["default"] == "sqlite://"
     assert resource["env_vars"] == []
     assert secret["key"] == "secret" and secret["env_vars"] == ["WAREHOUSE_URL"]
     assert snapshot["utilized_env_vars"] == {"WAREHOUSE_URL": ["secret"]}

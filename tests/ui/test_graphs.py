@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from runs.models import Run
 from tests.runs.locations import queued
 from tests.workspace.stored import store_location
-from workspace import graphs
+from workspace import graphs, selectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,14 +76,22 @@ def shaped(tmp_path, settings):
     return store_location(tmp_path, name="shapes", source=GRAPH_DEFS)
 
 
-def _embedded(html: str, element_id: str) -> dict:
-    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
-    assert match, f"no embedded graph {element_id}"
-    return json.loads(match.group(1))
+LINEAGE = """query($group: String) { assetLineage(group: $group) { mode assetCount groups
+  nodes { id label kind detail href location selectable } edges { fromId toId } } }"""
+
+
+def _lineage(client, group: str | None = None) -> dict:
+    """The lineage as the page's script reads it from /graphql (static/ui/graph.js)."""
+    response = client.post("/graphql", {"query": LINEAGE, "variables": {"group": group}},
+                           content_type="application/json", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    graph = response.json()["data"]["assetLineage"]
+    graph["edges"] = [[edge["fromId"], edge["toId"]] for edge in graph["edges"]]
+    return graph
 
 
 def test_a_job_graph_has_its_top_level_nodes_and_their_dependencies(shaped):
-    job = next(j for j in shaped.snapshot["jobs"] if j["name"] == "shaped")
+    job = selectors.full_job(shaped.snapshot, next(j for j in shaped.snapshot["jobs"] if j["name"] == "shaped"))
     graph = graphs.job_graph(job)
     kinds = {node["id"]: node["kind"] for node in graph["nodes"]}
     assert kinds == {"a": "op", "inner": "graph", "b": "op", "c": "op"}
@@ -93,29 +100,38 @@ def test_a_job_graph_has_its_top_level_nodes_and_their_dependencies(shaped):
     assert inner["detail"] == "graph · 1 node · open" and "href" not in inner  # no base: no link
 
 
-def test_the_job_page_embeds_its_graph_and_loads_the_layout_scripts(shaped, client):
+def test_the_job_page_points_its_graph_at_graphql_and_loads_the_layout_scripts(shaped, client):
     html = client.get("/locations/shapes/jobs/shaped/").content.decode()
-    graph = _embedded(html, "job-graph")
-    assert {node["id"] for node in graph["nodes"]} == {"a", "inner", "b", "c"}
+    assert 'type="application/json"' not in html  # no graph embedded: graph.js reads solidHandles
+    figure = re.search(r'<figure class="graph"[^>]*>', html).group(0)
+    for attribute in ('data-source="job"', 'data-graphql="/graphql"', 'data-location="shapes"', 'data-job="shaped"',
+                      'data-repository="__repository__"', 'data-path=""',
+                      'data-href-base="/locations/shapes/jobs/shaped/"'):
+        assert attribute in figure, attribute
     assert "/static/vendor/dagre-1.1.8/dagre.min.js" in html and "/static/ui/graph.js" in html
+    assert "/static/ui/gql.js" in html
     assert client.get("/static/vendor/dagre-1.1.8/dagre.min.js").status_code == 200
 
 
 def test_lineage_shows_every_asset_with_edges_and_an_undefined_dependency(shaped, client):
     response = client.get("/asset-groups/")
     assert response.status_code == 200
-    graph = _embedded(response.content.decode(), "lineage-graph")
+    figure = re.search(r'<figure class="graph"[^>]*>', response.content.decode()).group(0)
+    assert 'data-source="lineage"' in figure and 'data-group=""' in figure
+    graph = _lineage(client)
     assert graph["mode"] == "assets"
     nodes = {node["id"]: node for node in graph["nodes"]}
     assert set(nodes) == {"source", "cleaned", "report", "summary", "elsewhere"}
-    assert nodes["elsewhere"]["kind"] == "missing" and "href" not in nodes["elsewhere"]
+    assert nodes["elsewhere"]["kind"] == "missing" and nodes["elsewhere"]["href"] is None
     assert nodes["report"]["href"] == "/assets/report/" and nodes["report"]["selectable"]
     assert sorted(map(tuple, graph["edges"])) == [
         ("cleaned", "report"), ("elsewhere", "summary"), ("report", "summary"), ("source", "cleaned")]
 
 
 def test_one_group_shows_its_assets_and_their_neighbours_in_other_groups(shaped, client):
-    graph = _embedded(client.get("/asset-groups/?group=marts@shapes").content.decode(), "lineage-graph")
+    page = client.get("/asset-groups/?group=marts@shapes").content.decode()
+    assert 'data-group="marts@shapes"' in page
+    graph = _lineage(client, "marts@shapes")
     kinds = {node["id"]: node["kind"] for node in graph["nodes"]}
     assert kinds == {"report": "asset", "summary": "asset", "cleaned": "neighbour", "elsewhere": "missing"}
     assert client.get("/asset-groups/?group=nope@shapes").status_code == 404
@@ -131,8 +147,9 @@ def test_a_big_lineage_opens_on_the_graph_of_groups(tmp_path, settings, client, 
               + "defs = dg.Definitions(assets=[" + ", ".join(f"a{i}" for i in range(40)) + "])\n")
     store_location(tmp_path, name="many", source=source)
     monkeypatch.setattr(graphs, "LINEAGE_ASSETS_AT_ONCE", 10)
-    graph = _embedded(client.get("/asset-groups/").content.decode(), "lineage-graph")
-    assert graph["mode"] == "groups" and graph["assets"] == 40
+    assert "40 assets in 4 groups" in client.get("/asset-groups/").content.decode()
+    graph = _lineage(client)
+    assert graph["mode"] == "groups" and graph["assetCount"] == 40
     assert [node["id"] for node in graph["nodes"]] == ["g0@many", "g1@many", "g2@many", "g3@many"]
     assert all(node["detail"] == "10 assets · many" for node in graph["nodes"])
     # a0 -> a1 -> ... crosses from each group to the next, and from g3 back to g0
@@ -151,6 +168,7 @@ def test_the_lineage_page_makes_a_constant_number_of_queries(tmp_path, settings,
         client.get("/asset-groups/")
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/asset-groups/").status_code == 200
+            assert len(_lineage(client)["nodes"]) >= n  # and the graph the page's script reads
         counts.append(len(queries))
     assert counts[0] == counts[1]
 

@@ -1,4 +1,5 @@
-"""The launchpad: run config checked as you type (errors at their paths), op selection and partitions."""
+"""The launchpad: run config checked as you type through /graphql (errors at their paths), op selection and
+partitions."""
 
 from __future__ import annotations
 
@@ -35,36 +36,51 @@ def data(tmp_path, settings):
     return store_location(tmp_path)
 
 
-def check(client, body: dict) -> str:
-    response = client.post("/locations/data/jobs/etl/check", body, HTTP_HX_REQUEST="true")
+CHECK = """query($pipeline: PipelineSelector!, $config: RunConfigData) {
+  isPipelineConfigValid(pipeline: $pipeline, runConfigData: $config, mode: "default") { __typename
+    ... on RunConfigValidationInvalid { errors { message path } }
+    ... on InvalidSubsetError { message } } }"""
+
+
+def check(client, config: str, job: str = "etl", **selection) -> dict:
+    """What the launchpad asks /graphql as you type (static/ui/launchpad.js): the YAML text as it stands."""
+    pipeline = {"repositoryLocationName": "data", "repositoryName": "__repository__", "pipelineName": job,
+                **selection}
+    response = client.post("/graphql", {"query": CHECK, "variables": {"pipeline": pipeline, "config": config}},
+                           content_type="application/json", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
-    return response.content.decode()
+    return response.json()["data"]["isPipelineConfigValid"]
 
 
 def test_config_is_checked_as_you_type_with_each_error_at_its_path(data, client):
-    html = check(client, {"run_config": "ops:\n  emit:\n    config:\n      n: nope\n"})
-    assert "run config is invalid" in html and "<code>ops.emit.config.n</code>" in html
-    assert "Run config is valid" in check(client, {"run_config": "ops:\n  emit:\n    config:\n      n: 3\n"})
-    assert "not valid YAML" in check(client, {"run_config": "ops: [\n"})
-    assert "must be a YAML mapping" in check(client, {"run_config": "- 1\n"})
+    result = check(client, "ops:\n  emit:\n    config:\n      n: nope\n")
+    assert result["__typename"] == "RunConfigValidationInvalid"
+    assert [error["path"] for error in result["errors"]] == [["ops", "emit", "config", "n"]]
+    assert check(client, "ops:\n  emit:\n    config:\n      n: 3\n")["__typename"] == "PipelineConfigValidationValid"
+    assert "not valid YAML" in check(client, "ops: [\n")["errors"][0]["message"]
+    assert check(client, "- 1\n")["errors"][0]["path"] == []  # not a mapping: wrong at the root
     assert Run.objects.count() == 0  # checking creates nothing
 
 
 def test_op_selection_is_checked_and_launched(data, client):
-    html = check(client, {"run_config": "", "op_selection": "nope"})
-    assert "nope" in html and "Run config is valid" not in html
-    html = check(client, {"run_config": "", "op_selection": "double"})
-    assert "Run config is valid for ops double" in html  # emit's config is not needed without emit
+    result = check(client, "", solidSelection=["nope"])
+    assert result["__typename"] == "InvalidSubsetError" and "nope" in result["message"]
+    # emit's config is not needed without emit
+    assert check(client, "", solidSelection=["double"])["__typename"] == "PipelineConfigValidationValid"
     response = client.post("/locations/data/jobs/etl/", {"run_config": "", "op_selection": "double", "tags": ""})
     run = Run.objects.get()
     assert response.status_code == 302 and run.op_selection == ["double"]
 
 
-def test_the_page_wires_the_check_and_refuses_bad_input_on_launch(data, client):
+def test_the_page_wires_the_check_to_graphql_and_refuses_bad_input_on_launch(data, client):
     html = client.get("/locations/data/jobs/etl/").content.decode()
-    assert 'hx-post="/locations/data/jobs/etl/check"' in html and 'id="op_selection"' in html
+    assert 'data-graphql="/graphql"' in html and 'data-job="etl"' in html and 'data-location="data"' in html
+    assert 'data-repository="__repository__"' in html and "ui/launchpad.js" in html and 'id="op_selection"' in html
+    assert "hx-post" not in html  # no HTML fragment endpoint of its own any more
     response = client.post("/locations/data/jobs/etl/", {"run_config": "ops: {emit: {config: {n: x}}}"})
     assert response.status_code == 400 and "<code>ops.emit.config.n</code>" in response.content.decode()
+    response = client.post("/locations/data/jobs/etl/", {"run_config": "- 1\n"})
+    assert response.status_code == 400 and "must be a YAML mapping" in response.content.decode()
     assert Run.objects.count() == 0
 
 

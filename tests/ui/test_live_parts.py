@@ -16,6 +16,7 @@ from runs.views import config_scaffold
 from scheduling.models import InstigatorState
 from scheduling.services import instigators_reconcile
 from tests.runs.locations import queued
+from tests.ui.live import live_config, live_poll
 from tests.ui.test_pages import HOSTILE, _run, assert_escaped
 from tests.workspace.stored import store_location
 from workspace.models import CodeLocation, LocationStatus
@@ -37,17 +38,20 @@ ERROR = {"cls_name": "DagsterExecutionStepExecutionError",
                    "stack": ['  File "defs.py", line 9, in x\n'], "cause": None}}
 
 
-def test_the_event_poll_updates_times_actions_and_captured_logs_until_the_run_ends(data, client):
+def test_the_run_page_renders_the_actions_of_both_states_for_the_live_page_to_switch(data, client):
     run = _run()
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_START", message="go")])
-    poll = client.get(f"/runs/{run.run_id}/events").content.decode()
-    for part in ("run-started", "run-ended", "run-actions", "run-captures"):
-        assert re.search(f'id="{part}" hx-swap-oob="true"', poll), part
-    assert f'action="/runs/{run.run_id}/terminate"' in poll
-    services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS", message="done")])
-    final = client.get(f"/runs/{run.run_id}/events").content.decode()
-    assert "terminate" not in final
-    assert "Re-execute all steps" in final and "Re-execute from failure" not in final  # nothing failed
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert re.search(f'action="/runs/{run.run_id}/terminate" data-when="running">', html)
+    assert re.search(r'data-when="finished" hidden>.*Re-execute all steps', html)  # shown once the run ends
+    assert re.search(r'data-when="failed" hidden>.*Re-execute from failure', html)
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="LOGS_CAPTURED", message="Started capturing logs.",
+                   payload={"file_key": "emit", "step_keys": ["emit"], "pid": 1}),
+        EventInput(event_type="RUN_SUCCESS", message="done")])
+    final = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert "terminate" not in final and 'data-file-key="emit"' in final
+    assert re.search(r'data-when="finished">.*Re-execute all steps', final) and "Re-execute from failure" not in final
 
 
 def test_event_errors_show_the_innermost_cause_and_metadata_is_escaped(data, client):
@@ -63,7 +67,13 @@ def test_event_errors_show_the_innermost_cause_and_metadata_is_escaped(data, cli
     assert summary.startswith("RuntimeError: &lt;script&gt;")
     assert 'File &quot;defs.py&quot;, line 9' in html and "File wrapper.py" in html
     assert_escaped(html)
-    assert_escaped(client.get(f"/runs/{run.run_id}/events").content.decode())
+    assert_escaped(client.get(f"/runs/{run.run_id}/events?before=999999999").content.decode())
+    # What the live page reads for the same events: the error chain and the metadata, verbatim (it sets them as text).
+    events = live_poll(client, live_config(html), after="0")["logsForRun"]["events"]
+    error = events[0]["error"]
+    assert error["className"] == "DagsterExecutionStepExecutionError" and error["stack"] == ["  File wrapper.py, line 1\n"]
+    assert [(c["className"], c["message"]) for c in error["causes"]] == [("RuntimeError", "RuntimeError: " + HOSTILE + "\n")]
+    assert events[1]["metadataEntries"] == [{"__typename": "TextMetadataEntry", "label": "note", "text": HOSTILE}]
 
 
 def test_error_headline_names_the_class_when_the_message_does_not():

@@ -17,6 +17,7 @@ from runs.services import EventInput
 from scheduling.models import InstigatorState, InstigatorStatus, Tick, TickStatus
 from scheduling.services import instigators_reconcile
 from tests.runs.locations import queued
+from tests.ui.live import live_config, live_poll
 from tests.workspace.stored import store_broken_location, store_location
 from workspace.models import CodeLocation
 
@@ -121,12 +122,12 @@ def test_hostile_tags_and_log_messages_are_escaped(data, client):
     services.event_store(run_id=run.run_id, events=[EventInput(message=HOSTILE)])
     assert_escaped(client.get("/runs/").content.decode())
     assert_escaped(client.get(f"/runs/{run.run_id}/").content.decode())
-    assert_escaped(client.get(f"/runs/{run.run_id}/events").content.decode())
+    assert_escaped(client.get(f"/runs/{run.run_id}/events?before=999999999").content.decode())
 
 
 def test_unknown_ids_answer_404(data, client):
     assert client.get("/runs/no-such-run/").status_code == 404
-    assert client.get("/runs/no-such-run/events").status_code == 404
+    assert client.get("/runs/no-such-run/events?before=1").status_code == 404
     assert client.post("/runs/no-such-run/terminate").status_code == 404
     assert client.get("/locations/data/jobs/nope/").status_code == 404
     assert client.get("/locations/nowhere/jobs/etl/").status_code == 404
@@ -154,24 +155,32 @@ def test_run_page_shows_header_steps_and_events(data, client):
     assert re.search(r"<td>emit</td><td><span[^>]*>SUCCESS</span>", steps)
     assert re.search(r"<td>double</td><td><span[^>]*>FAILURE</span>", steps)
     assert html.index("Started execution of run.") < html.index("Execution of step double failed.")
-    assert 'hx-trigger="every 500ms"' in html  # the run is not finished: the page polls for new events
+    live = live_config(html)  # the run is not finished: the page follows it through /graphql
+    assert live["follow"] and not live["finished"] and live["graphql"] == "/graphql" and live["csrf"]
+    assert "/static/ui/run_live.js" in html and "hx-trigger" not in html.split('id="run-live"')[0].split("<main>")[1]
     assert f'action="/runs/{run.run_id}/terminate"' in html
 
 
-def test_the_event_poll_answers_only_later_events_and_stops_when_the_run_ends(data, client):
+def test_the_live_page_reads_only_later_events_through_graphql_and_sees_the_run_end(data, client):
     run = _run()
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_START", message="first event")])
-    html = client.get(f"/runs/{run.run_id}/").content.decode()
-    after = re.search(r'events\?after=(\d+)', html).group(1)
+    config = live_config(client.get(f"/runs/{run.run_id}/").content.decode())
     services.event_store(run_id=run.run_id, events=[EventInput(message="second event")])
-    poll = client.get(f"/runs/{run.run_id}/events?after={after}").content.decode()
-    assert "second event" in poll and "first event" not in poll
-    assert 'hx-trigger="every 500ms"' in poll and 'hx-swap-oob="beforeend"' in poll
+    poll = live_poll(client, config)
+    assert [e["message"] for e in poll["logsForRun"]["events"]] == ["second event"]
+    assert poll["runOrError"]["status"] == "STARTED" and poll["runOrError"]["canTerminate"] is True
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS", message="done")])
-    last = re.search(r'events\?after=(\d+)', poll).group(1)
-    final = client.get(f"/runs/{run.run_id}/events?after={last}").content.decode()
-    assert "done" in final and "second event" not in final
-    assert "every 500ms" not in final and "SUCCESS" in final  # finished: no further poll, status updated
+    final = live_poll(client, config, after=poll["logsForRun"]["cursor"])
+    assert [e["message"] for e in final["logsForRun"]["events"]] == ["done"]
+    assert final["runOrError"]["status"] == "SUCCESS" and final["runOrError"]["endTime"] is not None
+    assert live_config(client.get(f"/runs/{run.run_id}/").content.decode())["finished"] is True  # no poll then
+
+
+def test_the_removed_fragment_polls_are_gone(data, client):
+    """Live parts read /graphql now: the event poll answers only "Load earlier events", the log tail is gone."""
+    run = _run()
+    assert client.get(f"/runs/{run.run_id}/events?after=0").status_code == 400
+    assert client.get(f"/runs/{run.run_id}/logs/emit/tail?io=stdout").status_code == 404
 
 
 def test_the_event_log_opens_on_its_newest_events_and_pages_back_by_event_id(data, client):
@@ -183,7 +192,7 @@ def test_the_event_log_opens_on_its_newest_events_and_pages_back_by_event_id(dat
     earlier = client.get(f"/runs/{run.run_id}/?before={before}").content.decode()  # without JavaScript too
     assert "line 0000" in earlier and "line 0009" in earlier and "line 0010" not in earlier
     assert "Load earlier events" not in earlier and "Newer events" in earlier
-    after = re.search(r'\?after=(\d+)" hx-get', earlier).group(1)
+    after = re.search(r'id="event-poll" href="[^"]*\?after=(\d+)"', earlier).group(1)
     newer = client.get(f"/runs/{run.run_id}/?after={after}").content.decode()
     assert "line 0010" in newer and "line 0509" in newer and "line 0009" not in newer
 
@@ -199,14 +208,16 @@ def test_step_output_is_shown_and_tailed(data, client):
     with open(path, "w") as handle:
         handle.write("hello from emit " + HOSTILE + "\n")
     html = client.get(f"/runs/{run.run_id}/?logs=emit&io=stdout").content.decode()
-    assert "hello from emit" in html and f"/runs/{run.run_id}/logs/emit/tail?io=stdout&amp;cursor=" in html
+    assert "hello from emit" in html
     assert_escaped(html)
-    cursor = re.search(r"cursor=(\d+)", html).group(1)
+    config = live_config(html)
+    offset = len(("hello from emit " + HOSTILE + "\n").encode())
+    assert config["log"] == {"logKey": [run.run_id, "compute_logs", "emit"], "io": "stdout", "cursor": f"{offset}:0"}
     with open(path, "a") as handle:
         handle.write("more output\n")
-    tail = client.get(f"/runs/{run.run_id}/logs/emit/tail?io=stdout&cursor={cursor}").content.decode()
-    assert "more output" in tail and "hello from emit" not in tail and "every 500ms" in tail
-    assert client.get(f"/runs/{run.run_id}/logs/emit/tail?io=nope").status_code == 400
+    tail = live_poll(client, config)["capturedLogs"]  # capturedLogs from where the page left off
+    assert tail["stdout"] == "more output\n" and tail["cursor"] == f"{offset + 12}:0"
+    assert live_config(client.get(f"/runs/{run.run_id}/?logs=emit&io=nope").content.decode())["log"] is None
 
 
 def test_terminate_cancels_a_queued_run_and_refuses_without_csrf_token(data):

@@ -21,6 +21,8 @@ from tests.runs.locations import queued
 from tests.runs.test_schema import gql
 from tests.runs.test_schema_mutations import LAUNCH_RUN, REEXECUTE
 from tests.ui.big_run import big_run_create
+from tests.ui.live import live_config, live_poll
+from tests.ui.test_launchpad import check as check_config
 from tests.workspace.stored import store_location
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,6 +74,29 @@ def test_a_finished_run_offers_its_steps_to_pick_and_re_executes_the_picked_ones
     assert child.step_keys_to_execute == ["double"] and child.parent_run_id == parent.run_id
     assert child.root_run_id == parent.run_id and child.run_config == parent.run_config
     assert _tags(child)[STEP_SELECTION_TAG] == "double"
+
+
+def test_steps_that_never_started_are_listed_and_can_be_picked(data, client):
+    parent = services.run_create(job_name="etl", location_name="data",
+                                 run_config={"ops": {"emit": {"config": {"n": 3}}}})
+    services.event_store(run_id=parent.run_id, events=[
+        EventInput(event_type="RUN_START"), EventInput(event_type="STEP_START", step_key="emit"),
+        EventInput(event_type="STEP_FAILURE", step_key="emit"), EventInput(event_type="RUN_FAILURE")])
+    html = client.get(f"/runs/{parent.run_id}/").content.decode()
+    # double was planned and never started: listed as NOT_STARTED, with its checkbox, after the steps that ran
+    assert 'value="double" id="pick-double" form="reexecute-selected"' in html
+    assert html.index('id="pick-emit"') < html.index('id="pick-double"')
+    assert 'status-not_started">NOT_STARTED</span>' in html
+    response = client.post(f"/runs/{parent.run_id}/reexecute", {"strategy": "SELECTED", "step": ["double"]})
+    child = Run.objects.exclude(pk=parent.pk).get()
+    assert response.status_code == 302 and child.step_keys_to_execute == ["double"]
+
+
+def test_a_run_whose_job_is_gone_lists_only_the_steps_it_ran(data, client):
+    parent = _finished_etl()
+    data.delete()  # its code location (and with it the plan) is gone
+    html = client.get(f"/runs/{parent.run_id}/").content.decode()
+    assert html.count('form="reexecute-selected"') <= 2 and "NOT_STARTED" not in html
 
 
 def test_re_executing_selected_steps_matches_graphql_launch_run_reexecution_with_step_keys(data, client):
@@ -131,7 +156,9 @@ def test_a_running_run_has_no_step_picker_and_cannot_be_re_executed(data, client
         events=[EventInput(event_type="RUN_START"), EventInput(event_type="STEP_START", step_key="emit")],
     )
     html = client.get(f"/runs/{run.run_id}/").content.decode()
-    assert "reexecute-selected" not in html and 'type="checkbox"' not in html
+    # The re-execute forms are there for the live page to show once the run ends, hidden until then.
+    assert re.search(r'id="reexecute-selected" data-step-picker data-when="finished" hidden>', html)
+    assert 'type="checkbox"' not in html
     response = client.post(
         f"/runs/{run.run_id}/reexecute", {"strategy": "SELECTED", "step": ["emit"]}, follow=True
     )
@@ -234,14 +261,11 @@ def test_the_launchpad_refuses_an_unknown_asset_and_an_op_selection_beside_asset
         "/locations/data/jobs/__ASSET_JOB/", {"asset_selection": ["raw"], "op_selection": "raw"}
     )
     assert response.status_code == 400 and "cannot be combined" in response.content.decode()
-    check = client.post(
-        "/locations/data/jobs/__ASSET_JOB/check", {"asset_selection": ["nope"]}
-    ).content.decode()
-    assert "does not materialize" in check
-    check = client.post(
-        "/locations/data/jobs/__ASSET_JOB/check", {"asset_selection": ["raw"]}
-    ).content.decode()
-    assert "Run config is valid for assets raw" in check
+    # as you pick: the launchpad asks /graphql (tests/runs/test_schema_run_config.py checks the answers)
+    check = check_config(client, "", job="__ASSET_JOB", assetSelection=[{"path": ["nope"]}])
+    assert check["__typename"] == "InvalidSubsetError" and "does not materialize" in check["message"]
+    check = check_config(client, "", job="__ASSET_JOB", assetSelection=[{"path": ["raw"]}])
+    assert check["__typename"] == "PipelineConfigValidationValid"
     assert Run.objects.count() == 0
 
 
@@ -294,7 +318,8 @@ def test_a_run_of_50000_events_opens_on_its_newest_page_and_pages_back_by_cursor
     ids = [int(i) for i in _rows(html)]
     assert len(ids) == EVENT_PAGE and ids == sorted(ids) and "RUN_SUCCESS" in html
     assert len(queries) <= 12, [q["sql"] for q in queries.captured_queries]
-    assert html.count('form="reexecute-selected"') == 1000  # every step, once, in the list
+    # every step, once, in the list; and the two steps of etl's plan that this run never started
+    assert html.count('form="reexecute-selected"') == 1000 + 2
     assert len(response.content) < 2_500_000
 
     before = re.search(r'id="event-earlier" href="[^"]*\?before=(\d+)" hx-get="([^"]+)"', html)
@@ -307,28 +332,21 @@ def test_a_run_of_50000_events_opens_on_its_newest_page_and_pages_back_by_cursor
     assert len(page_back) <= 4  # the run, its existence, one page of events (+ the session)
 
 
-def _poll_url(html: str) -> str:
-    return re.search(r'id="event-poll" hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
-
-
-def test_a_live_big_run_re_renders_its_steps_only_when_a_step_event_arrives(data, client):
+def test_a_live_big_run_reads_its_steps_only_after_a_step_event_arrived(data, client):
     run_id = big_run_create(job_name="etl", location_name="data", steps=300, events=3_000, finished=False)
-    poll_url = _poll_url(client.get(f"/runs/{run_id}/").content.decode())
-    assert poll_url.endswith("&gantt=0")  # more than STEPS_LIVE steps
+    config = live_config(client.get(f"/runs/{run_id}/").content.decode())
+    assert config["follow"] is True and config["finished"] is False
     services.event_store(run_id=run_id, events=[EventInput(message="a log line")])
     with CaptureQueriesContext(connection) as queries:
-        poll = client.get(poll_url).content.decode()
-    assert "a log line" in poll and 'id="run-steps"' not in poll and 'id="run-gantt"' not in poll
+        poll = live_poll(client, config)
+    events = poll["logsForRun"]["events"]
+    assert [e["message"] for e in events] == ["a log line"] and "stepStats" not in poll["runOrError"]
     assert not any("STEP_START" in q["sql"] for q in queries.captured_queries)  # the steps were not even read
+    assert len(queries) <= 4  # the run, the run's existence, its new events (+ the session)
     services.event_store(run_id=run_id, events=[EventInput(event_type="STEP_START", step_key="step_late")])
-    poll = client.get(_poll_url(poll)).content.decode()
-    assert 'id="run-steps" hx-swap-oob="true"' in poll and "step_late" in poll and 'id="run-gantt"' in poll
-
-
-def test_a_small_live_run_re_renders_its_gantt_chart_with_every_poll_that_brings_events(data, client):
-    run_id = big_run_create(job_name="etl", location_name="data", steps=3, events=30, finished=False)
-    poll_url = _poll_url(client.get(f"/runs/{run_id}/").content.decode())
-    assert "gantt=" not in poll_url
-    services.event_store(run_id=run_id, events=[EventInput(message="a log line")])
-    poll = client.get(poll_url).content.decode()
-    assert "a log line" in poll and 'id="run-gantt" hx-swap-oob="true"' in poll
+    poll = live_poll(client, config, after=poll["logsForRun"]["cursor"])
+    assert poll["logsForRun"]["events"][0]["eventType"] == "STEP_START"  # run_live.js asks for the steps next
+    with CaptureQueriesContext(connection) as with_steps:
+        steps = live_poll(client, config, after=poll["logsForRun"]["cursor"], steps=True)["runOrError"]["stepStats"]
+    assert len(steps) == 301 and steps[-1]["stepKey"] == "step_late" and steps[-1]["status"] == "IN_PROGRESS"
+    assert len(with_steps) == len(queries) + 1  # one query for the stats of every step

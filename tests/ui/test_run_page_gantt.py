@@ -1,5 +1,5 @@
-"""The run page's Gantt chart (each step on the run's time span, re-rendered on every live poll) and the
-event rows' attributes the event-log filters read."""
+"""The run page's Gantt chart (each step on the run's time span; the live page redraws it from `stepStats`) and
+the event rows' attributes the event-log filters read."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 from runs import services
 from runs.services import EventInput
 from tests.runs.locations import queued
+from tests.ui.live import live_config, live_poll
 from tests.workspace.stored import store_location
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,8 +49,12 @@ def test_steps_are_placed_on_the_run_s_span_and_follow_the_live_poll(run, client
     emit, double = bars["emit"], bars["double"]
     assert emit[:2] == pytest.approx((0, 25), abs=0.5) and "status-bg-success" in emit[2]
     assert double[:2] == pytest.approx((50, 25), abs=0.5) and "status-bg-failure" in double[2]
-    poll = client.get(f"/runs/{run.run_id}/events?after=0").content.decode()
-    assert 'id="run-gantt" hx-swap-oob="true"' in poll and set(_bars(poll)) == {"emit", "double"}
+    # What the live page draws the same chart from: each step's times, in seconds, as Dagster's RunStepStats.
+    live = live_poll(client, live_config(client.get(f"/runs/{run.run_id}/").content.decode()), after="0", steps=True)
+    stats = {s["stepKey"]: s for s in live["runOrError"]["stepStats"]}
+    assert stats["double"]["status"] == "FAILURE" and stats["emit"]["status"] == "SUCCESS"
+    assert stats["double"]["endTime"] - stats["double"]["startTime"] == pytest.approx(25, abs=0.01)
+    assert stats["emit"]["attempts"] == [{"startTime": stats["emit"]["startTime"], "endTime": stats["emit"]["endTime"]}]
 
 
 def test_a_running_step_reaches_now_and_is_marked_running(run, client):
@@ -74,14 +79,12 @@ def test_event_rows_carry_what_the_filters_read(run, client):
     assert 'id="event-filters"' in html and "/static/ui/events.js" in html
 
 
-def test_a_poll_without_new_events_answers_only_the_next_poll(run, client):
+def test_a_poll_without_new_events_answers_no_rows_and_keeps_its_cursor(run, client):
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_START")])
-    first = client.get(f"/runs/{run.run_id}/events?after=0").content.decode()
-    cursor = re.search(r'events\?after=(\d+)', first).group(1)
-    assert 'id="run-gantt"' in first or 'id="run-steps"' in first
-    idle = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
-    assert 'id="event-poll"' in idle and 'hx-trigger="every 500ms"' in idle
-    assert "run-steps" not in idle and "run-status" not in idle  # nothing re-rendered
+    config = live_config(client.get(f"/runs/{run.run_id}/").content.decode())
+    idle = live_poll(client, config)["logsForRun"]
+    assert idle["events"] == [] and idle["cursor"] == config["cursor"] and idle["hasMore"] is False
     services.event_store(run_id=run.run_id, events=[EventInput(event_type="RUN_SUCCESS")])
-    last = client.get(f"/runs/{run.run_id}/events?after={cursor}").content.decode()
-    assert 'id="run-status" hx-swap-oob="true"' in last and "SUCCESS" in last
+    last = live_poll(client, config)
+    assert last["runOrError"]["status"] == "SUCCESS" and [e["eventType"] for e in last["logsForRun"]["events"]] == [
+        "RUN_SUCCESS"]

@@ -25,6 +25,7 @@ from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, Asse
 from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
+from orchestra._core.gc_pause import definition_built, definition_paused
 from orchestra._core.signatures import function_kind, signature_of, type_hints_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
@@ -99,19 +100,37 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
             mappings[key] = spec.partition_mapping
         op_ins[param.name] = In(dagster_type=spec.dagster_type, metadata=spec.metadata,
                                 input_manager_key=spec.input_manager_key, asset_key=key)
-    from orchestra._builtins import Nothing
-
+    nothing = _nothing_type()
     for dep in deps:
         if dep.asset_key in keys.values():
             raise DagsterInvalidDefinitionError(
                 f"deps value {dep.asset_key} also declared as input/AssetIn"
             )
         name = _dep_input_name(dep.asset_key)
-        op_ins[name] = In(Nothing, asset_key=dep.asset_key)
+        op_ins[name] = In(nothing, asset_key=dep.asset_key)
         keys[name] = dep.asset_key
         if dep.partition_mapping is not None:
             mappings[dep.asset_key] = dep.partition_mapping
     return op_ins, keys, mappings
+
+
+def _nothing_type() -> Any:
+    """`Nothing` as the `DagsterType` an `In(Nothing)` resolves to (resolved once, not once per dep)."""
+    from orchestra._builtins import Nothing
+    from orchestra._core.types import resolve_dagster_type
+
+    return resolve_dagster_type(Nothing)
+
+
+def _spec_deps(keys_by_input: dict[str, AssetKey], mappings: dict[AssetKey, Any], given: list[AssetDep]) -> list[AssetDep]:
+    """The spec's deps: one per input, with its partition mapping; a given dep that says exactly that is kept."""
+    plain = {d.asset_key: d for d in given if d.partition_mapping is None and not d.metadata}
+    deps = []
+    for key in keys_by_input.values():
+        mapping = mappings.get(key)
+        dep = plain.get(key) if mapping is None else None
+        deps.append(dep if dep is not None else AssetDep(key, partition_mapping=mapping))
+    return deps
 
 
 def _dep_input_name(key: AssetKey) -> str:
@@ -206,6 +225,13 @@ def asset(
         )
 
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        enabled = definition_paused()
+        try:
+            return build(fn)
+        finally:
+            definition_built(enabled)
+
+    def build(fn: Callable[..., Any]) -> AssetsDefinition:
         asset_key = coerce_asset_key(key) if key is not None else AssetKey([*coerce_key_prefix(key_prefix), name or fn.__name__])
         op_name = asset_key.to_python_identifier()
         dep_list = coerce_deps(deps)
@@ -231,7 +257,7 @@ def asset(
             retry_policy=retry_policy, code_version=code_version, pool=pool,
         )
         spec = AssetSpec(
-            asset_key, deps=[AssetDep(k, partition_mapping=mappings.get(k)) for k in keys_by_input.values()],
+            asset_key, deps=_spec_deps(keys_by_input, mappings, dep_list),
             description=doc, metadata=metadata, skippable=not output_required,
             group_name=group_name, code_version=code_version, automation_condition=automation_condition,
             owners=owners, tags=_tags_with_kinds(tags, kinds, compute_kind), partitions_def=partitions_def,

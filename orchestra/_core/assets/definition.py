@@ -58,8 +58,8 @@ class AssetsDefinition:
         **_ignored: Any,
     ):
         self._node_def = node_def
-        self._keys_by_input_name = {n: coerce_asset_key(k) for n, k in (keys_by_input_name or {}).items()}
-        self._keys_by_output_name = {n: coerce_asset_key(k) for n, k in (keys_by_output_name or {}).items()}
+        self._keys_by_input_name = _keyed_values(keys_by_input_name)
+        self._keys_by_output_name = _keyed_values(keys_by_output_name)
         self._partitions_def = partitions_def
         self._partition_mappings = {coerce_asset_key(k): v for k, v in (partition_mappings or {}).items()}
         self._check_specs_by_output_name = dict(check_specs_by_output_name or {})
@@ -67,9 +67,12 @@ class AssetsDefinition:
         self._backfill_policy = backfill_policy
         self._hook_defs = frozenset(hook_defs or ())
         self._is_subset = is_subset
-        from orchestra._core.resources.initialization import coerce_to_resource_definitions
+        if resource_defs:
+            from orchestra._core.resources.initialization import coerce_to_resource_definitions
 
-        self._resource_defs = coerce_to_resource_definitions(dict(resource_defs or {}))
+            self._resource_defs = coerce_to_resource_definitions(dict(resource_defs))
+        else:
+            self._resource_defs = {}
         if specs is not None:
             spec_list = list(specs)
         else:
@@ -140,18 +143,25 @@ class AssetsDefinition:
     def _derived(self, name: str, build: Any) -> Any:
         # Views derived from the definition's (never changed) fields, built once: asset jobs ask for
         # them per definition per job. `_replace` starts a copy with no views.
-        views = self.__dict__.get("_views")
-        if views is None:
-            views = self.__dict__["_views"] = {}
-        value = views.get(name)
-        if value is None:
+        try:
+            return self.__dict__["_views"][name]
+        except KeyError:
+            views = self.__dict__.setdefault("_views", {})
             value = views[name] = build()
-        return value
+            return value
+
+    def _key_set(self) -> set[AssetKey]:
+        """The selected keys as kept, not copied: for code in the SDK that only reads them."""
+        return self._derived("keys", lambda: {k for k in self._specs_by_key if k in self._selected_asset_keys})
+
+    def _check_key_set(self) -> set[AssetCheckKey]:
+        """The selected check keys as kept, not copied: for code in the SDK that only reads them."""
+        return self._derived("check_keys", lambda: {s.key for s in self.check_specs})
 
     @property
     def keys(self) -> set[AssetKey]:
         # a copy of the kept set reuses its hashes (a fresh set each time, as before)
-        return set(self._derived("keys", lambda: {k for k in self._specs_by_key if k in self._selected_asset_keys}))
+        return set(self._key_set())
 
     @property
     def has_keys(self) -> bool:
@@ -195,7 +205,12 @@ class AssetsDefinition:
 
     @property
     def specs_by_key(self) -> dict[AssetKey, AssetSpec]:
-        return {k: s for k, s in self._specs_by_key.items() if k in self._selected_asset_keys}
+        return dict(self._selected_specs())
+
+    def _selected_specs(self) -> dict[AssetKey, AssetSpec]:
+        """`specs_by_key` as kept, not copied: for code in the SDK that only reads it."""
+        return self._derived("specs_by_key", lambda: {
+            k: s for k, s in self._specs_by_key.items() if k in self._selected_asset_keys})
 
     def get_asset_spec(self, key: Any = None) -> AssetSpec:
         return self._specs_by_key[coerce_asset_key(key) if key is not None else self.key]
@@ -379,7 +394,7 @@ class AssetsDefinition:
 
     @property
     def check_keys(self) -> set[AssetCheckKey]:
-        return set(self._derived("check_keys", lambda: {s.key for s in self.check_specs}))
+        return set(self._check_key_set())
 
     @property
     def check_key(self) -> AssetCheckKey:
@@ -534,6 +549,11 @@ def _from_node(node_def: Any, keys_by_input_name: Any, keys_by_output_name: Any,
     return AssetsDefinition(keys_by_input_name=ins, keys_by_output_name=outs, node_def=node_def,
                             partitions_def=partitions_def, partition_mappings=mappings_by_key, can_subset=can_subset,
                             specs=specs)
+
+
+def _keyed_values(mapping: Mapping[str, Any] | None) -> dict[str, AssetKey]:
+    """`{name: coerce_asset_key(value)}` (keys already made are taken as they are)."""
+    return {n: k if type(k) is AssetKey else coerce_asset_key(k) for n, k in (mapping or {}).items()}
 
 
 def _get(mapping: Mapping[Any, Any] | None, key: AssetKey) -> Any:

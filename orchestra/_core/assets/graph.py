@@ -65,7 +65,7 @@ class AssetGraph:
         self.source_asset_by_key: dict[AssetKey, SourceAsset] = {}
         self.assets_def_by_check_key: dict[AssetCheckKey, AssetsDefinition] = {}
         for assets_def in assets_defs:
-            for key in assets_def.keys:
+            for key in assets_def._key_set():  # read only: no copies
                 existing = self.assets_def_by_key.get(key)
                 if existing is not None and existing is not assets_def:
                     if existing.is_executable and assets_def.is_executable:
@@ -76,7 +76,7 @@ class AssetGraph:
                     if existing.is_executable:
                         continue
                 self.assets_def_by_key[key] = assets_def
-            for check_key in assets_def.check_keys:
+            for check_key in assets_def._check_key_set():
                 if check_key in self.assets_def_by_check_key and self.assets_def_by_check_key[check_key] is not assets_def:
                     raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {check_key.to_user_string()}")
                 self.assets_def_by_check_key[check_key] = assets_def
@@ -96,7 +96,7 @@ class AssetGraph:
             self.upstream.setdefault(key, set())
             self.downstream.setdefault(key, set())
         for key, assets_def in self.assets_def_by_key.items():
-            for dep in assets_def.get_asset_spec(key).deps:
+            for dep in assets_def._specs_by_key[key].deps:  # `get_asset_spec(key)`, for a key it has
                 self.upstream[key].add(dep.asset_key)
                 self.upstream.setdefault(dep.asset_key, set())
                 self.downstream.setdefault(dep.asset_key, set()).add(key)
@@ -105,7 +105,22 @@ class AssetGraph:
 
     @property
     def all_asset_keys(self) -> set[AssetKey]:
-        return set(self.assets_def_by_key) | set(self.source_asset_by_key)
+        return set(self._all_keys())
+
+    def _all_keys(self) -> frozenset[AssetKey]:
+        # computed once per graph (its keys never change): every asset job of a location checks its selection
+        cached = self.__dict__.get("_all_keys_cache")
+        if cached is None:
+            cached = self.__dict__["_all_keys_cache"] = frozenset(self.assets_def_by_key) | frozenset(self.source_asset_by_key)
+        return cached
+
+    def _executable_keys(self) -> frozenset[AssetKey]:
+        cached = self.__dict__.get("_executable_keys_cache")
+        if cached is None:
+            by_type = self._keys_by_execution_type()
+            cached = by_type.get(MATERIALIZATION, frozenset()) | by_type.get(OBSERVATION, frozenset())
+            self.__dict__["_executable_keys_cache"] = cached
+        return cached
 
     @property
     def materializable_asset_keys(self) -> set[AssetKey]:
@@ -220,10 +235,13 @@ class AssetGraph:
         cached = self.__dict__.get("_toposorted")
         if cached is not None:
             return list(cached)
-        in_degree = {k: len(set(v) & self.upstream.keys()) for k, v in self.upstream.items()}
+        known = self.upstream.keys()
+        in_degree: dict[AssetKey, int] = {}
         dependents: dict[AssetKey, list[AssetKey]] = {}
         for key, deps in self.upstream.items():
-            for dep in set(deps) & self.upstream.keys():
+            inside = deps & known
+            in_degree[key] = len(inside)
+            for dep in inside:
                 dependents.setdefault(dep, []).append(key)
         level = sorted(k for k, n in in_degree.items() if n == 0)
         ordered: list[AssetKey] = []
@@ -297,7 +315,7 @@ def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset
     known: set[AssetKey] = {s.key for s in sources}
     by_group_and_name: dict[tuple[str, str], list[AssetKey]] = {}
     for assets_def in defs:
-        for key, spec in assets_def.specs_by_key.items():
+        for key, spec in assets_def._selected_specs().items():  # read only: no copies
             known.add(key)
             by_group_and_name.setdefault((spec.group_name or DEFAULT_GROUP_NAME, key.path[-1]), []).append(key)
     for source in sources:
@@ -305,12 +323,12 @@ def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset
     resolved = []
     for assets_def in defs:
         replacements: dict[AssetKey, AssetKey] = {}
-        for spec in assets_def.specs_by_key.values():
+        for spec in assets_def._selected_specs().values():
             for dep in spec.deps:
                 if dep.asset_key in known or len(dep.asset_key.path) != 1:
                     continue
                 matches = by_group_and_name.get((spec.group_name or DEFAULT_GROUP_NAME, dep.asset_key.path[0]), [])
-                if len(matches) == 1 and matches[0] not in assets_def.keys:
+                if len(matches) == 1 and matches[0] not in assets_def._key_set():
                     replacements[dep.asset_key] = matches[0]
         resolved.append(assets_def.with_attributes(asset_key_replacements=replacements) if replacements else assets_def)
     return resolved

@@ -53,13 +53,13 @@ def build_assets_job(
     from orchestra._core.definitions.job import JobDefinition
 
     selected = set(selected_asset_keys) if selected_asset_keys is not None else asset_graph.materializable_asset_keys
-    unknown = selected - asset_graph.all_asset_keys
+    unknown = selected - asset_graph._all_keys()
     if unknown:
         raise DagsterInvalidSubsetError(
             f"Assets provided in asset_selection argument {', '.join(sorted(k.to_user_string() for k in unknown))} "
             "do not exist in parent asset group or job."
         )
-    not_executable = selected - asset_graph.executable_asset_keys
+    not_executable = selected - asset_graph._executable_keys()
     if not_executable and selected_asset_keys is not None:  # e.g. an AssetSpec or SourceAsset picked by key
         raise DagsterInvalidDefinitionError(
             f'Error resolving selection for asset job "{name}": Selected keys must be a subset of existing '
@@ -69,6 +69,7 @@ def build_assets_job(
 
     nodes: dict[str, AssetsDefinition] = {}
     node_defs: dict[str, Any] = {}
+    views: dict[str, _JobNode] = {}
     # the definitions of the selected keys and checks, in the graph's topological order: only these
     # are looked at, so a 100-asset job of a 2,000-asset location does not walk all 2,000
     candidates: dict[int, AssetsDefinition] = {}
@@ -82,10 +83,10 @@ def build_assets_job(
             candidates[id(check_def)] = check_def
     order = asset_graph.assets_def_order()
     for assets_def in sorted(candidates.values(), key=lambda d: order[id(d)]):
-        if not assets_def.is_executable:
+        view = job_node(assets_def)
+        if not view.executable:
             continue
-        # `keys` and `check_keys` build a new set on each access: read them once per definition
-        own_keys, own_checks = assets_def.keys, assets_def.check_keys
+        own_keys, own_checks = view.keys, view.check_keys
         keys = own_keys & selected
         node_checks = own_checks & checks
         if not keys and not node_checks:
@@ -99,52 +100,49 @@ def build_assets_job(
                 f"only assets {sorted(keys)} and checks {sorted(node_checks)}. This AssetsDefinition does not support "
                 "subsetting. Please select all asset and check keys produced by this asset."
             )
-        if isinstance(assets_def, AssetChecksDefinition) or (not keys and node_checks):
-            if not isinstance(assets_def, AssetChecksDefinition):
+        if view.is_checks or (not keys and node_checks):
+            if not view.is_checks:
                 continue  # checks computed by an asset op only run with the asset
-        subset = assets_def.subset_for(keys, node_checks) if partial else assets_def
-        node_def = _subset_node(subset)
-        name_ = node_def.name
+        if partial:
+            assets_def = assets_def.subset_for(keys, node_checks)
+            view = job_node(assets_def)
+        name_ = view.node_def.name
         if name_ in nodes:
             raise DagsterInvalidDefinitionError(
                 f'Two assets in the same job compute with a node named "{name_}"; give one of them a different name '
                 "or key."
             )
-        nodes[name_] = subset
-        node_defs[name_] = node_def
+        nodes[name_] = assets_def
+        node_defs[name_] = view.node_def
+        views[name_] = view
 
-    producers: dict[AssetKey, tuple[str, str, bool]] = {}
-    for node_name, assets_def in nodes.items():
-        for output_name, key in assets_def.keys_by_output_name.items():
-            producers[key] = (node_name, output_name, assets_def.execution_type == MATERIALIZATION)
+    producers: dict[AssetKey, tuple[str, bool, Any]] = {}  # key -> (node, materialized, dependency on it)
+    for node_name, view in views.items():
+        for key, dependency in view.outputs:
+            producers[key] = (node_name, view.materializes, dependency)
     check_nodes: dict[AssetKey, list[tuple[str, str]]] = {}
-    for node_name, assets_def in nodes.items():
-        if isinstance(assets_def, AssetChecksDefinition):
-            for output_name, spec in assets_def.check_specs_by_output_name.items():
+    for node_name, view in views.items():
+        if view.is_checks:
+            for output_name, spec in nodes[node_name].check_specs_by_output_name.items():
                 if spec.blocking:
                     check_nodes.setdefault(spec.asset_key, []).append((node_name, output_name))
 
     dependencies: dict[str, dict[str, Any]] = {}
-    for node_name, assets_def in nodes.items():
-        node_def = node_defs[node_name]
+    for node_name, view in views.items():
         deps: dict[str, Any] = {}
         extra_inputs: list[str] = []
         upstream_keys = []
         loaded_from_storage: dict[str, str] = {}
-        input_dict = getattr(node_def, "input_dict", None)
-        for input_name, key in assets_def._keys_by_input_name.items():  # read-only here: no copy
+        for input_name, key, loads, needs_manager in view.inputs:
             producer = producers.get(key)
-            input_def = (input_dict.get(input_name) if input_dict is not None
-                         else node_def.input_def_named(input_name) if node_def.has_input(input_name) else None)
-            loads = input_def is not None and not input_def.dagster_type.is_nothing
-            from_storage = producer is None or (not producer[2] and loads)
-            if from_storage and loads and not input_def.input_manager_key:
+            from_storage = producer is None or (not producer[1] and loads)
+            if from_storage and needs_manager:
                 loaded_from_storage[input_name] = asset_graph.io_manager_key(key)
             if from_storage or producer[0] == node_name:
                 continue
-            deps[input_name] = DependencyDefinition(producer[0], producer[1])
+            deps[input_name] = producer[2]
             upstream_keys.append(key)
-        if check_nodes and not isinstance(assets_def, AssetChecksDefinition):
+        if check_nodes and not view.is_checks:
             for key in upstream_keys:
                 for check_node, check_output in check_nodes.get(key, []):
                     input_name = f"__blocking_check_{check_node}"
@@ -152,14 +150,14 @@ def build_assets_job(
                         extra_inputs.append(input_name)
                         deps[input_name] = DependencyDefinition(check_node, check_output)
         if extra_inputs or loaded_from_storage:
-            node_defs[node_name] = _with_inputs(node_def, extra_inputs, loaded_from_storage)
+            node_defs[node_name] = _with_inputs(node_defs[node_name], extra_inputs, loaded_from_storage)
         dependencies[node_name] = deps
 
     from orchestra._core.definitions.dependency import NodeInvocation
 
     keyed_deps: dict[Any, dict[str, Any]] = {}
     for node_name, deps in dependencies.items():
-        hook_defs = nodes[node_name].hook_defs
+        hook_defs = views[node_name].hook_defs
         key = NodeInvocation(node_name, hook_defs=set(hook_defs)) if hook_defs else node_name
         keyed_deps[key] = deps
     graph_def = GraphDefinition(name=name, node_defs=list(node_defs.values()), dependencies=keyed_deps)
@@ -182,6 +180,49 @@ def build_assets_job(
         description=description, partitions_def=job_partitions, tags=job_tags, run_tags=run_tags, metadata=metadata,
         hook_defs=hooks, op_retry_policy=op_retry_policy, asset_layer=layer, owners=owners, logger_defs=logger_defs,
     )
+
+
+class _JobNode:
+    """What building an asset job reads of one definition, worked out once per definition.
+
+    A location's assets are in their group's job and in the implicit one, and each job read the same
+    properties (each a fresh copy) of every definition it runs; a subset definition gets its own.
+    """
+
+    __slots__ = ("executable", "keys", "check_keys", "is_checks", "node_def", "outputs", "materializes", "inputs",
+                 "hook_defs")
+
+    def __init__(self, assets_def: AssetsDefinition):
+        self.executable = assets_def.is_executable
+        self.keys = frozenset(assets_def._key_set())
+        self.check_keys = frozenset(assets_def._check_key_set()) if assets_def._check_specs_by_output_name else _NONE
+        self.is_checks = isinstance(assets_def, AssetChecksDefinition)
+        self.hook_defs = assets_def.hook_defs
+        if not self.executable:
+            return
+        from orchestra._core.definitions.dependency import DependencyDefinition
+
+        node_def = self.node_def = _subset_node(assets_def)
+        self.materializes = assets_def.execution_type == MATERIALIZATION
+        # (key, the dependency of a downstream input on it): one shared, immutable dependency per output
+        selected = assets_def._selected_asset_keys
+        self.outputs = [(key, DependencyDefinition(node_def.name, output_name))
+                        for output_name, key in assets_def._keys_by_output_name.items() if key in selected]
+        input_dict = getattr(node_def, "input_dict", None)
+        inputs = []
+        for input_name, key in assets_def._keys_by_input_name.items():  # read-only here: no copy
+            input_def = (input_dict.get(input_name) if input_dict is not None
+                         else node_def.input_def_named(input_name) if node_def.has_input(input_name) else None)
+            loads = input_def is not None and not input_def.dagster_type.is_nothing
+            inputs.append((input_name, key, loads, loads and not input_def.input_manager_key))
+        self.inputs = inputs
+
+
+_NONE: frozenset[Any] = frozenset()
+
+
+def job_node(assets_def: AssetsDefinition) -> _JobNode:
+    return assets_def._derived("job_node", lambda: _JobNode(assets_def))
 
 
 def _subset_node(assets_def: AssetsDefinition) -> Any:
@@ -224,7 +265,7 @@ def _merged_resources(assets_defs: Iterable[AssetsDefinition], asset_graph: Asse
     from orchestra._core.resources.initialization import coerce_to_resource_definitions
 
     merged: dict[str, Any] = coerce_to_resource_definitions(dict(given or {}))
-    attached: list[dict[str, Any]] = [a.resource_defs for a in assets_defs]
+    attached: list[dict[str, Any]] = [a._resource_defs for a in assets_defs if a._resource_defs]  # read only
     attached += [s.resource_defs for s in asset_graph.source_assets]
     for resource_defs in attached:
         for key, definition in resource_defs.items():
@@ -272,7 +313,7 @@ def _common_partitions_def(assets_defs: Iterable[AssetsDefinition]) -> Any:
             continue
         if found is None:
             found = partitions_def
-        elif partitions_def != found:
+        elif partitions_def is not found and partitions_def != found:
             return found
     return found
 

@@ -16,8 +16,8 @@ _GROUP_SEGMENT = re.compile(r"^[A-Za-z0-9_]+$")
 
 def check_group_name(group_name: str | None) -> str | None:
     """A group name as given, or DagsterInvalidDefinitionError: `/`-separated segments of word characters."""
-    if group_name is None:
-        return None
+    if group_name is None or (type(group_name) is str and group_name in _VALID_GROUP_NAMES):
+        return group_name
     if group_name == "":
         raise DagsterInvalidDefinitionError(
             "Empty asset group name was provided, which is not permitted. Set group_name=None to use the default "
@@ -28,12 +28,19 @@ def check_group_name(group_name: str | None) -> str | None:
             f'"{group_name}" is not a valid asset group name. Group names must be one or more segments matching '
             "^[A-Za-z0-9_]+$ separated by '/' (e.g. 'marketing' or 'marketing/foo/bar')."
         )
+    if type(group_name) is str and len(_VALID_GROUP_NAMES) < 10_000:  # few groups, many assets: check each once
+        _VALID_GROUP_NAMES.add(group_name)
     return group_name
+
+
+_VALID_GROUP_NAMES: set[str] = set()
 
 DEFAULT_GROUP_NAME = "default"
 
 
 def _coerce_dep_key(asset: Any) -> AssetKey:
+    if type(asset) is str:  # the usual `deps=["name"]`: one path component
+        return AssetKey(asset)
     if isinstance(asset, AssetKey):
         return asset
     if isinstance(asset, AssetDep):

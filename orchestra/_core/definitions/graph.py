@@ -273,7 +273,7 @@ def _validate_dependencies(graph_name: str, nodes: dict[str, Node], deps: dict[s
                 raise DagsterInvalidDefinitionError(
                     f'Invalid item in dependency dictionary for node "{node_name}" input "{input_name}": {dep!r}'
                 )
-            for upstream in dep.get_node_dependencies():
+            for upstream in _upstream_of(dep):
                 if upstream.node not in nodes:
                     raise DagsterInvalidDefinitionError(
                         f'Invalid dependencies: node "{upstream.node}" not found in node list. Listed as dependency '
@@ -287,8 +287,14 @@ def _validate_dependencies(graph_name: str, nodes: dict[str, Node], deps: dict[s
     _check_acyclic(graph_name, nodes, deps)
 
 
+def _upstream_of(dep: Any) -> Any:
+    # `get_node_dependencies()` of a plain dependency is itself, in a new list: asked for every input
+    # of every node of a large job, twice
+    return (dep,) if type(dep) is DependencyDefinition else dep.get_node_dependencies()
+
+
 def _check_acyclic(graph_name: str, nodes: dict[str, Node], deps: dict[str, dict[str, Any]]) -> None:
-    upstream = {n: {u.node for d in deps.get(n, {}).values() for u in d.get_node_dependencies()} for n in nodes}
+    upstream = {n: {u.node for d in deps.get(n, {}).values() for u in _upstream_of(d)} for n in nodes}
     state: dict[str, int] = {}
     for start in nodes:
         if state.get(start):

@@ -45,7 +45,10 @@ def _kind(obj: Any) -> str:
         _KIND_CLASSES = (AssetsDefinition, *_job_classes(), *_automation_classes())
     assets_class, job_class, graph_class, schedule_class, sensor_class = _KIND_CLASSES
     if type(obj) is assets_class:  # the common case, thousands per location
-        return "checks" if not obj.keys and obj.check_keys else "assets"
+        # `keys` is not empty (read without building it: `_kind` runs several times per definition)
+        if not obj._selected_asset_keys.isdisjoint(obj._specs_by_key):
+            return "assets"
+        return "checks" if obj.check_keys else "assets"
     if isinstance(obj, job_class):
         return "job"
     if isinstance(obj, graph_class):
@@ -207,14 +210,15 @@ def build_repository_data(
             check_keys.update(definition.check_keys)
             checks_defs.append(definition)
         elif kind == "assets":
-            for key in definition.keys:
+            own_keys, own_checks = definition.keys, definition.check_keys  # each a fresh set: read once
+            for key in own_keys:
                 if key in asset_keys:
                     raise DagsterInvalidDefinitionError(f"Duplicate asset key: {key}")
-            for key in definition.check_keys:
+            for key in own_checks:
                 if key in check_keys:
                     raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {key}")
-            asset_keys.update(definition.keys)
-            check_keys.update(definition.check_keys)
+            asset_keys.update(own_keys)
+            check_keys.update(own_checks)
             assets_defs.append(definition)
         elif kind == "source_asset":
             source_assets.append(definition)
@@ -229,8 +233,17 @@ def build_repository_data(
         _add_target(f"schedule '{schedule.name}'", schedule.target, jobs, unresolved)
 
     graph_source = [*assets_defs, *source_assets, *checks_defs]
+    top_level = top_level_resources or {}
+    # what the top level provides and needs, worked out once rather than once per asset
+    top_provided = {"io_manager", *top_level}
+    top_needed: set[str] = set()
+    for resource_def in top_level.values():
+        top_needed |= set(getattr(resource_def, "required_resource_keys", ()) or ())
     for definition in [*assets_defs, *checks_defs]:
-        _check_asset_resources(definition, top_level_resources or {})
+        needs = None if getattr(definition, "resource_defs", None) else getattr(definition, "required_resource_keys", None)
+        if needs is not None and needs <= top_provided and top_needed <= top_provided:
+            continue  # no resources of its own, and all it needs is provided: the check would find nothing
+        _check_asset_resources(definition, top_level)
     resolved: dict[str, Any] = {
         name: _finish_job(job, default_executor_def, default_logger_defs) for name, job in jobs.items()
     }

@@ -196,8 +196,10 @@ def _nodes_of(obj: Any) -> list[AssetNodeInfo]:
     materializable = bool(getattr(obj, "is_materializable", True))
     observable = bool(getattr(obj, "is_observable", False))
     nodes = [_node_from_spec(spec, obj, materializable=materializable, observable=observable) for spec in specs]
-    dep_map = getattr(obj, "asset_deps", None)
-    if isinstance(dep_map, dict):  # the definition knows the full upstream keys of each output
+    # the definition knows the full upstream keys of each output (an AssetsDefinition's are its specs' deps,
+    # which the nodes already have)
+    dep_map = getattr(obj, "asset_deps", None) if type_name != "AssetsDefinition" else None
+    if isinstance(dep_map, dict):
         for node in nodes:
             if node.key in dep_map:
                 node.parents = set(dep_map[node.key])

@@ -40,14 +40,15 @@ def _dependencies(graph_def: Any, node_name: str, input_name: str) -> list[dict[
 
 
 def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Nodes in definition order, each with its inputs (and what feeds them) and outputs; sub-graphs nested.
+    """The graph's nodes in definition order, by reference (version 2): each node names its definition
+    (`definition`, when it differs from the node's name) and carries only what is its own — `tags`,
+    and the inputs fed by other nodes (`depends_on`) or by the graph's inputs (`from_graph_inputs`),
+    each omitted when empty. The definitions (description, resource keys, inputs, outputs, types, a
+    graph's own nodes) go to `memo["definitions"]` and `memo["dagster_types"]`, the location's
+    `node_definitions` and `dagster_types`; `orchestra._core.snapshot.read.full_graph` puts them back.
 
-    Plain by construction (each leaf that is not surely a str/bool goes through `to_plain`), so a
-    job snapshot need not walk its graph again: for a 2,000-asset job that walk was most of its cost.
-    `memo` (a dict kept for one location) describes each op definition once for all the jobs that
-    run it (an asset's op is in its asset jobs and the implicit one); those jobs' snapshots then
-    share the parts that describe the definition (its outputs, its inputs' types), so treat them as
-    read-only.
+    Plain by construction. `memo` (a dict kept for one location) describes each definition and type
+    once for every job that uses it: an asset's op is in its asset jobs and the implicit one.
     """
     from orchestra._core.definitions.dependency import DependencyDefinition
     from orchestra._core.definitions.graph import GraphDefinition
@@ -57,62 +58,44 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
         mapped_inputs.setdefault((mapping.mapped_node_name, mapping.mapped_node_input_name), []).append(
             mapping.graph_input_name
         )
-    # thousands of inputs and outputs share a handful of types: describe each type once (keyed by
-    # identity, the type kept alive so its id stays its own)
     memo = {} if memo is None else memo
-    type_snaps: dict[int, tuple[Any, dict[str, Any]]] = memo.setdefault("types", {})
-    definitions: dict[int, tuple[Any, dict[str, Any]]] = memo.setdefault("ops", {})
-
-    def type_snap(dagster_type: Any) -> dict[str, Any]:
-        entry = type_snaps.get(id(dagster_type))
-        if entry is None:
-            entry = type_snaps[id(dagster_type)] = (dagster_type, _type_snap(dagster_type))
-        return entry[1]
-
-    def described(definition: Any) -> dict[str, Any]:
-        entry = definitions.get(id(definition))
-        if entry is None:
-            entry = definitions[id(definition)] = (definition, _definition_parts(definition, type_snap))
-        return entry[1]
+    described: dict[int, tuple[Any, str, list[str]]] = memo.setdefault("ops", {})
 
     dependency_map = graph_def.dependency_map
     no_deps: dict[str, Any] = {}
     nodes = []
     for node in graph_def.nodes:
         definition = node.definition
-        is_graph = isinstance(definition, GraphDefinition)
-        parts = described(definition)
+        entry = described.get(id(definition))
+        if entry is None:
+            entry = described[id(definition)] = _describe(definition, memo, GraphDefinition)
+        _, key, input_names = entry
         name = node.name
-        node_deps = dependency_map.get(name, no_deps)
-        inputs = []
-        for d in parts["inputs"]:
-            input_name = d["name"]
-            dep = node_deps.get(input_name)
-            entry = dict(d)
-            if dep is None:
-                entry["depends_on"] = []
-            elif type(dep) is DependencyDefinition:  # the usual case, one output
-                entry["depends_on"] = [{"node": dep.node, "output": dep.output}]
-            else:
-                entry["depends_on"] = _dependencies(graph_def, name, input_name)
-            entry["from_graph_inputs"] = mapped_inputs.get((name, input_name), []) if mapped_inputs else []
-            inputs.append(entry)
+        snap: dict[str, Any] = {"name": name}
+        if key != name:
+            snap["definition"] = key
         tags = node.tags
-        snap: dict[str, Any] = {
-            "name": name,
-            "definition_name": definition.name,
-            "kind": "graph" if is_graph else "op",
-            "description": parts["description"],
-            "tags": to_plain(dict(tags)) if tags else {},
-            "required_resource_keys": parts["required_resource_keys"],
-            "inputs": inputs,
-            "outputs": parts["outputs"],
-        }
-        if is_graph:
-            snap["graph"] = graph_snapshot(definition, memo)
-        else:
-            snap["pool"] = parts["pool"]
-            snap["code_version"] = parts["code_version"]
+        if tags:
+            snap["tags"] = to_plain(dict(tags))
+        node_deps = dependency_map.get(name, no_deps)
+        if node_deps:
+            depends: dict[str, Any] = {}
+            for input_name in input_names:
+                dep = node_deps.get(input_name)
+                if dep is None:
+                    continue
+                if type(dep) is DependencyDefinition:  # the usual case, one output
+                    depends[input_name] = [{"node": dep.node, "output": dep.output}]
+                else:
+                    found = _dependencies(graph_def, name, input_name)
+                    if found:
+                        depends[input_name] = found
+            if depends:
+                snap["depends_on"] = depends
+        if mapped_inputs:
+            from_graph = {n: mapped_inputs[(name, n)] for n in input_names if (name, n) in mapped_inputs}
+            if from_graph:
+                snap["from_graph_inputs"] = from_graph
         nodes.append(snap)
     return {
         "name": graph_def.name,
@@ -125,60 +108,119 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
     }
 
 
-def _definition_parts(definition: Any, type_snap: Any) -> dict[str, Any]:
-    """What a node's snapshot takes from its op or graph definition, whichever job it is in."""
-    return {
-        "description": to_plain(definition.description),
-        "required_resource_keys": sorted(getattr(definition, "required_resource_keys", ()) or ()),
-        "inputs": [
-            {
-                "name": d.name,
-                "type": type_snap(d.dagster_type),
-                "description": to_plain(d.description),
-                "has_default_value": to_plain(d.has_default_value),
-            }
-            for d in definition.input_defs
-        ],
-        "outputs": [
-            {
-                "name": d.name,
-                "type": type_snap(d.dagster_type),
-                "description": to_plain(d.description),
-                "is_required": to_plain(d.is_required),
-                "is_dynamic": to_plain(d.is_dynamic),
-                "io_manager_key": to_plain(d.io_manager_key),
-            }
-            for d in definition.output_defs
-        ],
-        "pool": to_plain(getattr(definition, "pool", None)),
-        "code_version": to_plain(getattr(definition, "version", None)),
-    }
+def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple[Any, str, list[str]]:
+    """Add `definition` to the location's table: (the definition, kept alive so its id stays its own;
+    its key in the table; its input names)."""
+    type_ids: dict[int, tuple[Any, str]] = memo.setdefault("types", {})
+    type_table: dict[str, Any] = memo.setdefault("dagster_types", {})
+    table: dict[str, Any] = memo.setdefault("definitions", {})
+
+    def type_ref(dagster_type: Any) -> str:
+        entry = type_ids.get(id(dagster_type))
+        if entry is None:
+            snap = _type_snap(dagster_type)
+            entry = type_ids[id(dagster_type)] = (dagster_type, _table_key(type_table, str(snap["key"]), snap))
+        return entry[1]
+
+    # each part is left out when it has its usual value (`DEFINITION_DEFAULTS`, `INPUT_DEFAULTS`,
+    # `OUTPUT_DEFAULTS`): most of 2,000 asset ops' description was nulls, falses and "io_manager"
+    is_graph = isinstance(definition, graph_class)
+    input_defs = definition.input_defs
+    parts: dict[str, Any] = {"name": to_plain(definition.name)}
+    if is_graph:
+        parts["kind"] = "graph"
+    if definition.description is not None:
+        parts["description"] = to_plain(definition.description)
+    resource_keys = getattr(definition, "required_resource_keys", None)
+    if resource_keys:
+        parts["required_resource_keys"] = sorted(resource_keys)
+    inputs = []
+    for d in input_defs:
+        entry = {"name": d.name, "type": type_ref(d.dagster_type)}
+        if d.description is not None:
+            entry["description"] = to_plain(d.description)
+        if d.has_default_value is not False:
+            entry["has_default_value"] = to_plain(d.has_default_value)
+        inputs.append(entry)
+    if inputs:
+        parts["inputs"] = inputs
+    outputs = []
+    for d in definition.output_defs:
+        entry = {"name": d.name, "type": type_ref(d.dagster_type)}
+        if d.description is not None:
+            entry["description"] = to_plain(d.description)
+        if d.is_required is not True:
+            entry["is_required"] = to_plain(d.is_required)
+        if d.is_dynamic is not False:
+            entry["is_dynamic"] = to_plain(d.is_dynamic)
+        if d.io_manager_key != "io_manager":
+            entry["io_manager_key"] = to_plain(d.io_manager_key)
+        outputs.append(entry)
+    if outputs:
+        parts["outputs"] = outputs
+    if is_graph:
+        parts["graph"] = graph_snapshot(definition, memo)
+    else:
+        pool = getattr(definition, "pool", None)
+        if pool is not None:
+            parts["pool"] = to_plain(pool)
+        version = getattr(definition, "version", None)
+        if version is not None:
+            parts["code_version"] = to_plain(version)
+    return definition, _table_key(table, str(parts["name"]), parts), [d.name for d in input_defs]
+
+
+# What an entry of `node_definitions` means when it leaves a part out
+DEFINITION_DEFAULTS: dict[str, Any] = {"kind": "op", "description": None, "required_resource_keys": [], "inputs": [],
+                                       "outputs": [], "pool": None, "code_version": None}
+INPUT_DEFAULTS: dict[str, Any] = {"description": None, "has_default_value": False}
+OUTPUT_DEFAULTS: dict[str, Any] = {"description": None, "is_required": True, "is_dynamic": False,
+                                   "io_manager_key": "io_manager"}
+
+
+def _table_key(table: dict[str, Any], name: str, value: Any) -> str:
+    """The key of `value` in a location table: `name`, or `name~2`, `name~3`… for a different value
+    under a name already taken (two definitions may share a name across jobs)."""
+    key, count = name, 1
+    while True:
+        found = table.get(key)
+        if found is None:
+            table[key] = value
+            return key
+        if found == value:
+            return key
+        count += 1
+        key = f"{name}~{count}"
 
 
 def location_memo() -> dict[str, dict[str, Any]]:
-    """What the snapshots of one location's jobs and resources may share (`job_snapshot_and_json`,
+    """What the snapshots of one location's jobs and resources share (`job_snapshot_and_json`,
     `config_schema_snapshot`, `graph_snapshot`); keep it no longer than one snapshot (it holds the
-    definitions it described).
+    definitions it described). `definition_tables(memo)` gives the tables the jobs' graphs refer to.
 
     A location's jobs share most of their config types (IO managers, resources, loggers, executor,
     the config of an op in several jobs) and their ops; described once, they are shared by reference.
     """
-    return {"json_schema": {}, "config_types": {}, "graph": {}}
+    return {"config_types": {}, "config_fields": {}, "graph": {}}
+
+
+def definition_tables(memo: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`{"dagster_types": ..., "node_definitions": ...}`: what the graphs described with `memo` refer to."""
+    graph = memo["graph"]
+    return {"dagster_types": graph.get("dagster_types", {}), "node_definitions": graph.get("definitions", {})}
 
 
 def config_schema_snapshot(schema: Any, memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A config schema as JSON Schema and as a rebuildable config type snapshot."""
-    from orchestra._config.snapshot import _as_field, config_type_snapshot, to_json_schema
+    """A config schema as a rebuildable config type snapshot (`{"config_types": ...}`); readers derive
+    its JSON Schema (`orchestra._core.snapshot.read.full_config_schema`)."""
+    from orchestra._config.snapshot import _as_field, config_type_snapshot
 
     memo = memo or location_memo()
-    # one Field for both: wrapping a Shape fills in its defaults, a walk of every op's config
-    field = _as_field(schema)
-    return {"json_schema": to_json_schema(field, memo["json_schema"]),
-            "config_types": config_type_snapshot(field, memo["config_types"])}
+    return {"config_types": config_type_snapshot(_as_field(schema), memo["config_types"], memo["config_fields"])}
 
 
 def run_config_schema_snapshot(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The job's run-config schema as JSON Schema and as a rebuildable config type snapshot."""
+    """The job's run-config schema as a rebuildable config type snapshot."""
     return config_schema_snapshot(job.run_config_schema, memo)
 
 
@@ -193,15 +235,26 @@ def asset_keys_of_job(job: Any) -> tuple[set[Any], set[Any]]:
 
 
 def job_snapshot(job: Any) -> dict[str, Any]:
-    """Everything the webserver shows and validates about one job, as plain JSON."""
-    return job_snapshot_and_json(job)[0]
+    """Everything the webserver shows and validates about one job, as plain JSON, in the whole form
+    readers use (`orchestra._core.snapshot.read.full_job`): what a location snapshot of this job
+    alone gives for it."""
+    from orchestra._core.snapshot.read import full_job
+
+    memo = location_memo()
+    snap, text = job_snapshot_and_json(job, memo)
+    tables = definition_tables(memo)
+    stamp_job_id(snap, text, tables_digest(canonical_json(tables)))
+    return full_job(tables, snap)
 
 
 def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], str]:
-    """`job_snapshot(job)` and its canonical JSON, `snapshot_id` included (what the location's id hashes).
+    """The stored snapshot of one job (version 2: its graph by reference to the location's definition
+    tables) and its canonical JSON, both without `snapshot_id` (`stamp_job_id` adds it once the
+    location's tables are complete).
 
-    `memo` (from `location_memo()`) shares the description of config types and ops between the jobs
-    of one location (the snapshots then share those parts: read-only)."""
+    `memo` (from `location_memo()`) shares the description of config types and definitions between the
+    jobs of one location (the snapshots then share those parts: read-only)."""
+    memo = location_memo() if memo is None else memo
     partitions = job.partitions_def.to_snapshot() if job.partitions_def is not None else None
     asset_keys, check_keys = asset_keys_of_job(job)
     snap = {
@@ -222,14 +275,26 @@ def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = Non
         "run_config_schema": None,
     }
     snap = to_plain(snap)
-    snap["graph"] = graph_snapshot(job.graph, memo["graph"] if memo else None)  # already plain
+    snap["graph"] = graph_snapshot(job.graph, memo["graph"])  # already plain
     snap["run_config_schema"] = run_config_schema_snapshot(job, memo)  # already plain
-    text = canonical_json(snap)
-    snap["snapshot_id"] = json_hash(text)
+    return snap, canonical_json(snap)
+
+
+def tables_digest(tables_text: str) -> str:
+    """What a job's id covers of the location besides the job itself: the hash of the canonical JSON of
+    the definition tables (`definition_tables`)."""
+    return json_hash(tables_text)
+
+
+def stamp_job_id(snap: dict[str, Any], text: str, digest: str) -> str:
+    """Set `snap["snapshot_id"]` — the hash of the job's canonical JSON (without the id) followed by
+    `digest`, so that it changes with the definitions its graph refers to — and return the job's
+    canonical JSON with it."""
+    snap["snapshot_id"] = json_hash(text + digest)
     # `snapshot_id` sorts just before `tags`, the last key: insert it into the text rather than
     # encoding the whole job again
     tail = f',"tags":{canonical_json(snap["tags"])}}}'
     keys = sorted(snap)
     if keys[-2:] == ["snapshot_id", "tags"] and text.endswith(tail):
-        return snap, f'{text[:-len(tail)]},"snapshot_id":"{snap["snapshot_id"]}"{tail}'
-    return snap, canonical_json(snap)
+        return f'{text[:-len(tail)]},"snapshot_id":"{snap["snapshot_id"]}"{tail}'
+    return canonical_json(snap)

@@ -13,8 +13,11 @@ from orchestra._core.snapshot.jobs import (
     _metadata,
     asset_keys_of_job,
     config_schema_snapshot,
+    definition_tables,
     job_snapshot_and_json,
     location_memo,
+    stamp_job_id,
+    tables_digest,
 )
 from orchestra._core.snapshot.plain import canonical_json, to_plain
 
@@ -67,7 +70,7 @@ def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
     Example:
         >>> snapshot = snapshot_from_definitions(defs, "analytics")
         >>> snapshot["jobs"][0]["name"], snapshot["version"]
-        ('__ASSET_JOB', 1)
+        ('__ASSET_JOB', 2)
     """
     return snapshot_and_json_from_definitions(defs, location_name)[0]
 
@@ -110,8 +113,13 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     snapshot["asset_nodes"] = asset_node_snapshots(repository, jobs_by_asset)
     job_snaps = [job_snapshot_and_json(job, memo) for job in sorted(jobs, key=lambda j: j.name)]  # already plain
     snapshot["jobs"] = [snap for snap, _ in job_snaps]
+    # the jobs' graphs refer to the definitions described once for the location; a job's id covers them
+    tables = definition_tables(memo)
+    snapshot.update(tables)
     encoded: dict[str, list[str]] = {key: [canonical_json(value)] for key, value in snapshot.items() if key != "jobs"}
-    encoded["jobs"] = ["[", ",".join(text for _, text in job_snaps), "]"]
+    # canonical_json(tables), from the encodings just made (the definitions are most of it)
+    digest_of_tables = tables_digest("".join(_object_pieces({key: encoded[key] for key in tables})))
+    encoded["jobs"] = ["[", ",".join(stamp_job_id(snap, text, digest_of_tables) for snap, text in job_snaps), "]"]
     # the id hashes the document without it, fed to the hash piece by piece (megabytes, not copied
     # into one text first); the document's text is then joined once, with the id in its place
     digest = hashlib.sha256()

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from workspace.config import WorkspaceConfigError, find_workspace, load_workspace_files
-from workspace.selectors import location_list
+from workspace.hosting import location_status_lines
 from workspace.services import workspace_start
 
 
@@ -50,11 +50,5 @@ class Command(BaseCommand):
             supervisor.stop()
 
     def _print_status(self) -> None:
-        for location in location_list():
-            line = f"{location.name}: {location.status}"
-            if location.load_error:
-                first = (location.load_error.get("message") or "").strip().splitlines()
-                line += f" — {location.load_error.get('cls_name')}: {first[0] if first else ''}"
-            elif location.server:
-                line += f" ({location.server.get('host')}:{location.server.get('port')}, snapshot {location.snapshot_id[:12]})"
+        for line in location_status_lines():
             self.stdout.write(line)

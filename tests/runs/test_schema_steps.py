@@ -1,0 +1,116 @@
+"""`Run.stepStats`: Dagster's RunStepStats (status, times, attempts, markers) from one query for any number of steps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from runs import services
+from runs.services import EventInput
+from tests.runs.test_schema import gql
+
+pytestmark = pytest.mark.django_db
+
+STEP_STATS = """
+query Steps($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      runId
+      stepStats { runId stepKey status startTime endTime attempts { startTime endTime } markers { startTime endTime } }
+    }
+  }
+}
+"""
+
+
+def step_stats(client, run_id: str) -> dict[str, dict]:
+    run = gql(client, STEP_STATS, {"runId": run_id})["data"]["runOrError"]
+    assert run["__typename"] == "Run", run
+    return {step["stepKey"]: step for step in run["stepStats"]}
+
+
+def test_step_stats_give_each_step_its_status_times_and_attempts_in_seconds(client):
+    run = services.run_create(job_name="job")
+    t0 = timezone.now() - timedelta(minutes=5)
+    at = [t0 + timedelta(seconds=n) for n in range(8)]
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="RUN_START", timestamp=at[0]),
+        EventInput(event_type="STEP_START", step_key="flaky", timestamp=at[1]),
+        EventInput(event_type="STEP_UP_FOR_RETRY", step_key="flaky", timestamp=at[2]),
+        EventInput(event_type="STEP_RESTARTED", step_key="flaky", timestamp=at[3]),
+        EventInput(event_type="STEP_SUCCESS", step_key="flaky", timestamp=at[4]),
+        EventInput(event_type="STEP_START", step_key="broken", timestamp=at[4]),
+        EventInput(event_type="STEP_FAILURE", step_key="broken", timestamp=at[5]),
+        EventInput(event_type="STEP_SKIPPED", step_key="after_broken", timestamp=at[6]),
+        EventInput(event_type="STEP_START", step_key="running", timestamp=at[6]),
+        EventInput(message="a log line", step_key="running", timestamp=at[7]),
+    ])
+    steps = step_stats(client, run.run_id)
+    assert list(steps) == ["flaky", "broken", "after_broken", "running"]  # in the order they first appeared
+    flaky = steps["flaky"]
+    assert (flaky["runId"], flaky["status"]) == (run.run_id, "SUCCESS")
+    assert (flaky["startTime"], flaky["endTime"]) == (at[1].timestamp(), at[4].timestamp())
+    assert flaky["attempts"] == [{"startTime": at[1].timestamp(), "endTime": at[2].timestamp()},
+                                 {"startTime": at[3].timestamp(), "endTime": at[4].timestamp()}]
+    assert steps["broken"]["status"] == "FAILURE" and steps["broken"]["endTime"] == at[5].timestamp()
+    assert steps["after_broken"]["status"] == "SKIPPED" and steps["after_broken"]["startTime"] is None
+    running = steps["running"]
+    assert running["status"] == "IN_PROGRESS" and running["endTime"] is None
+    assert running["attempts"] == [{"startTime": at[6].timestamp(), "endTime": None}] and running["markers"] == []
+
+
+def test_a_step_waiting_for_its_retry_is_in_progress_with_its_last_attempt_ended(client):
+    """Dagster's StepEventStatus has no "up for retry": the step is IN_PROGRESS, no end time, its attempt closed."""
+    run = services.run_create(job_name="job")
+    t0 = timezone.now() - timedelta(minutes=1)
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_START", step_key="flaky", timestamp=t0),
+        EventInput(event_type="STEP_UP_FOR_RETRY", step_key="flaky", timestamp=t0 + timedelta(seconds=2)),
+    ])
+    flaky = step_stats(client, run.run_id)["flaky"]
+    assert flaky["status"] == "IN_PROGRESS" and flaky["endTime"] is None
+    assert flaky["attempts"] == [{"startTime": t0.timestamp(), "endTime": (t0 + timedelta(seconds=2)).timestamp()}]
+
+
+def test_markers_come_from_the_step_s_engine_events(client):
+    run = services.run_create(job_name="job")
+    t0 = timezone.now() - timedelta(minutes=1)
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_START", step_key="load", timestamp=t0),
+        EventInput(event_type="ENGINE_EVENT", step_key="load", timestamp=t0 + timedelta(seconds=1),
+                   payload={"marker_start": "resources", "marker_end": None, "metadata": []}),
+        EventInput(event_type="ENGINE_EVENT", step_key="load", timestamp=t0 + timedelta(seconds=3),
+                   payload={"marker_start": None, "marker_end": "resources", "metadata": []}),
+        EventInput(event_type="ENGINE_EVENT", step_key="load", message="no marker", timestamp=t0,
+                   payload={"marker_start": None, "marker_end": None, "metadata": []}),
+    ])
+    load = step_stats(client, run.run_id)["load"]
+    assert load["markers"] == [{"startTime": (t0 + timedelta(seconds=1)).timestamp(),
+                                "endTime": (t0 + timedelta(seconds=3)).timestamp()}]
+    assert len(load["attempts"]) == 1
+
+
+def _run_with_steps(count: int) -> str:
+    run = services.run_create(job_name="job")
+    events = []
+    for n in range(count):
+        events += [EventInput(event_type="STEP_START", step_key=f"step_{n}"),
+                   EventInput(message=f"line of {n}", step_key=f"step_{n}"),
+                   EventInput(event_type="STEP_SUCCESS", step_key=f"step_{n}")]
+    services.event_store(run_id=run.run_id, events=events)
+    return run.run_id
+
+
+def test_step_stats_take_the_same_queries_for_3_and_300_steps(client):
+    few, many = _run_with_steps(3), _run_with_steps(300)
+    step_stats(client, few)  # the parsed document is cached: both measured runs execute it the same way
+    with CaptureQueriesContext(connection) as for_few:
+        assert len(step_stats(client, few)) == 3
+    with CaptureQueriesContext(connection) as for_many:
+        assert len(step_stats(client, many)) == 300
+    assert len(for_few) == len(for_many) <= 3, [q["sql"] for q in for_many.captured_queries]
