@@ -7,7 +7,8 @@ tags each) are created once per server before it starts:
 
 - Orchestra on SQLite and on PostgreSQL (database `orch_w2_bench`, `--pg-url`, re-created and
   dropped): rows written through the ORM in a child process, then the ASGI webserver that
-  `orchestra dev` runs (uvicorn `orchestra_site.asgi:application`);
+  `orchestra dev` runs (uvicorn with `orchestra_site.asgi`, one process; `--server dev`) and/or the
+  production command `orchestra webserver` at its default worker count (`--server webserver`);
 - Dagster (SQLite), when `--dagster-python` names a Python with dagster, dagster-webserver and
   dagster-graphql: runs created with `DagsterInstance.add_run`, then `dagster-webserver`.
 
@@ -177,8 +178,8 @@ def _recreate_pg(url: str, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def orchestra(work: Path, storage: str, runs: int, queries: int, pg_url: str) -> dict:
-    home = work / f"orchestra-{storage}"
+def orchestra(work: Path, storage: str, runs: int, queries: int, pg_url: str, server: str = "dev") -> dict:
+    home = work / f"orchestra-{storage}-{server}"
     home.mkdir(parents=True)
     (home / "orchestra.yaml").write_text(  # no credentials sent, as to Dagster's webserver
         (f"storage:\n  postgres:\n    postgres_url: {pg_url}\n" if storage == "postgres" else "")
@@ -190,10 +191,11 @@ def orchestra(work: Path, storage: str, runs: int, queries: int, pg_url: str) ->
     try:
         subprocess.run([sys.executable, "-c", ORCHESTRA_FILL, str(runs)], env=env, check=True, cwd=REPO)
         port, log = _free_port(), home / "webserver.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:application", "--port", str(port),
-             "--log-level", "warning"],
-            env=env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        command = ([sys.executable, "-m", "uvicorn", "orchestra_site.asgi:application", "--port", str(port),
+                    "--log-level", "warning"] if server == "dev" else
+                   [sys.executable, "-m", "orchestra", "webserver", "--port", str(port)])
+        proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
         try:
             _wait_up(port, proc, log)
             return _measure(port, queries)
@@ -232,6 +234,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100, help="requests per client")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--skip-orchestra", action="store_true")
+    parser.add_argument("--server", choices=["dev", "webserver", "both"], default="dev",
+                        help="dev: uvicorn in one process, as `orchestra dev` runs it; webserver: `orchestra "
+                             "webserver` at its default --workers")
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
@@ -240,7 +245,9 @@ def main() -> None:
         work = Path(tmp)
         if not args.skip_orchestra:
             for storage in (["sqlite", "postgres"] if args.storage == "both" else [args.storage]):
-                results[f"Orchestra {storage}"] = orchestra(work, storage, args.runs, args.queries, args.pg_url)
+                for server in (["dev", "webserver"] if args.server == "both" else [args.server]):
+                    name = f"Orchestra {storage}" + (" (webserver)" if server == "webserver" else "")
+                    results[name] = orchestra(work, storage, args.runs, args.queries, args.pg_url, server)
         python = args.dagster_python
         if python and (Path(python).parent / "dagster-webserver").exists():
             results["Dagster sqlite"] = dagster(work, python, args.runs, args.queries)

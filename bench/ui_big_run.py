@@ -173,17 +173,20 @@ def compare_rendering(run_id: str, requests: int) -> None:
         )
 
 
+def _send(client, url):
+    if isinstance(url, dict):  # a GraphQL poll
+        return client.post("/graphql", json.dumps(url), content_type="application/json")
+    return client.get(url, HTTP_HX_REQUEST="true") if "events" in url else client.get(url)
+
+
 def measure(client, label, url_of, requests, capture, connection) -> None:
-    client.get(url_of())
+    _send(client, url_of())
     times, counts, size, packed = [], set(), 0, 0
     for _ in range(requests):
         url = url_of()
         with capture(connection) as queries:
             start = time.perf_counter()
-            if isinstance(url, dict):  # a GraphQL poll
-                response = client.post("/graphql", json.dumps(url), content_type="application/json")
-            else:
-                response = client.get(url, HTTP_HX_REQUEST="true") if "events" in url else client.get(url)
+            response = _send(client, url)
             times.append(time.perf_counter() - start)
         assert response.status_code == 200 and b'"errors"' not in response.content[:20], response.content[:300]
         counts.add(len(queries))

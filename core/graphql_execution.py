@@ -6,14 +6,17 @@ series of type predicates. Every resolver here is synchronous, and a 50-run `run
 completes about 650 fields, so that machinery was half of the page's CPU. `SyncExecutionContext`
 keeps graphql-core's semantics — the same resolvers, resolve info, argument coercion, null
 propagation and located errors — and drops only what a synchronous schema never needs: awaitable
-checks, and argument coercion for fields that declare no arguments. A resolver that returns an
-awaitable is a bug here and fails its field with an error.
+checks, argument coercion for fields that declare no arguments, type dispatch for leaf fields, and
+the resolve info for leaves read by graphene's default resolver (which never looks at it). A
+resolver that returns an awaitable is a bug here and fails its field with an error.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
+from graphene.types.resolver import dict_or_attr_resolver
 from graphql import (
     ExecutionContext,
     GraphQLEnumType,
@@ -27,7 +30,7 @@ from graphql import (
     located_error,
 )
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, Undefined, is_iterable
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
 _NO_ARGS: dict[str, Any] = {}
 _NON_NULL, _LEAF, _LIST, _OBJECT, _ABSTRACT, _OTHER = "non-null", "leaf", "list", "object", "abstract", "other"
@@ -44,6 +47,48 @@ def _kind(cls: type) -> str:
             return kind
     _KINDS[cls] = _OTHER
     return _OTHER
+
+
+class _Plan(NamedTuple):
+    """What a field's execution can skip: its leaf type (or None), and for graphene's default
+    resolver the attribute or key it reads (else None)."""
+
+    leaf: Any
+    non_null: bool
+    attname: str | None
+    default: Any
+    field: Any  # the GraphQLField itself: kept alive, its id() cannot name another field
+
+
+_PLANS: dict[int, _Plan] = {}  # by id() of the GraphQLField (graphql-core's fields are not hashable)
+
+
+def _plan(field_def: Any) -> _Plan:
+    return_type, non_null = field_def.type, False
+    if isinstance(return_type, GraphQLNonNull):
+        return_type, non_null = return_type.of_type, True
+    leaf = return_type if isinstance(return_type, (GraphQLScalarType, GraphQLEnumType)) else None
+    resolve, attname, default = field_def.resolve, None, None
+    if (leaf is not None and isinstance(resolve, partial) and resolve.func is dict_or_attr_resolver
+            and len(resolve.args) == 2 and not resolve.keywords and not field_def.args):
+        attname, default = resolve.args
+    plan = _PLANS[id(field_def)] = _Plan(leaf, non_null, attname, default, field_def)
+    return plan
+
+
+def _complete_leaf(plan: _Plan, result: Any, type_name: str, field_name: str) -> Any:
+    """`complete_value` for a (non-null) leaf: graphql-core's checks and messages, without its dispatch."""
+    if isinstance(result, Exception):
+        raise result
+    if result is None or result is Undefined:
+        if plan.non_null:
+            raise TypeError(f"Cannot return null for non-nullable field {type_name}.{field_name}.")
+        return None
+    serialized = plan.leaf.serialize(result)
+    if serialized is Undefined or serialized is None:
+        raise TypeError(f"Expected `{inspect(plan.leaf)}.serialize({inspect(result)})` to return non-nullable "
+                        f"value, returned: {inspect(serialized)}")
+    return serialized
 
 
 class SyncExecutionContext(ExecutionContext):
@@ -68,6 +113,17 @@ class SyncExecutionContext(ExecutionContext):
         if field_def is None:
             return super().execute_field(parent_type, source, field_nodes, path)  # introspection, unknown
         return_type = field_def.type
+        plan = _PLANS.get(id(field_def)) or _plan(field_def)
+        if plan.attname is not None and not self.middleware_manager:
+            # A leaf read by graphene's default resolver, which never looks at the resolve info.
+            try:
+                result = (source.get(plan.attname, plan.default) if isinstance(source, dict)
+                          else getattr(source, plan.attname, plan.default))
+                return _complete_leaf(plan, result, parent_type.name, name)
+            except Exception as raw_error:
+                error = located_error(raw_error, field_nodes, path.as_list())
+                self.handle_field_error(error, return_type, path)
+                return None
         resolve_fn = field_def.resolve or self.field_resolver
         if self.middleware_manager:
             resolve_fn = self.middleware_manager.get_field_resolver(resolve_fn)
@@ -78,6 +134,8 @@ class SyncExecutionContext(ExecutionContext):
             else:
                 args = _NO_ARGS
             result = resolve_fn(source, info, **args)
+            if plan.leaf is not None:
+                return _complete_leaf(plan, result, parent_type.name, name)
             return self.complete_value(return_type, field_nodes, info, path, result)
         except Exception as raw_error:
             error = located_error(raw_error, field_nodes, path.as_list())

@@ -4,10 +4,14 @@ import asyncio
 import json
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra_site.settings")
-application = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does, with Orchestra's handler
+
+from core.asgi import ASGIHandler  # noqa: E402 - needs the settings
+
+application = ASGIHandler()
 
 # Set by `orchestra dev` (a JSON list of workspace files): its webserver also supervises the code servers.
 DEV_WORKSPACE_ENV = "ORCHESTRA_DEV_WORKSPACE_FILES"

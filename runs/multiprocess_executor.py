@@ -21,6 +21,7 @@ This module imports no Django: it is what a step process imports.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import select
@@ -129,6 +130,30 @@ def fork_step_server(*, child_signals: dict[int, Any] | None = None) -> bool:
     os.close(alive_r)
     server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
     return True
+
+
+# The job its run worker loaded before forking the step server (`remember_loaded_job`): steps forked
+# from that server find it here instead of importing the location's code again. Set in run workers
+# only (one run each), so a long-lived process never serves a job from an older version of the code.
+_LOADED_BY_RUN_WORKER: dict[tuple[str, str], Any] = {}
+
+
+def remember_loaded_job(origin: dict[str, Any] | None, job_name: str, job_def: Any) -> None:
+    """Record the job a run worker loaded, for the steps forked from its step server."""
+    _LOADED_BY_RUN_WORKER[_job_key(origin, job_name)] = job_def
+
+
+def _job_key(origin: dict[str, Any] | None, job_name: str) -> tuple[str, str]:
+    pointer = {k: v for k, v in (origin or {}).items() if k != "executable_path"}
+    return json.dumps(pointer, sort_keys=True, default=str), job_name
+
+
+def _step_job(origin: dict[str, Any] | None, job_name: str, op_selection: list[str] | None) -> Any:
+    """The step's job: the one its run worker loaded when this process is a fork of it, else loaded."""
+    job_def = _LOADED_BY_RUN_WORKER.get(_job_key(origin, job_name))
+    if job_def is None:
+        return load_job(origin, job_name, op_selection)
+    return job_def.get_subset(op_selection=op_selection) if op_selection else job_def
 
 
 def load_job(origin: dict[str, Any] | None, job_name: str, op_selection: list[str] | None = None) -> Any:
@@ -507,7 +532,7 @@ def _step_context(conn: Connection, task: StepTask) -> tuple[RunContext, Any]:
     from orchestra._core.plan import plan_for_job
 
     run = task.run
-    job_def = load_job(task.origin, run.job_name, run.op_selection)
+    job_def = _step_job(task.origin, run.job_name, run.op_selection)
     plan = plan_for_job(job_def)
     step = _resolve_step(plan, task.step_key, task.known)
     instance = DagsterInstance(InMemoryRunStorage(), InMemoryEventLogStorage(), is_ephemeral=False,

@@ -20,7 +20,7 @@ from core.graphql import AssetKeyInput, Error, PythonError, UnauthorizedError, e
 from core.permissions import Permission, actor_from_request, has_permission
 from runs import models as run_models
 from runs import selectors, services
-from runs.schema_events import DagsterRunEvent, MaterializationEvent, asset_key_path
+from runs.schema_events import DagsterRunEvent, LogLevel, MaterializationEvent, asset_key_path
 from runs.schema_logs import LogQueries
 from runs.schema_metadata import METADATA_ENTRY_TYPES, AssetKey
 from runs.schema_steps import RunStepStats
@@ -112,13 +112,41 @@ class EventConnectionOrError(graphene.Union):
         types = (EventConnection, RunNotFoundError, PythonError)
 
 
+class OrchestraEventLogFilter(graphene.InputObjectType):
+    """Orchestra's extension of `logsForRun` (not in Dagster's schema): only the events that meet every given
+    condition, filtered in the database — the run page's event-log filter on runs too big to hold in a page."""
+
+    eventTypes = graphene.List(graphene.NonNull(graphene.String),
+                               description='Stored event type names (DagsterEventType); "LOG" is a plain log message.')
+    stepKeys = graphene.List(graphene.NonNull(graphene.String))
+    minLevel = graphene.Field(LogLevel, description="The lowest level kept.")
+    text = graphene.String(description="A case-insensitive substring of the message.")
+    beforeCursor = graphene.String(description="Only events before this cursor (a cursor this server returned).")
+
+
+LEVEL_NUMBERS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
+def event_filter_from_input(data: Any) -> selectors.EventFilter | None:
+    if data is None:
+        return None
+    level = data.get("minLevel")
+    return selectors.EventFilter(
+        event_types=data.get("eventTypes"), step_keys=data.get("stepKeys"),
+        min_level=LEVEL_NUMBERS[getattr(level, "value", level)] if level is not None else None,
+        text=data.get("text") or None, before=parse_event_cursor(data.get("beforeCursor")),
+    )
+
+
 @errors_as_data
-def resolve_logs(root, info, runId: str, afterCursor: str | None = None, limit: int | None = None) -> Any:
+def resolve_logs(root, info, runId: str, afterCursor: str | None = None, limit: int | None = None,
+                 eventFilter: Any = None) -> Any:
     try:
         return selectors.events_page(
             run_id=runId,
             cursor=parse_event_cursor(afterCursor),
             limit=DEFAULT_EVENT_PAGE if limit is None else limit,
+            filters=event_filter_from_input(eventFilter),
         )
     except NotFound:
         return RunNotFoundError.for_run(runId)
@@ -521,6 +549,7 @@ class RunQueries(LogQueries, graphene.ObjectType):
         runId=graphene.ID(required=True),
         afterCursor=graphene.String(),
         limit=graphene.Int(),
+        eventFilter=graphene.Argument(OrchestraEventLogFilter, description=OrchestraEventLogFilter.__doc__),
         resolver=resolve_logs,
     )
     assetsOrError = graphene.NonNull(
@@ -546,6 +575,11 @@ class RunMutations(graphene.ObjectType):
         DeletePipelineRunResult, runId=graphene.String(required=True), resolver=resolve_delete_run
     )
 
+
+# Orchestra's additions to Dagster's schema, named as such (tests/runs/test_schema.py checks everything else
+# against Dagster's): types, and `Type.field(argument)`s.
+EXTENSION_TYPES = frozenset({"OrchestraEventLogFilter"})
+EXTENSION_ARGUMENTS = frozenset({"Query.logsForRun(eventFilter)"})
 
 # Types reachable only through an interface (metadata entries), which the root schema lists explicitly.
 INTERFACE_ONLY_TYPES = METADATA_ENTRY_TYPES

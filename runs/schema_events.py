@@ -297,6 +297,46 @@ class EngineEvent(graphene.ObjectType):
         interfaces = (MessageEvent, StepEvent, DisplayableEvent, MarkerEvent, ErrorEvent)
 
 
+class StepWorkerStartingEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, DisplayableEvent, StepEvent, MarkerEvent)
+
+
+class StepWorkerStartedEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, DisplayableEvent, StepEvent, MarkerEvent)
+
+
+class ResourceInitStartedEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, DisplayableEvent, StepEvent, MarkerEvent)
+
+
+class ResourceInitSuccessEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, DisplayableEvent, StepEvent, MarkerEvent)
+
+
+class ResourceInitFailureEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, DisplayableEvent, StepEvent, MarkerEvent, ErrorEvent)
+
+
+class HookCompletedEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, StepEvent)
+
+
+class HookSkippedEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, StepEvent)
+
+
+class HookErroredEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, StepEvent, ErrorEvent)
+
+
 class LogsCapturedEvent(graphene.ObjectType):
     class Meta:
         interfaces = (MessageEvent,)
@@ -379,6 +419,14 @@ EVENT_GRAPHQL_TYPES: dict[str | None, type[graphene.ObjectType]] = {
     "ASSET_MATERIALIZATION": MaterializationEvent,
     "ASSET_OBSERVATION": ObservationEvent,
     "ENGINE_EVENT": EngineEvent,
+    "STEP_WORKER_STARTING": StepWorkerStartingEvent,
+    "STEP_WORKER_STARTED": StepWorkerStartedEvent,
+    "RESOURCE_INIT_STARTED": ResourceInitStartedEvent,
+    "RESOURCE_INIT_SUCCESS": ResourceInitSuccessEvent,
+    "RESOURCE_INIT_FAILURE": ResourceInitFailureEvent,
+    "HOOK_COMPLETED": HookCompletedEvent,
+    "HOOK_SKIPPED": HookSkippedEvent,
+    "HOOK_ERRORED": HookErroredEvent,
     "LOGS_CAPTURED": LogsCapturedEvent,
     "ASSET_CHECK_EVALUATION": AssetCheckEvaluationEvent,
 }

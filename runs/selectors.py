@@ -239,14 +239,49 @@ def _run_events(run_id: str, limit: int) -> QuerySet[EventLogEntry]:
     return EventLogEntry.objects.filter(run_id=run_id).annotate(job_name=F("run__job_name"))
 
 
-def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000) -> EventPage:
-    """A run's events after storage id `cursor`, each annotated with its run's `job_name`.
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events of a run's log to read (the run page's event-log filter, applied in the database):
+    every given condition must hold. `event_types` are stored type names, "LOG" standing for plain log
+    messages; `text` is a case-insensitive substring of the message; `before` an exclusive storage id."""
+
+    event_types: Sequence[str] | None = None
+    step_keys: Sequence[str] | None = None
+    min_level: int | None = None
+    text: str | None = None
+    before: int | None = None
+
+    def apply(self, qs: QuerySet[EventLogEntry]) -> QuerySet[EventLogEntry]:
+        if self.event_types is not None:
+            named = [t for t in self.event_types if t != "LOG"]
+            condition = Q(event_type__in=named)
+            if "LOG" in self.event_types:
+                condition |= Q(event_type=None)
+            qs = qs.filter(condition)
+        if self.step_keys is not None:
+            qs = qs.filter(step_key__in=list(self.step_keys))
+        if self.min_level:
+            qs = qs.filter(level__gte=self.min_level)
+        if self.text:
+            if "\x00" in self.text:
+                raise InvalidInput("text must not contain NUL")
+            qs = qs.filter(message__icontains=self.text)
+        if self.before is not None:
+            qs = qs.filter(id__lt=self.before)
+        return qs
+
+
+def events_page(*, run_id: str, cursor: int | None = None, limit: int = 1000,
+                filters: EventFilter | None = None) -> EventPage:
+    """A run's events after storage id `cursor` (those `filters` keep), each annotated with its run's `job_name`.
 
     Raises NotFound for an unknown run. Two queries: the run's existence, then limit + 1 events.
     """
     qs = _run_events(run_id, limit)
     if cursor is not None:
         qs = qs.filter(id__gt=cursor)
+    if filters is not None:
+        qs = filters.apply(qs)
     rows = list(qs.order_by("id")[: limit + 1])
     events = rows[:limit]
     return EventPage(events=events, cursor=events[-1].id if events else cursor, has_more=len(rows) > limit)

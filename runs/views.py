@@ -210,7 +210,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 @require_GET
 @not_found_as_404
 def run_events(request: HttpRequest, run_id: str) -> HttpResponse:
-    """"Load earlier events": the page of events before `before` (a storage id), as rows to put above those shown.
+    """The "Load earlier events" fragment: the page of events before `before` (a storage id), to go above those shown.
 
     The live page reads new events from `/graphql` (`logsForRun`); Dagster's schema pages only forward, so
     paging back stays this fragment (the same page as `?before=` on the run page without JavaScript).

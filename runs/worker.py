@@ -30,7 +30,7 @@ from runs import selectors, services
 from runs.event_payloads import json_value
 from runs.instance import instance_for_home
 from runs.models import RunStatus
-from runs.multiprocess_executor import MultiprocessExecutor, fork_step_server, load_job
+from runs.multiprocess_executor import MultiprocessExecutor, fork_step_server, load_job, remember_loaded_job
 from runs.services import EventInput, RunNotStartable
 
 logger = logging.getLogger(__name__)
@@ -174,6 +174,7 @@ def run_worker_execute(*, run_id: str) -> int:
         dagster_run = instance.get_run_by_id(run_id)
         executor = executor_for(job_def, dagster_run)
         if isinstance(executor, MultiprocessExecutor) and executor.start_method == "forkserver":
+            remember_loaded_job(run.origin, run.job_name, job_def)  # the steps forked from it reuse it
             heartbeat = _start_step_server(heartbeat, previous)
         execute_run(job_def, dagster_run=dagster_run, instance=instance, executor=executor)
     except DagsterExecutionInterruptedError as exc:

@@ -198,7 +198,10 @@ def daemon(queues: str, concurrency: int, beat: bool) -> None:
     run_system_checks()
     from django.conf import settings
 
-    processes = {"worker": celery_worker_command(queues=queue_list, concurrency=concurrency, name="daemon")}
+    # Node names must be unique per host (Celery's DuplicateNodenameWarning, and remote control replies
+    # that cannot be told apart), and several daemons may run on one host: the supervisor's pid tells them apart.
+    processes = {"worker": celery_worker_command(queues=queue_list, concurrency=concurrency,
+                                                 name=f"daemon-{os.getpid()}")}
     if beat:
         processes["beat"] = celery_beat_command()
     env = dict(os.environ)

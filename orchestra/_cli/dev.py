@@ -77,7 +77,9 @@ def dev(host: str, port: int, home: Path | None, workspace_files: tuple[str, ...
     processes = {
         "webserver": [sys.executable, "-m", "uvicorn", "orchestra_site.asgi:dev_application", "--host", host,
                       "--port", str(port), "--log-level", "warning", "--lifespan", "on"],
-        # Beat runs inside the worker (one daemon on one machine): one Django process fewer.
+        # Beat runs inside the worker (one daemon on one machine), and one pool process serves the daemon's
+        # duties (short tasks; run workers are not Celery tasks here): each a Django process fewer (~45 MiB
+        # PSS). Steps of a Celery-executor job share that process; `orchestra daemon --no-beat -Q steps` adds more.
         "worker": celery_worker_command(queues=KNOWN_QUEUES, concurrency=1, name="dev", embedded_beat=True),
         # Forks run workers from a warm process (runs/run_worker_server.py); launchers fall back to a
         # subprocess per run whenever it is not there.

@@ -29,17 +29,30 @@ def quiet_static_warning() -> None:
         os.environ["PYTHONWARNINGS"] = f"{current},{STATIC_WARNING}" if current else STATIC_WARNING
 
 
+def default_workers() -> int:
+    """$WEB_CONCURRENCY (the convention uvicorn and gunicorn share), else one worker per CPU, at most 4.
+
+    A worker runs requests' Python one at a time (the GIL), so a single one leaves a second core idle:
+    on two cores, two workers halve the wait of 8 clients at once (`bench/runs_list.py`).
+    """
+    configured = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 @cli.command()
 @click.option("-h", "--host", default="127.0.0.1", show_default=True,
               help="Address to bind (0.0.0.0 for every interface).")
 @click.option("-p", "--port", default=3000, show_default=True, type=click.IntRange(min=0, max=65535),
               help="Port to bind.")
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes of this replica.")
+@click.option("-w", "--workers", type=click.IntRange(min=1),
+              help="Worker processes of this replica. Default: $WEB_CONCURRENCY, else one per CPU (at most 4).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn's log level.")
-def webserver(host: str, port: int, workers: int, log_level: str) -> None:
+def webserver(host: str, port: int, workers: int | None, log_level: str) -> None:
     """Serve the UI, GraphQL (/graphql), REST (/api), the admin and /health with uvicorn."""
+    workers = workers or default_workers()
     setup_django()  # refuses a bad orchestra.yaml with every mistake before binding
     run_system_checks()
     refuse_open_mode_off_loopback(host)

@@ -260,9 +260,10 @@ def _expand_fields_dict(root: object, fields: Mapping[str, object], stack: list[
         raise DagsterInvalidConfigDefinitionError(root, fields, stack, "Fields must be a dictionary")
     expanded = {}
     for name, value in fields.items():
-        if not isinstance(name, str):
+        if type(name) is not str and not isinstance(name, str):
             raise DagsterInvalidConfigDefinitionError(root, fields, stack, f"Field names must be strings. Got {name!r}")
-        expanded[name] = _convert_potential_field(root, value, [*stack, name])
+        # a Field stays as it is (a job's run-config schema is built from thousands of op Fields)
+        expanded[name] = value if type(value) is Field else _convert_potential_field(root, value, [*stack, name])
     return expanded
 
 

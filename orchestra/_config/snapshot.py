@@ -155,14 +155,14 @@ def _fields_schema(config_type: ConfigType, memo: dict[str, Any]) -> dict[str, A
 
 
 def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None,
-                         field_memo: dict[int, Any] | None = None) -> dict[str, Any]:
+                         field_memo: dict[Any, Any] | None = None) -> dict[str, Any]:
     """`{"root": <type key>, "field": {...}, "types": {key: {...}}}`: every type reachable from `schema`,
     as plain JSON (as `orchestra._core.snapshot.plain.to_plain` would make it).
 
     `memo` (type key -> type snapshot) shares the descriptions of common types between calls, as
     `to_json_schema`'s does; the snapshots returned then share them, so treat them as read-only.
-    `field_memo` (kept as long as `memo`) describes each Field object once: the ops of a location's
-    asset jobs mostly share one unconfigured op Field."""
+    `field_memo` (kept as long as `memo`) describes each Field object, and each dict in a default,
+    once: the ops of a location's asset jobs mostly share one unconfigured op Field."""
     field = _as_field(schema)
     memo = {} if memo is None else memo
     field_memo = {} if field_memo is None else field_memo
@@ -184,38 +184,57 @@ def config_type_snapshot(schema: object, memo: dict[str, Any] | None = None,
         if snap is None:
             snap = memo[key] = _type_snap(config_type, field_memo)
         types[key] = snap
-    return {"root": field.config_type.key, "field": _field_snap("", field), "types": types}
+    return {"root": field.config_type.key, "field": _field_snap("", field, field_memo), "types": types}
 
 
 def _inner_types(config_type: ConfigType) -> list[ConfigType]:
-    """The types `config_type.type_iterator()` walks before yielding `config_type` itself."""
+    """The types `config_type.type_iterator()` walks before yielding `config_type` itself, each type
+    object once (the 2,000 op fields of an `ops` shape mostly share one)."""
     if ConfigTypeKind.has_fields(config_type.kind):
-        return [f.config_type for f in config_type.fields.values()]  # type: ignore[attr-defined]
+        return list({id(f.config_type): f.config_type for f in config_type.fields.values()}.values())  # type: ignore[attr-defined]
     return list(config_type.type_params or ())
 
 
-def _field_snap(name: str, field: Field) -> dict[str, Any]:
+def _field_snap(name: str, field: Field, field_memo: dict[Any, Any] | None = None) -> dict[str, Any]:
     return {
         "name": name,
         "type_key": field.config_type.key,
         "is_required": field.is_required,
         "default_provided": field.default_provided,
-        "default_value": _plain(field.default_value) if field.default_provided else None,
+        "default_value": _plain_default(field.default_value, {} if field_memo is None else field_memo)
+        if field.default_provided else None,
         "description": _plain(field.description),
         "is_secret": bool(field.is_secret),
     }
 
 
-def _named_field_snap(name: str, field: Field, field_memo: dict[int, Any]) -> dict[str, Any]:
+def _plain_default(value: Any, field_memo: dict[Any, Any]) -> Any:
+    """`_plain(value)` for a field's default, each dict in it made plain once per `field_memo`.
+
+    A shape's implicit default holds its fields' defaults as they are: the run-config schema's root
+    default holds its `ops` default, which holds the one default every unconfigured op shares; walking
+    them again for each was a twentieth of a 2,000-op location's snapshot.
+    """
+    if type(value) is not dict:
+        return _plain(value)
+    entry = field_memo.get(("default", id(value)))
+    if entry is None:  # the value kept alive so its id stays its own
+        plain = {k: _plain_default(v, field_memo) for k, v in value.items()} if all(
+            type(k) is str for k in value) else _plain(value)
+        entry = field_memo[("default", id(value))] = (value, plain)
+    return entry[1]
+
+
+def _named_field_snap(name: str, field: Field, field_memo: dict[Any, Any]) -> dict[str, Any]:
     entry = field_memo.get(id(field))
     if entry is None:  # the Field kept alive so its id stays its own
-        entry = field_memo[id(field)] = (field, _field_snap("", field))
+        entry = field_memo[id(field)] = (field, _field_snap("", field, field_memo))
     snap = entry[1].copy()
     snap["name"] = name
     return snap
 
 
-def _type_snap(config_type: ConfigType, field_memo: dict[int, Any] | None = None) -> dict[str, Any]:
+def _type_snap(config_type: ConfigType, field_memo: dict[Any, Any] | None = None) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "key": config_type.key,
         "kind": config_type.kind.value,

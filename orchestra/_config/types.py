@@ -319,9 +319,11 @@ def _fields_key(prefix: str, fields: Mapping[str, Field], description: str | Non
     digest = hashlib.sha1()
     if description:
         digest.update(f":description: {description}".encode())
+    parts = []  # hashed in one call: a 2,000-op job's `ops` shape has 2,000 fields
     for name in sorted(fields):
-        digest.update(f":fieldname:{name}".encode())
-        digest.update(_field_key_part(fields[name]))
+        parts.append(f":fieldname:{name}".encode())
+        parts.append(_field_key_part(fields[name]))
+    digest.update(b"".join(parts))
     for name in sorted(aliases):
         digest.update(f":fieldname: {name}:fieldalias: {aliases[name]}".encode())
     return f"{prefix}.{digest.hexdigest()}"

@@ -208,23 +208,33 @@ def _fill(config_type: ConfigType, value: Any, stack: Stack, post_process: bool)
         value = value or {}
         fields = config_type.fields  # type: ignore[attr-defined]
         aliases: dict[str, str] = getattr(config_type, "field_aliases", {}) or {}
-        results: dict[str, EvaluateValueResult] = {}
+        # each field's value, or its errors: what `_collect` makes of per-field results, without a
+        # result object and a stack entry per field (a 2,000-op job's `ops` shape fills 2,000 defaults)
+        values: dict[str, Any] = {}
+        errors: list[EvaluationError] = []
+        reuse_resolved = post_process is None
         for name, fld in fields.items():
-            child_stack = (*stack, StackEntry("field", name))
             if name in value:
-                results[name] = _process(fld.config_type, value[name], child_stack, post_process)
+                item = value[name]
             elif name in aliases and aliases[name] in value:
-                results[name] = _process(fld.config_type, value[aliases[name]], child_stack, post_process)
+                item = value[aliases[name]]
             elif fld.default_provided:
-                if post_process is None and fld.default_is_resolved:  # already filled in: not walked again
-                    results[name] = EvaluateValueResult.for_value(fld.default_value)
-                else:
-                    results[name] = _process(fld.config_type, fld.default_value, child_stack, post_process)
+                if reuse_resolved and fld.default_is_resolved:  # already filled in: not walked again
+                    values[name] = fld.default_value
+                    continue
+                item = fld.default_value
+            else:
+                continue
+            result = _process(fld.config_type, item, (*stack, StackEntry("field", name)), post_process)
+            if result.errors:
+                errors.extend(result.errors)
+            else:
+                values[name] = result.value
         if kind is ConfigTypeKind.PERMISSIVE_SHAPE:
             for name, item in value.items():
                 if name not in fields:
-                    results[name] = EvaluateValueResult.for_value(item)
-        return _collect(results)
+                    values[name] = item
+        return EvaluateValueResult.for_errors(errors) if errors else EvaluateValueResult.for_value(values)
     if kind is ConfigTypeKind.ARRAY:
         items = [
             _process(config_type.inner_type, item, (*stack, StackEntry("index", i)), post_process)  # type: ignore[attr-defined]

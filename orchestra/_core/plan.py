@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra._core.definitions.dependency import (
+    DependencyDefinition,
     DynamicCollectingDependencyDefinition,
     MappedInputPlaceholder,
     MultiDependencyDefinition,
@@ -208,6 +209,7 @@ class _Builder:
 
     def flatten(self, graph_def: GraphDefinition, prefix: NodeHandle | None, graph_input_resolver: Any,
                 inherited_hooks: frozenset = frozenset()) -> None:
+        deps_by_node = graph_def.dependency_map
         for node in graph_def.nodes:
             handle = NodeHandle(node.name, prefix)
             hooks = inherited_hooks | node.hook_defs
@@ -218,10 +220,16 @@ class _Builder:
 
                 self.flatten(node.definition, handle, resolver, hooks)
             else:
-                inputs = [
-                    StepInput(d, self.input_source(graph_def, prefix, node, d, graph_input_resolver))
-                    for d in node.definition.input_defs
-                ]
+                node_deps = deps_by_node.get(node.name) or {}
+                inputs = []
+                for d in node.definition.input_defs:
+                    dep = node_deps.get(d.name)
+                    if type(dep) is DependencyDefinition:  # the usual wiring: `input_source`'s answer, directly
+                        key, out, _, _ = self.output_ref(graph_def, prefix, dep.node, dep.output)
+                        source = StepInputSource(FROM_STEP, key, out)
+                    else:
+                        source = self.input_source(graph_def, prefix, node, d, graph_input_resolver)
+                    inputs.append(StepInput(d, source))
                 self.raw.append((handle, node, inputs, node.tags, node.retry_policy))
                 if hooks:
                     self.hooks[str(handle)] = hooks

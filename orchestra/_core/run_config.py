@@ -16,6 +16,11 @@ _OP_FIELDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 # Ops declared without a config schema (most assets) all have the same entry, `{config?: Any}`: one
 # shared, immutable Field rather than three config objects per op (two thirds of building the schemas).
 _UNCONFIGURED_OP_FIELD: Any = None
+# The `execution:` entry and each resource's entry depend only on the definition they describe, and a
+# location's jobs share those (one executor, the same IO manager): built once per definition, as the
+# op entries are; so is the default `loggers:` entry (Dagster's console logger).
+_DEFINITION_FIELDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_CONSOLE_LOGGERS_FIELD: Any = None
 
 
 def _config() -> Any:
@@ -80,19 +85,45 @@ def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, l
 def _op_field(op_def: Any) -> Any:
     """The `{config: ...}` entry of an op none of whose inputs is configured (see `_OP_FIELDS`)."""
     global _UNCONFIGURED_OP_FIELD
-    config = _config()
     if getattr(op_def, "config_schema", False) is None:
         if _UNCONFIGURED_OP_FIELD is None:
             from orchestra._config.mapping import convert_user_facing_definition_config_schema
 
+            config = _config()
             # the same Field an op without a schema reports as its `config_field`
             unconfigured = convert_user_facing_definition_config_schema(None).as_field()
             _UNCONFIGURED_OP_FIELD = config.Field(config.Shape({"config": unconfigured}))
         return _UNCONFIGURED_OP_FIELD
     op_field = _OP_FIELDS.get(op_def)
     if op_field is None:
+        config = _config()
         op_field = _OP_FIELDS[op_def] = config.Field(config.Shape({"config": op_def.config_field}))
     return op_field
+
+
+def _definition_field(definition: Any, build: Any) -> Any:
+    """`build()`, kept per definition (by identity; a definition that defines equality is not kept)."""
+    cls = type(definition)
+    if cls.__hash__ is not object.__hash__ or cls.__eq__ is not object.__eq__:
+        return build()
+    field = _DEFINITION_FIELDS.get(definition)
+    if field is None:
+        field = build()
+        try:
+            _DEFINITION_FIELDS[definition] = field
+        except TypeError:  # not weakly referenceable
+            pass
+    return field
+
+
+def _loggers_field(job: Any) -> Any:
+    global _CONSOLE_LOGGERS_FIELD
+    config = _config()
+    if getattr(job, "logger_defs", None):
+        return config.Field(config.Shape(_logger_fields(job)), is_required=False)
+    if _CONSOLE_LOGGERS_FIELD is None:
+        _CONSOLE_LOGGERS_FIELD = config.Field(config.Shape(_logger_fields(job)), is_required=False)
+    return _CONSOLE_LOGGERS_FIELD
 
 
 def _logger_fields(job: Any) -> dict[str, Any]:
@@ -126,14 +157,17 @@ def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: 
     fields: dict[str, Any] = {
         "ops": config.Field(config.Shape(_node_fields(job_def, job_def.graph, "", unconnected))),
         "resources": config.Field(config.Shape({
-            key: resource_config_field(resource_def) for key, resource_def in sorted(job.resource_defs.items())
+            key: _definition_field(resource_def, lambda d=resource_def: resource_config_field(d))
+            for key, resource_def in sorted(job.resource_defs.items())
         })),
-        "loggers": config.Field(config.Shape(_logger_fields(job)), is_required=False),
+        "loggers": _loggers_field(job),
     }
     if in_process:
         fields["execution"] = config.Field(AnyMarker, is_required=False)
     else:
-        fields["execution"] = config.Field(config.Shape({"config": job.executor_def.config_field}), is_required=False)
+        executor_def = job.executor_def
+        fields["execution"] = _definition_field(executor_def, lambda: config.Field(
+            config.Shape({"config": executor_def.config_field}), is_required=False))
     graph_inputs = [d for d in job_def.graph.input_defs if d.name not in (input_values or {})]
     if graph_inputs:
         fields["inputs"] = config.Field(config.Shape({

@@ -2,6 +2,8 @@
 
 Decorating one asset asks for its function's signature several times (inputs, resources, the op's
 own parameters); for a module of thousands of assets `inspect.signature` was a fifth of the import.
+A function without parameters (an asset that only declares `deps`) and hints that are plain classes
+skip the general machinery altogether; tests/sdk/test_definitions_fast_paths.py pins both to it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
         # No parameters, and no attribute (`__wrapped__`, `__signature__`) that inspect would follow:
         # the signature is the return annotation alone. Cheaper to build than to cache (an asset
         # that only declares `deps` is such a function).
-        returns = fn.__annotations__.get("return", _EMPTY)
+        try:
+            returns = fn.__annotations__.get("return", _EMPTY)
+        except Exception:  # an annotation that cannot be evaluated yet (lazily evaluated annotations)
+            return inspect.signature(fn)
         if returns is None or returns is _EMPTY:  # `-> None` or nothing: one shared (immutable) signature
             return _BARE_SIGNATURES[returns]
         return inspect.Signature(return_annotation=returns)

@@ -11,25 +11,19 @@
   if (!node || !window.fetch) return;
   var cfg = JSON.parse(node.textContent);
   var rows = document.getElementById("event-rows");
-  if (!cfg.follow || !rows) return; // paged back (`?before=`): the page shows a "Newer events…" link instead
+  if (!rows) return;
 
   var POLL_MS = 500, LIMIT = 500, LOG_LIMIT = 65536, MIN_WIDTH = 0.4, MAX_DELAY_MS = 10000;
+  var GROW_MAX = 200; // up to this many steps, running bars grow with every poll (a bigger chart waits for events)
   var FINISHED = { SUCCESS: true, FAILURE: true, CANCELED: true };
   var STEP_TYPES = { STEP_START: 1, STEP_SUCCESS: 1, STEP_FAILURE: 1, STEP_SKIPPED: 1, STEP_UP_FOR_RETRY: 1, STEP_RESTARTED: 1 };
-  var QUERY = [
-    "query RunLive($runId: ID!, $after: String, $limit: Int, $steps: Boolean!, $tail: Boolean!,",
-    "  $logKey: [String!]!, $logCursor: String, $logLimit: Int) {",
-    " runOrError(runId: $runId) { __typename ... on Run { status startTime endTime canTerminate",
-    "  stepStats @include(if: $steps) { stepKey status startTime endTime attempts { startTime endTime }",
-    "   markers { startTime endTime } } } }",
-    " logsForRun(runId: $runId, afterCursor: $after, limit: $limit) { __typename",
-    "  ... on EventConnection { cursor hasMore events { __typename",
-    "   ... on MessageEvent { message timestamp level stepKey eventType }",
-    "   ... on ErrorEvent { error { ...ErrorParts causes { ...ErrorParts } } }",
-    "   ... on DisplayableEvent { metadataEntries { __typename label ...MetadataValue } }",
-    "   ... on LogsCapturedEvent { fileKey stepKeys } } }",
-    "  ... on PythonError { message } }",
-    " capturedLogs(logKey: $logKey, cursor: $logCursor, limit: $logLimit) @include(if: $tail) { stdout stderr cursor }",
+  // The GraphQL documents (constant text: the server caches each parsed document), sharing the event fragments.
+  var FRAGMENTS = [
+    "fragment LiveEvent on DagsterRunEvent { __typename",
+    " ... on MessageEvent { message timestamp level stepKey eventType }",
+    " ... on ErrorEvent { error { ...ErrorParts causes { ...ErrorParts } } }",
+    " ... on DisplayableEvent { metadataEntries { __typename label ...MetadataValue } }",
+    " ... on LogsCapturedEvent { fileKey stepKeys }",
     "}",
     "fragment ErrorParts on PythonError { message className stack }",
     "fragment MetadataValue on MetadataEntry {",
@@ -39,17 +33,37 @@
     " ... on TimestampMetadataEntry { timestamp } ... on PipelineRunMetadataEntry { runId }",
     " ... on AssetMetadataEntry { assetKey { path } } ... on PoolMetadataEntry { pool }",
     "}"
-  ].join("\n");
+  ];
+  var QUERY = [
+    "query RunLive($runId: ID!, $after: String, $limit: Int, $steps: Boolean!, $tail: Boolean!,",
+    "  $logKey: [String!]!, $logCursor: String, $logLimit: Int) {",
+    " runOrError(runId: $runId) { __typename ... on Run { status startTime endTime canTerminate",
+    "  stepStats @include(if: $steps) { stepKey status startTime endTime attempts { startTime endTime }",
+    "   markers { startTime endTime } } } }",
+    " logsForRun(runId: $runId, afterCursor: $after, limit: $limit) { __typename",
+    "  ... on EventConnection { cursor hasMore events { ...LiveEvent } }",
+    "  ... on PythonError { message } }",
+    " capturedLogs(logKey: $logKey, cursor: $logCursor, limit: $logLimit) @include(if: $tail) { stdout stderr cursor }",
+    "}"
+  ].concat(FRAGMENTS).join("\n");
+  // The event-log filter on a run bigger than the page: logsForRun's `eventFilter` (Orchestra's extension).
+  var SEARCH = [
+    "query RunEventSearch($runId: ID!, $after: String, $limit: Int, $filter: OrchestraEventLogFilter) {",
+    " logsForRun(runId: $runId, afterCursor: $after, limit: $limit, eventFilter: $filter) { __typename",
+    "  ... on EventConnection { cursor hasMore events { ...LiveEvent } }",
+    "  ... on PythonError { message } }",
+    "}"
+  ].concat(FRAGMENTS).join("\n");
 
   var state = {
     cursor: cfg.cursor || null, hasMore: cfg.hasMore, finished: cfg.finished, status: null, needSteps: false,
-    steps: null, stepsSig: null, log: cfg.log, failures: 0, timer: null, inFlight: false, started: 0
+    steps: null, stepsSig: null, log: cfg.log, failures: 0, timer: null, inFlight: false, started: 0, stopped: false
   };
   var maxRows = parseInt(rows.dataset.maxRows, 10) || 2000;
   var captured = {};
   document.querySelectorAll("#run-captures li[data-file-key]").forEach(function (li) { captured[li.dataset.fileKey] = true; });
   var morePoll = document.getElementById("event-poll"); // the no-JavaScript "More events…" link: loaded here
-  if (morePoll) morePoll.hidden = true;
+  if (morePoll && cfg.follow) morePoll.hidden = true;
 
   // ------------------------------------------------------------------------------------------ DOM
   function el(tag, attrs, text) {
@@ -295,7 +309,8 @@
         return;
       }
     }
-    if (state.steps && !state.finished && state.steps.some(function (s) { return s.end === null || s.end === undefined; })) {
+    if (state.steps && !state.finished && state.steps.length <= GROW_MAX &&
+        state.steps.some(function (s) { return s.end === null || s.end === undefined; })) {
       growGantt(run, state.steps);
     }
   }
@@ -319,6 +334,7 @@
     small.appendChild(el("a", { href: download + "?io=stdout", download: "", "aria-label": "download stdout of " + keys }, "stdout"));
     small.appendChild(document.createTextNode(" "));
     small.appendChild(el("a", { href: download + "?io=stderr", download: "", "aria-label": "download stderr of " + keys }, "stderr"));
+    list.appendChild(document.createTextNode("\n"));
     list.appendChild(li);
   }
   function tailLog(chunk, finished) {
@@ -336,12 +352,25 @@
   }
 
   // ------------------------------------------------------------------------------------- polling
+  function post(query, name, variables) { // same-origin, with the session cookie and the CSRF token
+    return fetch(cfg.graphql, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": cfg.csrf },
+      body: JSON.stringify({ query: query, variables: variables, operationName: name })
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (body) {
+      if (body.errors || !body.data) throw new Error("GraphQL errors");
+      return body.data;
+    });
+  }
   function schedule(delay) {
     clearTimeout(state.timer);
     state.timer = setTimeout(poll, delay);
   }
   function poll() {
-    if (state.inFlight) return;
+    if (state.inFlight || state.stopped) return;
     if (document.hidden) return; // hidden tabs pause; `visibilitychange` resumes
     // A run that was finished when the page rendered has its final steps on the page (with the steps it planned
     // but never started, which stepStats cannot tell): only its log is tailed.
@@ -354,18 +383,10 @@
     };
     state.inFlight = true;
     state.started = Date.now();
-    fetch(cfg.graphql, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": cfg.csrf },
-      body: JSON.stringify({ query: QUERY, variables: variables, operationName: "RunLive" })
-    }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    }).then(function (body) {
+    post(QUERY, "RunLive", variables).then(function (data) {
       state.inFlight = false;
-      if (body.errors || !body.data) throw new Error("GraphQL errors");
       state.failures = 0;
-      receive(body.data, withSteps);
+      receive(data, withSteps);
     }).catch(function () {
       state.inFlight = false;
       state.failures += 1; // the server restarting, a lost connection: try again, less often
@@ -374,9 +395,13 @@
   }
   function receive(data, withSteps) {
     var run = data.runOrError;
-    if (!run || run.__typename !== "Run") return; // the run was deleted: nothing left to follow
+    if (!run || run.__typename !== "Run") return stop(); // the run was deleted: nothing left to follow
     state.finished = !!FINISHED[run.status];
-    showStatus(run);
+    var stepsFinal = cfg.finished || withSteps;
+    // The run reads finished but its final steps are not read yet: its status, actions and steps show together
+    // with the next answer (asked for at once), so the page never offers picking steps from a stale list.
+    var settled = !state.finished || stepsFinal;
+    if (settled) showStatus(run);
     var logs = data.logsForRun, stepEvents = false;
     if (logs && logs.__typename === "EventConnection") {
       var after = state.cursor;
@@ -385,20 +410,87 @@
       state.hasMore = logs.hasMore;
       stepEvents = logs.events.some(function (e) { return STEP_TYPES[e.eventType]; });
     }
-    showSteps(run);
+    if (settled) showSteps(run);
     if (withSteps) state.needSteps = false;
     if (stepEvents && !cfg.finished) state.needSteps = true;
     tailLog(data.capturedLogs, state.finished);
-    var stepsFinal = cfg.finished || withSteps;
-    if (state.finished && stepsFinal && !state.hasMore && !state.log) return; // everything is shown: stop
+    if (state.finished && stepsFinal && !state.hasMore && !state.log) return stop(); // everything is shown
     // Polls start every POLL_MS (a slow answer is followed at once), so an event waits at most POLL_MS plus one
     // answer's time before it shows.
-    var now = state.hasMore || state.needSteps || (state.finished && !stepsFinal);
+    var now = state.hasMore || state.needSteps || !settled;
     schedule(now ? 0 : Math.max(0, POLL_MS - (Date.now() - state.started)));
   }
-  document.addEventListener("visibilitychange", function () { if (!document.hidden && state.timer !== null) schedule(0); });
+  function stop() { // everything is shown; `data-state` is what tests wait on
+    state.stopped = true;
+    clearTimeout(state.timer);
+    node.dataset.state = "stopped";
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && state.timer !== null && !state.stopped) schedule(0);
+  });
 
-  if (state.finished && !state.hasMore && !state.log) return; // a finished run: the page is complete
+  // ------------------------------------------------------------------ the filter on a big run's events
+  // The event-log filter (static/ui/events.js) hides the rows on the page that do not match. When the page
+  // does not hold the run's earlier events ("Load earlier events" is shown), the same filter is sent to the
+  // server (`logsForRun(eventFilter:)`, before the first row shown) and the matching earlier events are listed
+  // above the rows, a page of SEARCH_PAGE at a time. The server matches `text` in the message only.
+  var SEARCH_PAGE = 200, LEVEL_NAMES = { DEBUG: 1, INFO: 1, WARNING: 1, ERROR: 1, CRITICAL: 1 };
+  var form = document.getElementById("event-filters"), matches = document.getElementById("event-matches");
+  var search = { seq: 0, timer: null };
+  function searchFilter() {
+    var f = form.elements, out = {}, any = false;
+    var type = f.ev_type.value.trim().toUpperCase(), step = f.ev_step.value.trim();
+    var level = f.ev_level.value, text = f.ev_q.value.trim();
+    if (type) { out.eventTypes = [type]; any = true; }
+    if (step) { out.stepKeys = [step]; any = true; }
+    if (LEVEL_NAMES[level]) { out.minLevel = level; any = true; }
+    if (text) { out.text = text; any = true; }
+    return any ? out : null;
+  }
+  function earlierCursor() { // the first event on the page: everything before it is not shown
+    var link = document.querySelector("a#event-earlier");
+    var found = link ? /[?&]before=(\d+)/.exec(link.getAttribute("href") || "") : null;
+    return found ? found[1] : null;
+  }
+  function searchPage(filter, after, seq) {
+    var head = matches.querySelector(".matches-head"), list = matches.querySelector(".matches-rows");
+    head.textContent = "Searching the earlier events…";
+    post(SEARCH, "RunEventSearch", { runId: cfg.runId, after: after, limit: SEARCH_PAGE, filter: filter }).then(function (data) {
+      if (seq !== search.seq) return; // the filter changed meanwhile
+      var page = data.logsForRun;
+      if (page.__typename !== "EventConnection") throw new Error(page.message || page.__typename);
+      page.events.forEach(function (event) { list.appendChild(eventRow(event)); });
+      var shown = list.children.length;
+      head.textContent = shown + (page.hasMore ? "+" : "") + " matching event" + (shown === 1 ? "" : "s") +
+        " before those below (searched on the server)" + (shown ? ":" : ".");
+      if (page.hasMore) {
+        var more = el("button", { type: "button", "class": "matches-more" }, "More matches");
+        more.addEventListener("click", function () { more.remove(); searchPage(filter, page.cursor, seq); });
+        matches.appendChild(more);
+      }
+      updated(matches);
+    }).catch(function () {
+      if (seq === search.seq) head.textContent = "The search of the earlier events failed; change the filter to try again.";
+    });
+  }
+  function runSearch() {
+    search.seq += 1;
+    var filter = searchFilter(), before = earlierCursor();
+    if (!filter || !before) { matches.hidden = true; matches.replaceChildren(); return; }
+    filter.beforeCursor = before;
+    matches.replaceChildren(el("p", { "class": "matches-head" }), el("div", { "class": "matches-rows" }));
+    matches.hidden = false;
+    searchPage(filter, null, search.seq);
+  }
+  if (form && matches) {
+    form.addEventListener("input", function () { clearTimeout(search.timer); search.timer = setTimeout(runSearch, 400); });
+    if (searchFilter()) runSearch(); // a filter deep-linked in the query string
+  }
+
+  if (!cfg.follow) return; // paged back (`?before=`): the page shows a "Newer events…" link instead
+  if (state.finished && !state.hasMore && !state.log) return stop(); // a finished run: the page is complete
   state.status = (document.querySelector("#run-status .status") || {}).textContent || null;
-  schedule(state.hasMore ? 0 : POLL_MS);
+  // Steps running when the page rendered: their stats are read once, so their bars grow from now on.
+  state.needSteps = !!document.querySelector("#run-gantt .gantt-bar.running");
+  schedule(state.hasMore || state.needSteps ? 0 : POLL_MS);
 })();

@@ -56,6 +56,39 @@ def record_requests(page) -> list[tuple[str, str, str]]:
     return sent
 
 
+# What the run page shows, as data: the live page (static/ui/run_live.js) must draw what the server renders.
+SHOWN = """() => {
+  const text = (node) => node ? node.textContent.replace(/\\s+/g, " ").trim() : null;
+  const bar = (row) => row.querySelector(".gantt-bar");
+  return {
+    status: document.querySelector("#run-status").innerHTML.trim(),
+    started: Date.parse(document.querySelector("#run-started time")?.getAttribute("datetime")),
+    ended: Date.parse(document.querySelector("#run-ended time")?.getAttribute("datetime")),
+    steps: [...document.querySelectorAll("#run-steps tr")].map((tr) => [...tr.children].map((cell) =>
+      [cell.tagName, text(cell), cell.querySelector("input")?.outerHTML ?? null])),
+    gantt: [...document.querySelectorAll("#run-gantt .gantt-row")].map((row) => [row.dataset.step,
+      row.querySelector(".gantt-step").tagName, row.querySelector(".gantt-step").getAttribute("for"),
+      bar(row)?.className, bar(row)?.getAttribute("style"), bar(row)?.title]),
+    events: [...document.querySelectorAll("#event-rows .event")].map((row) => [row.className, row.dataset.type,
+      row.dataset.step, row.dataset.level, text(row), row.querySelectorAll("details, pre, dl").length]),
+    captures: text(document.querySelector("#run-captures")),
+    actions: [...document.querySelectorAll("#run-actions form, #run-actions a")].filter((e) => !e.hidden)
+      .map((e) => text(e)),
+  };
+}"""
+
+
+def assert_live_page_matches_a_reload(page) -> None:
+    """Once the live page has everything (run_live.js stopped), a reload renders the same status, steps, chart,
+    events, captures and actions."""
+    expect(page.locator("#run-live[data-state=stopped]")).to_have_count(1, timeout=FINISH_TIMEOUT)
+    live = page.evaluate(SHOWN)
+    page.reload()
+    reloaded = page.evaluate(SHOWN)
+    differ = [(key, live[key], reloaded[key]) for key in live if live[key] != reloaded[key]]
+    assert not differ, "\n".join(f"{key}:\n  live   {a}\n  reload {b}" for key, a, b in differ)
+
+
 def test_a_run_launched_from_the_launchpad_with_config_succeeds_live_on_its_page(page, screenshot):
     page.goto("/locations/browser/jobs/greet_job/")
     # The launchpad scaffolds the config the job needs: `name` is required, `times` has a default.
@@ -81,6 +114,7 @@ def test_a_run_launched_from_the_launchpad_with_config_succeeds_live_on_its_page
     expect(page.get_by_role("button", name="Re-execute from failure")).to_have_count(0)  # nothing failed
     assert_not_reloaded(page)
     screenshot(page, "run-detail")
+    assert_live_page_matches_a_reload(page)
 
     page.goto("/runs/")
     expect(page.locator(f'a[href="/runs/{run_id}/"]')).to_be_visible()
@@ -116,6 +150,7 @@ def test_a_failed_run_is_re_executed_from_failure(page, server):
     flag.unlink(missing_ok=True)
     parent = launch(page, "flaky_job")
     wait_for_status(page, "FAILURE")
+    assert_live_page_matches_a_reload(page)  # the error chain of a live row too
     failure = page.locator("#event-rows .event", has_text="STEP_FAILURE")
     expect(failure.locator("summary")).to_contain_text("broken on purpose")
     failure.locator("summary").click()

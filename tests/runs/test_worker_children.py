@@ -36,6 +36,8 @@ DEFS = textwrap.dedent(
     import orchestra as dg
 
     MARKS = os.environ["TEST_MARKS"]
+    with open(os.path.join(MARKS, "imported-by"), "a") as handle:  # every process that imports this code
+        handle.write(f"{os.getpid()}\n")
 
     def mark(name, text=""):
         with open(os.path.join(MARKS, name + ".tmp"), "w") as handle:
@@ -263,3 +265,5 @@ def test_a_multiprocess_run_forks_its_step_server_from_the_worker_and_succeeds(c
     finally:
         _cleanup(worker, below)
     assert selectors.run_get(run_id=run.run_id).status == RunStatus.SUCCESS
+    # the step ran the job its worker had loaded: the code was imported once, by the worker
+    assert (code / "marks" / "imported-by").read_text().split() == [str(worker.pid)]

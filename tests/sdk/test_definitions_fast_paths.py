@@ -430,8 +430,13 @@ def test_decorating_moves_what_it_built_to_the_oldest_generation():
     def built() -> None:
         pass
 
+    @dg.multi_asset(outs={"left": dg.AssetOut(), "right": dg.AssetOut()})
+    def built_together():
+        return 1, 2
+
     assert gc.isenabled()
-    assert any(obj is built for obj in gc.get_objects(generation=2))
+    oldest = gc.get_objects(generation=2)
+    assert any(obj is built for obj in oldest) and any(obj is built_together for obj in oldest)
 
     gc.disable()
     try:
@@ -526,3 +531,85 @@ def test_asset_jobs_built_from_kept_views_are_built_as_from_fresh_definitions():
     assert "__blocking_check_after_a_after_a_ok" in only_a[1]["last"]
     assert first["reads_b"][2] == [("reads_b", [("b", FROM_ASSET, None, None)])]  # `b` is not in the job
     assert ("reads_b", [("b", FROM_STEP, "both", "b")]) in first["__ASSET_JOB"][2]
+
+
+def _reference_toposort(upstream):
+    # the general Kahn's algorithm, with no assumption about which keys `upstream` lists
+    known = upstream.keys()
+    in_degree = {k: len(set(v) & known) for k, v in upstream.items()}
+    dependents = {}
+    for key, deps in upstream.items():
+        for dep in set(deps) & known:
+            dependents.setdefault(dep, []).append(key)
+    level, ordered = sorted(k for k, n in in_degree.items() if n == 0), []
+    while level:
+        ordered.extend(level)
+        following = []
+        for key in level:
+            for child in dependents.get(key, ()):
+                in_degree[child] -= 1
+                if in_degree[child] == 0:
+                    following.append(child)
+        level = sorted(following)
+    return ordered
+
+
+def test_asset_graph_order_is_the_general_topological_sort():
+    from orchestra._core.assets.graph import build_asset_graph
+
+    @dg.multi_asset(outs={"m1": dg.AssetOut(), "m2": dg.AssetOut()}, deps=["external"])
+    def pair():
+        return 1, 2
+
+    @dg.asset(deps=["m2", "z_first"])
+    def after_pair() -> None:
+        pass
+
+    @dg.asset
+    def z_first() -> None:
+        pass
+
+    @dg.asset(deps=[after_pair, "m1", "z_first"])
+    def last() -> None:
+        pass
+
+    graph = build_asset_graph([last, pair, after_pair, z_first, dg.AssetSpec("lonely")])
+    assert graph.toposorted_asset_keys() == _reference_toposort(graph.upstream)
+    assert graph.toposorted_asset_keys()[-1] == AssetKey("last")
+    assert {k: graph.downstream[k] for k in graph.upstream} == {
+        k: {d for d, ups in graph.upstream.items() if k in ups} for k in graph.upstream
+    }
+
+
+def test_an_asset_cycle_is_still_refused():
+    from orchestra._core.assets.graph import build_asset_graph
+
+    @dg.asset(deps=["b"])
+    def a() -> None:
+        pass
+
+    @dg.asset(deps=["a"])
+    def b() -> None:
+        pass
+
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Cycle in asset graph"):
+        build_asset_graph([a, b]).toposorted_asset_keys()
+
+
+def test_graphs_listed_out_of_dependency_order_are_still_checked_for_cycles():
+    @dg.op
+    def first() -> int:
+        return 1
+
+    @dg.op
+    def second(x: int) -> int:
+        return x
+
+    out_of_order = dg.GraphDefinition(
+        name="g", node_defs=[second, first], dependencies={"second": {"x": dg.DependencyDefinition("first")}},
+    )
+    assert out_of_order.to_job().execute_in_process().success
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Circular dependencies"):
+        dg.GraphDefinition(
+            name="loop", node_defs=[first, second], dependencies={"second": {"x": dg.DependencyDefinition("second")}},
+        )

@@ -13,11 +13,16 @@ from tests.conftest import REPO
 RUN_LIVE_JS = REPO / "static" / "ui" / "run_live.js"
 
 
-def live_query() -> str:
-    """The `RunLive` query of static/ui/run_live.js (an array of JavaScript string literals joined by newlines)."""
+def _js_lines(source: str, name: str) -> list[str]:
+    body = re.search(rf"var {name} = \[(.*?)\](?:\.concat|;)", source, re.S).group(1)
+    return json.loads("[" + body + "]")
+
+
+def live_query(name: str = "QUERY") -> str:
+    """A GraphQL document of static/ui/run_live.js: `QUERY` (the live poll) or `SEARCH` (the server-side event
+    search), each an array of JavaScript string literals followed by the shared FRAGMENTS, joined by newlines."""
     source = RUN_LIVE_JS.read_text()
-    body = re.search(r"var QUERY = \[(.*?)\]\.join\(\"\\n\"\);", source, re.S).group(1)
-    return "\n".join(json.loads("[" + body + "]"))
+    return "\n".join(_js_lines(source, name) + _js_lines(source, "FRAGMENTS"))
 
 
 def live_config(page: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ cursor form, the deployment page refreshing while a location loads, and the laun
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -16,7 +17,7 @@ from runs.views import config_scaffold
 from scheduling.models import InstigatorState
 from scheduling.services import instigators_reconcile
 from tests.runs.locations import queued
-from tests.ui.live import live_config, live_poll
+from tests.ui.live import live_config, live_poll, live_query
 from tests.ui.test_pages import HOSTILE, _run, assert_escaped
 from tests.workspace.stored import store_location
 from workspace.models import CodeLocation, LocationStatus
@@ -109,3 +110,19 @@ def test_the_scaffold_fills_values_that_may_come_from_the_environment():
     optional = {"anyOf": [{"type": "null"}, {"anyOf": [{"type": "integer"}]}], "default": 1}
     schema = {"type": "object", "required": ["name"], "properties": {"name": env_or, "times": optional}}
     assert config_scaffold(schema) == {"name": ""}
+
+
+def test_a_viewer_s_live_page_reads_graphql_with_its_session_and_the_page_s_csrf_token(data, login_as):
+    """The live page posts to /graphql as the logged-in user: the session cookie, and the X-CSRFToken header it got
+    from the page (run_live.js sends `csrf` from the page's configuration); without the token it is refused."""
+    run = _run()
+    strict = Client(enforce_csrf_checks=True)
+    login_as("viewer", client=strict)
+    config = live_config(strict.get(f"/runs/{run.run_id}/").content.decode())
+    body = json.dumps({"query": live_query(), "operationName": "RunLive", "variables": {
+        "runId": run.run_id, "after": config["cursor"], "limit": 500, "steps": True, "tail": False,
+        "logKey": [run.run_id], "logCursor": None, "logLimit": 65536}})
+    refused = strict.post("/graphql", body, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+    answer = strict.post("/graphql", body, content_type="application/json", HTTP_X_CSRFTOKEN=config["csrf"])
+    assert answer.status_code == 200 and answer.json()["data"]["runOrError"]["status"] == run.status

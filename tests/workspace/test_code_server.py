@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from orchestra import __version__
+from orchestra._core.snapshot.plain import canonical_json
 from tests.workspace.conftest import start_code_server
 from workspace.client import CodeServerRequestError, CodeServerUnavailable
 
@@ -50,7 +51,7 @@ def test_the_snapshot_document_is_the_snapshot_as_canonical_json(code_server):
     answer = code_server.client.snapshot()
     document = code_server.client.snapshot_document()
     assert json.loads(document.text) == answer["snapshot"]
-    assert document.text == json.dumps(answer["snapshot"], sort_keys=True, separators=(",", ":"))
+    assert document.text == canonical_json(answer["snapshot"])
     assert document.snapshot_id == answer["snapshot"]["snapshot_id"]
     assert document.server_id == answer["server_id"] and document.version == __version__
     assert document.api_version == 1

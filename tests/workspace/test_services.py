@@ -203,3 +203,29 @@ def test_workspace_load_command_refuses_a_bad_workspace(tmp_path):
     (tmp_path / "workspace.yaml").write_text("load_from:\n  - python_files: a.py\n")
     with pytest.raises(CommandError, match="unknown entry type 'python_files'"):
         call_command("workspace_load", "-w", str(tmp_path / "workspace.yaml"))
+
+
+def test_a_snapshot_with_text_beyond_ascii_is_stored_and_read_back_as_sent(tmp_path):
+    # the code server's canonical JSON keeps such characters as UTF-8 (not \u escapes); the database
+    # must store the document as sent and give back the same snapshot
+    (tmp_path / "unicode_defs.py").write_text(
+        'import orchestra as dg\n\n'
+        '@dg.asset(description="Données — ünïcode ✓ \\U0001f600", metadata={"équipe": "naïve ☃"})\n'
+        'def cafe():\n    return 1\n\n'
+        'defs = dg.Definitions(assets=[cafe])\n', encoding="utf-8")
+    server = start_code_server(tmp_path, "-f", str(tmp_path / "unicode_defs.py"), "--location-name", "unicode")
+    try:
+        document = server.client.snapshot_document()
+        assert "Données — ünïcode ✓ \U0001f600" in document.text
+        entry = LocationEntry(name="unicode", kind="code_server", host="127.0.0.1", port=server.info["port"])
+        workspace_apply(entries=[entry])
+        location = location_load(entry=entry)
+        assert location.status == LocationStatus.LOADED and location.snapshot_id == document.snapshot_id
+        stored = location_snapshot(name="unicode")
+        assert stored == server.client.snapshot()["snapshot"]
+        node = next(n for n in stored["asset_nodes"] if n["key"] == ["cafe"])
+        assert node["description"] == "Données — ünïcode ✓ \U0001f600"
+        assert node["metadata"] == [{"label": "équipe", "type": "text", "data": "naïve ☃"}]
+    finally:
+        server.process.terminate()
+        server.process.wait(10)

@@ -11,6 +11,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from orchestra._builtins import Nothing
 from orchestra._core.assets.compute import AssetComputeFn
 from orchestra._core.assets.definition import (
     AssetsDefinition,
@@ -27,6 +28,7 @@ from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
 from orchestra._core.gc_pause import definition_built, definition_paused
 from orchestra._core.signatures import function_kind, signature_of, type_hints_of
+from orchestra._core.types import resolve_dagster_type
 from orchestra._errors import DagsterInvalidDefinitionError
 
 # ASCII letters, digits and underscores (possibly none: an empty name is left to later checks), in
@@ -51,8 +53,6 @@ def _return_type(fn: Callable[..., Any]) -> Any:
     if typing.get_origin(annotation) is Output:  # `-> Output[int]`
         annotation = typing.get_args(annotation)[0]
     if annotation is None or annotation is type(None):
-        from orchestra._builtins import Nothing
-
         return Nothing
     origin = typing.get_origin(annotation) or annotation
     if getattr(origin, "__name__", "") in _NOT_OUTPUT_TYPES:
@@ -61,10 +61,12 @@ def _return_type(fn: Callable[..., Any]) -> Any:
 
 
 def _input_params(fn: Callable[..., Any]) -> list[inspect.Parameter]:
+    params = list(signature_of(fn).parameters.values())
+    if not params:  # nothing to sort out (and no resources to look for)
+        return params
     from orchestra._core.resources.initialization import resource_params
 
-    params = list(signature_of(fn).parameters.values())
-    if params and params[0].name in CONTEXT_NAMES:
+    if params[0].name in CONTEXT_NAMES:
         params = params[1:]
     resources = set(resource_params(fn))
     return [p for p in params if p.name not in resources and p.name != "config"
@@ -116,9 +118,6 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
 
 def _nothing_type() -> Any:
     """`Nothing` as the `DagsterType` an `In(Nothing)` resolves to (resolved once, not once per dep)."""
-    from orchestra._builtins import Nothing
-    from orchestra._core.types import resolve_dagster_type
-
     return resolve_dagster_type(Nothing)
 
 
@@ -135,7 +134,11 @@ def _spec_deps(keys_by_input: dict[str, AssetKey], mappings: dict[AssetKey, Any]
 
 def _dep_input_name(key: AssetKey) -> str:
     """The name of the ordering-only input a dep becomes, as Dagster names it (`["a", "b"]` -> `a_b`)."""
-    name = "_".join(key.path).replace("-", "_").replace(".", "_")
+    path = key.path
+    name = path[0] if len(path) == 1 else "_".join(path)
+    if name.isascii() and name.isidentifier():  # already a valid name (the usual case): nothing to replace
+        return name
+    name = name.replace("-", "_").replace(".", "_")
     if _NAME_CHARS.fullmatch(name) is None:
         raise DagsterInvalidDefinitionError(f'"{name}" is not a valid name in Dagster. Names must be in regex ^[A-Za-z0-9_]+$.')
     return name
@@ -307,6 +310,13 @@ def multi_asset(
         raise DagsterInvalidDefinitionError("Must specify only outs or specs but not both.")
 
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        enabled = definition_paused()
+        try:
+            return build(fn)
+        finally:
+            definition_built(enabled)
+
+    def build(fn: Callable[..., Any]) -> AssetsDefinition:
         op_name = name or fn.__name__
         dep_list = coerce_deps(deps)
         spec_dep_keys: set[AssetKey] = set()

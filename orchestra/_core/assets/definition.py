@@ -13,6 +13,8 @@ from orchestra._errors import (
     DagsterInvariantViolationError,
 )
 
+_NO_CHECKS: frozenset[AssetCheckKey] = frozenset()
+
 MATERIALIZATION = "MATERIALIZATION"
 OBSERVATION = "OBSERVATION"
 UNEXECUTABLE = "UNEXECUTABLE"
@@ -143,19 +145,24 @@ class AssetsDefinition:
     def _derived(self, name: str, build: Any) -> Any:
         # Views derived from the definition's (never changed) fields, built once: asset jobs ask for
         # them per definition per job. `_replace` starts a copy with no views.
-        try:
-            return self.__dict__["_views"][name]
-        except KeyError:
-            views = self.__dict__.setdefault("_views", {})
-            value = views[name] = build()
-            return value
+        views = self.__dict__.get("_views")
+        if views is None:
+            views = self.__dict__["_views"] = {}
+        else:
+            value = views.get(name)
+            if value is not None:
+                return value
+        value = views[name] = build()
+        return value
 
     def _key_set(self) -> set[AssetKey]:
         """The selected keys as kept, not copied: for code in the SDK that only reads them."""
         return self._derived("keys", lambda: {k for k in self._specs_by_key if k in self._selected_asset_keys})
 
-    def _check_key_set(self) -> set[AssetCheckKey]:
+    def _check_key_set(self) -> set[AssetCheckKey] | frozenset[AssetCheckKey]:
         """The selected check keys as kept, not copied: for code in the SDK that only reads them."""
+        if not self._check_specs_by_output_name:  # most assets have no checks
+            return _NO_CHECKS
         return self._derived("check_keys", lambda: {s.key for s in self.check_specs})
 
     @property
@@ -383,6 +390,8 @@ class AssetsDefinition:
 
     @property
     def check_specs_by_output_name(self) -> dict[str, AssetCheckSpec]:
+        if not self._check_specs_by_output_name:
+            return {}
         return dict(self._derived("check_specs_by_output_name", lambda: {
             n: s for n, s in self._check_specs_by_output_name.items() if s.key in self._selected_asset_check_keys}))
 

@@ -92,14 +92,20 @@ class AssetGraph:
                 self.assets_def_by_key[source.key] = observable_assets_def(source, source.node_def)
         self.upstream: dict[AssetKey, set[AssetKey]] = {}
         self.downstream: dict[AssetKey, set[AssetKey]] = {}
+        upstream, downstream = self.upstream, self.downstream
         for key in self.all_asset_keys:
-            self.upstream.setdefault(key, set())
-            self.downstream.setdefault(key, set())
+            upstream[key] = set()
+            downstream[key] = set()
         for key, assets_def in self.assets_def_by_key.items():
+            parents = upstream[key]
             for dep in assets_def._specs_by_key[key].deps:  # `get_asset_spec(key)`, for a key it has
-                self.upstream[key].add(dep.asset_key)
-                self.upstream.setdefault(dep.asset_key, set())
-                self.downstream.setdefault(dep.asset_key, set()).add(key)
+                dep_key = dep.asset_key
+                parents.add(dep_key)
+                if dep_key not in upstream:  # a key no definition here has (no set made per edge)
+                    upstream[dep_key] = set()
+                    downstream[dep_key] = {key}
+                else:
+                    downstream[dep_key].add(key)
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -235,14 +241,10 @@ class AssetGraph:
         cached = self.__dict__.get("_toposorted")
         if cached is not None:
             return list(cached)
-        known = self.upstream.keys()
-        in_degree: dict[AssetKey, int] = {}
-        dependents: dict[AssetKey, list[AssetKey]] = {}
-        for key, deps in self.upstream.items():
-            inside = deps & known
-            in_degree[key] = len(inside)
-            for dep in inside:
-                dependents.setdefault(dep, []).append(key)
+        # every dependency is itself a key of `upstream`, and `downstream` is its inverse (both are built
+        # together in `__init__`): the in-degrees are the sizes of the upstream sets
+        in_degree = {key: len(deps) for key, deps in self.upstream.items()}
+        dependents = self.downstream
         level = sorted(k for k, n in in_degree.items() if n == 0)
         ordered: list[AssetKey] = []
         while level:
@@ -297,9 +299,9 @@ def check_loaded_inputs_exist(asset_graph: AssetGraph) -> None:
     Dagster raises this when the graph is resolved (`Definitions.resolve_*`, `materialize`); a
     dependency declared with `deps=` (nothing loaded) may still name an asset defined elsewhere.
     """
-    known = asset_graph.all_asset_keys
+    known = asset_graph._all_keys()
     for assets_def in asset_graph.assets_defs:
-        for input_name, key in assets_def.keys_by_input_name.items():
+        for input_name, key in assets_def._keys_by_input_name.items():  # read only: no copy
             if key in known or not assets_def.node_def.has_input(input_name):
                 continue
             if not assets_def.node_def.input_def_named(input_name).is_nothing:

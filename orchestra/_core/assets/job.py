@@ -49,7 +49,7 @@ def build_assets_job(
     cannot subset.
     """
     from orchestra._core.definitions.dependency import DependencyDefinition
-    from orchestra._core.definitions.graph import GraphDefinition
+    from orchestra._core.definitions.graph import GraphDefinition, Node
     from orchestra._core.definitions.job import JobDefinition
 
     selected = set(selected_asset_keys) if selected_asset_keys is not None else asset_graph.materializable_asset_keys
@@ -87,11 +87,14 @@ def build_assets_job(
         if not view.executable:
             continue
         own_keys, own_checks = view.keys, view.check_keys
-        keys = own_keys & selected
-        node_checks = own_checks & checks
+        if own_keys <= selected and own_checks <= checks:  # the whole definition (the usual case)
+            keys, node_checks, partial = own_keys, own_checks, False
+        else:
+            keys = own_keys & selected
+            node_checks = own_checks & checks
+            partial = keys != own_keys or node_checks != own_checks
         if not keys and not node_checks:
             continue
-        partial = keys != own_keys or node_checks != own_checks
         # all or nothing, checks included, unless the definition can subset itself
         if partial and not assets_def.can_subset:
             raise DagsterInvalidSubsetError(
@@ -153,14 +156,15 @@ def build_assets_job(
             node_defs[node_name] = _with_inputs(node_defs[node_name], extra_inputs, loaded_from_storage)
         dependencies[node_name] = deps
 
-    from orchestra._core.definitions.dependency import NodeInvocation
-
-    keyed_deps: dict[Any, dict[str, Any]] = {}
-    for node_name, deps in dependencies.items():
-        hook_defs = views[node_name].hook_defs
-        key = NodeInvocation(node_name, hook_defs=set(hook_defs)) if hook_defs else node_name
-        keyed_deps[key] = deps
-    graph_def = GraphDefinition(name=name, node_defs=list(node_defs.values()), dependencies=keyed_deps)
+    # the graph's nodes made here, as `GraphDefinition(node_defs=..., dependencies=...)` would make them from
+    # a `NodeInvocation(name, hook_defs=...)` per node (names are unique, every node has its entry); the
+    # graph still validates its dependencies
+    graph_nodes = {node_name: Node(node_name, node_defs[node_name], None, views[node_name].hook_defs)
+                   for node_name in dependencies}
+    graph_def = GraphDefinition._from_parts(
+        name, description=None, nodes=graph_nodes, deps=dependencies, input_mappings=[], output_mappings=[],
+        config=None, tags=None,
+    )
     resources = _merged_resources(nodes.values(), asset_graph, resource_defs)
     if "io_manager" not in resources:  # asset values persist, even under execute_in_process, as in Dagster
         from orchestra._core.io_managers.builtin import default_job_io_manager
@@ -194,19 +198,19 @@ class _JobNode:
 
     def __init__(self, assets_def: AssetsDefinition):
         self.executable = assets_def.is_executable
-        self.keys = frozenset(assets_def._key_set())
-        self.check_keys = frozenset(assets_def._check_key_set()) if assets_def._check_specs_by_output_name else _NONE
+        # the definition's kept sets (never changed; only read here)
+        self.keys = assets_def._key_set()
+        self.check_keys = assets_def._check_key_set() if assets_def._check_specs_by_output_name else _NONE
         self.is_checks = isinstance(assets_def, AssetChecksDefinition)
         self.hook_defs = assets_def.hook_defs
         if not self.executable:
             return
-        from orchestra._core.definitions.dependency import DependencyDefinition
-
         node_def = self.node_def = _subset_node(assets_def)
         self.materializes = assets_def.execution_type == MATERIALIZATION
         # (key, the dependency of a downstream input on it): one shared, immutable dependency per output
         selected = assets_def._selected_asset_keys
-        self.outputs = [(key, DependencyDefinition(node_def.name, output_name))
+        dependency = _dependency_class()
+        self.outputs = [(key, dependency(node_def.name, output_name))
                         for output_name, key in assets_def._keys_by_output_name.items() if key in selected]
         input_dict = getattr(node_def, "input_dict", None)
         inputs = []
@@ -219,9 +223,20 @@ class _JobNode:
 
 
 _NONE: frozenset[Any] = frozenset()
+_DEPENDENCY: list[type] = []
+
+
+def _dependency_class() -> type:
+    # `DependencyDefinition`, imported on first use (a `from` import per definition adds up)
+    if not _DEPENDENCY:
+        from orchestra._core.definitions.dependency import DependencyDefinition
+
+        _DEPENDENCY.append(DependencyDefinition)
+    return _DEPENDENCY[0]
 
 
 def job_node(assets_def: AssetsDefinition) -> _JobNode:
+    """The `_JobNode` of a definition, kept with its other views (a derived definition starts without)."""
     return assets_def._derived("job_node", lambda: _JobNode(assets_def))
 
 

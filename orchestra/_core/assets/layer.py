@@ -65,17 +65,15 @@ class AssetLayer:
                     self.inputs[handle] = key
 
     def _add_op_node(self, node_name: str, assets_def: Any) -> None:
-        # what a definition's op means in asset terms is the same in every job that runs it: worked out
-        # once per definition (a location's assets are in their group's job and the implicit one)
-        outputs, checks, inputs = assets_def._derived("asset_layer_entries", lambda: _op_entries(assets_def))
-        for output_name, info in outputs:
-            self.outputs[(node_name, output_name)] = info
-            self.node_by_key[info.asset_key] = (node_name, output_name)  # type: ignore[index]
-        for output_name, info in checks:
-            self.outputs[(node_name, output_name)] = info
-            self.node_by_check[info.check_key] = (node_name, output_name)  # type: ignore[index]
-        for input_name, key in inputs:
-            self.inputs[(node_name, input_name)] = key
+        # what a definition's op means in asset terms is the same in every job that runs it (under the
+        # op's name): worked out once per definition and node name, as the pairs this layer's maps take
+        # (a location's assets are in their group's job and the implicit one)
+        outputs, by_key, by_check, inputs = assets_def._derived(
+            ("asset_layer_items", node_name), lambda: _op_items(assets_def, node_name))
+        self.outputs.update(outputs)
+        self.node_by_key.update(by_key)
+        self.node_by_check.update(by_check)
+        self.inputs.update(inputs)
 
     # --- lookups the execution core makes --------------------------------------------------------
 
@@ -252,6 +250,17 @@ def _op_entries(assets_def: Any) -> tuple[list[tuple[str, OutputAsset]], list[tu
         for output_name, check in assets_def.check_specs_by_output_name.items()
     ]
     return outputs, checks, list(assets_def.node_keys_by_input_name.items())
+
+
+def _op_items(assets_def: Any, node_name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """`_op_entries` as (key, value) pairs for an `AssetLayer`'s maps, for the op run as `node_name`."""
+    outputs, checks, inputs = _op_entries(assets_def)
+    return (
+        [((node_name, output_name), info) for output_name, info in [*outputs, *checks]],
+        [(info.asset_key, (node_name, output_name)) for output_name, info in outputs],
+        [(info.check_key, (node_name, output_name)) for output_name, info in checks],
+        [((node_name, input_name), key) for input_name, key in inputs],
+    )
 
 
 def _leaf_output(node_def: Any, handle: str, output_name: str) -> tuple[str, str]:

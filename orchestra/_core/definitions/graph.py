@@ -167,10 +167,14 @@ class GraphDefinition(NodeDefinition):
 
     @property
     def required_resource_keys(self) -> frozenset[str]:
-        keys: set[str] = set()
-        for op_def in self.iterate_op_defs():
-            keys |= op_def.required_resource_keys
-        return frozenset(keys)
+        # worked out once: a graph's nodes never change, and a job checks its resources more than once
+        cached = self.__dict__.get("_required_resource_keys")
+        if cached is None:
+            keys: set[str] = set()
+            for op_def in self.iterate_op_defs():
+                keys |= op_def.required_resource_keys
+            cached = self.__dict__["_required_resource_keys"] = frozenset(keys)
+        return cached
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -261,8 +265,13 @@ def _nodes_from_definitions(graph_name: str, node_defs: list[NodeDefinition], de
 
 
 def _validate_dependencies(graph_name: str, nodes: dict[str, Node], deps: dict[str, dict[str, Any]]) -> None:
+    # When every dependency points at a node listed earlier (as a job built from assets lists them, in
+    # dependency order) there can be no cycle, and the search for one is skipped.
+    position = {name: index for index, name in enumerate(nodes)}
+    backward = True
     for node_name, input_deps in deps.items():
         node = nodes[node_name]
+        here = position[node_name]
         for input_name, dep in input_deps.items():
             if not node.definition.has_input(input_name):
                 raise DagsterInvalidDefinitionError(
@@ -284,7 +293,10 @@ def _validate_dependencies(graph_name: str, nodes: dict[str, Node], deps: dict[s
                         f'Invalid dependencies: node "{upstream.node}" does not have output "{upstream.output}". '
                         f'Listed as dependency for node "{node_name}" input "{input_name}"'
                     )
-    _check_acyclic(graph_name, nodes, deps)
+                if position[upstream.node] >= here:
+                    backward = False
+    if not backward:
+        _check_acyclic(graph_name, nodes, deps)
 
 
 def _upstream_of(dep: Any) -> Any:

@@ -100,6 +100,12 @@ class GraphOut:
         self.description = description
 
 
+def _dagster_type(given: Any) -> DagsterType:
+    if isinstance(given, DagsterType):  # already resolved (e.g. the Nothing of every asset dep)
+        return given
+    return AnyType if given is NO_VALUE else resolve_dagster_type(given)
+
+
 class InputDefinition:
     """An input as the core sees it: a name, a resolved DagsterType, an optional default."""
 
@@ -116,7 +122,7 @@ class InputDefinition:
         asset_key: Any = None,
     ):
         self.name = name
-        self.dagster_type: DagsterType = AnyType if dagster_type is NO_VALUE else resolve_dagster_type(dagster_type)
+        self.dagster_type: DagsterType = _dagster_type(dagster_type)
         self.description = description
         self.default_value = default_value
         self.metadata = metadata or {}
@@ -152,7 +158,7 @@ class OutputDefinition:
         code_version: str | None = None,
     ):
         self.name = name
-        self.dagster_type: DagsterType = AnyType if dagster_type is NO_VALUE else resolve_dagster_type(dagster_type)
+        self.dagster_type: DagsterType = _dagster_type(dagster_type)
         self.description = description
         self.is_required = is_required
         self.io_manager_key = io_manager_key

@@ -19,7 +19,7 @@ from orchestra._core.definitions.inout import (
 )
 from orchestra._core.definitions.node import NodeDefinition
 from orchestra._core.definitions.output import DynamicOutput, Output
-from orchestra._core.signatures import function_kind, signature_of
+from orchestra._core.signatures import function_kind, signature_of, type_hints_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})
@@ -188,9 +188,12 @@ class _DecoratedFn:
         if self.has_context:
             params = params[1:]
         hints = _type_hints(fn)
-        from orchestra._core.resources.initialization import resource_params
+        if params:
+            from orchestra._core.resources.initialization import resource_params
 
-        self.resource_args = tuple(resource_params(fn))
+            self.resource_args = tuple(resource_params(fn))
+        else:  # no parameters: none receives a resource
+            self.resource_args = ()
         self.config_arg: Any = None  # None, or (annotation, default)
         input_params: list[inspect.Parameter] = []
         for param in params:
@@ -246,8 +249,6 @@ class _DecoratedFn:
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    from orchestra._core.signatures import type_hints_of
-
     try:
         return type_hints_of(fn)
     except Exception:

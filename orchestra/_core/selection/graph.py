@@ -213,7 +213,7 @@ def _nodes_of(obj: Any) -> list[AssetNodeInfo]:
 def _node_from_spec(spec: Any, assets_def: Any, *, materializable: bool, observable: bool) -> AssetNodeInfo:
     return AssetNodeInfo(
         spec.key, parents=_dep_keys(getattr(spec, "deps", ())), group_name=getattr(spec, "group_name", None),
-        tags=dict(getattr(spec, "tags", None) or {}), kinds=getattr(spec, "kinds", None) or (),
+        tags=getattr(spec, "tags", None), kinds=getattr(spec, "kinds", None) or (),  # the node copies the tags
         owners=getattr(spec, "owners", None) or (), is_materializable=materializable, is_observable=observable,
         assets_def=assets_def if assets_def is not None else spec, spec=spec,
     )

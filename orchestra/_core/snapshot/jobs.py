@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestra._core.snapshot.plain import canonical_json, json_hash, plain_metadata_json, to_plain
+from orchestra._core.snapshot.plain import canonical_json_bytes, json_hash, plain_metadata_json, to_plain
 
 
 def _type_snap(dagster_type: Any) -> dict[str, Any]:
@@ -112,13 +112,13 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
     """Add `definition` to the location's table: (the definition, kept alive so its id stays its own;
     its key in the table; its input names)."""
     type_ids: dict[int, tuple[Any, str]] = memo.setdefault("types", {})
-    type_table: dict[str, Any] = memo.setdefault("dagster_types", {})
     table: dict[str, Any] = memo.setdefault("definitions", {})
 
     def type_ref(dagster_type: Any) -> str:
         entry = type_ids.get(id(dagster_type))
         if entry is None:
             snap = _type_snap(dagster_type)
+            type_table = memo.setdefault("dagster_types", {})
             entry = type_ids[id(dagster_type)] = (dagster_type, _table_key(type_table, str(snap["key"]), snap))
         return entry[1]
 
@@ -126,37 +126,42 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
     # `OUTPUT_DEFAULTS`): most of 2,000 asset ops' description was nulls, falses and "io_manager"
     is_graph = isinstance(definition, graph_class)
     input_defs = definition.input_defs
-    parts: dict[str, Any] = {"name": to_plain(definition.name)}
+    name = definition.name
+    parts: dict[str, Any] = {"name": name if type(name) is str else to_plain(name)}
     if is_graph:
         parts["kind"] = "graph"
-    if definition.description is not None:
-        parts["description"] = to_plain(definition.description)
+    description = definition.description
+    if description is not None:
+        parts["description"] = description if type(description) is str else to_plain(description)
     resource_keys = getattr(definition, "required_resource_keys", None)
     if resource_keys:
         parts["required_resource_keys"] = sorted(resource_keys)
-    inputs = []
-    for d in input_defs:
-        entry = {"name": d.name, "type": type_ref(d.dagster_type)}
-        if d.description is not None:
-            entry["description"] = to_plain(d.description)
-        if d.has_default_value is not False:
-            entry["has_default_value"] = to_plain(d.has_default_value)
-        inputs.append(entry)
-    if inputs:
+    if input_defs:
+        inputs = []
+        for d in input_defs:
+            entry = type_ids.get(id(d.dagster_type))
+            item = {"name": d.name, "type": entry[1] if entry is not None else type_ref(d.dagster_type)}
+            if d.description is not None:
+                item["description"] = to_plain(d.description)
+            if d.has_default_value is not False:
+                item["has_default_value"] = to_plain(d.has_default_value)
+            inputs.append(item)
         parts["inputs"] = inputs
-    outputs = []
-    for d in definition.output_defs:
-        entry = {"name": d.name, "type": type_ref(d.dagster_type)}
-        if d.description is not None:
-            entry["description"] = to_plain(d.description)
-        if d.is_required is not True:
-            entry["is_required"] = to_plain(d.is_required)
-        if d.is_dynamic is not False:
-            entry["is_dynamic"] = to_plain(d.is_dynamic)
-        if d.io_manager_key != "io_manager":
-            entry["io_manager_key"] = to_plain(d.io_manager_key)
-        outputs.append(entry)
-    if outputs:
+    output_defs = definition.output_defs
+    if output_defs:
+        outputs = []
+        for d in output_defs:
+            entry = type_ids.get(id(d.dagster_type))
+            item = {"name": d.name, "type": entry[1] if entry is not None else type_ref(d.dagster_type)}
+            if d.description is not None:
+                item["description"] = to_plain(d.description)
+            if d.is_required is not True:
+                item["is_required"] = to_plain(d.is_required)
+            if d.is_dynamic is not False:
+                item["is_dynamic"] = to_plain(d.is_dynamic)
+            if d.io_manager_key != "io_manager":
+                item["io_manager_key"] = to_plain(d.io_manager_key)
+            outputs.append(item)
         parts["outputs"] = outputs
     if is_graph:
         parts["graph"] = graph_snapshot(definition, memo)
@@ -166,7 +171,7 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
             parts["pool"] = to_plain(pool)
         version = getattr(definition, "version", None)
         if version is not None:
-            parts["code_version"] = to_plain(version)
+            parts["code_version"] = version if type(version) is str else to_plain(version)
     return definition, _table_key(table, str(parts["name"]), parts), [d.name for d in input_defs]
 
 
@@ -243,13 +248,13 @@ def job_snapshot(job: Any) -> dict[str, Any]:
     memo = location_memo()
     snap, text = job_snapshot_and_json(job, memo)
     tables = definition_tables(memo)
-    stamp_job_id(snap, text, tables_digest(canonical_json(tables)))
+    stamp_job_id(snap, text, tables_digest(canonical_json_bytes(tables)))
     return full_job(tables, snap)
 
 
-def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], str]:
+def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], bytes]:
     """The stored snapshot of one job (version 2: its graph by reference to the location's definition
-    tables) and its canonical JSON, both without `snapshot_id` (`stamp_job_id` adds it once the
+    tables) and its canonical JSON (`canonical_json_bytes`), both without `snapshot_id` (`stamp_job_id` adds it once the
     location's tables are complete).
 
     `memo` (from `location_memo()`) shares the description of config types and definitions between the
@@ -269,7 +274,8 @@ def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = Non
         "resource_keys": sorted(job.resource_defs),
         "partitions": to_plain(partitions),
         "is_asset_job": bool(asset_keys or check_keys),
-        "asset_keys": sorted("/".join(k.path) for k in asset_keys),
+        # from the tuple a key holds, not its `path` list: one object fewer to read per key
+        "asset_keys": sorted(["/".join(k.parts) for k in asset_keys]),
         "asset_check_keys": sorted(f"{'/'.join(c.asset_key.path)}:{c.name}" for c in check_keys),
         "graph": None,
         "run_config_schema": None,
@@ -277,24 +283,24 @@ def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = Non
     snap = to_plain(snap)
     snap["graph"] = graph_snapshot(job.graph, memo["graph"])  # already plain
     snap["run_config_schema"] = run_config_schema_snapshot(job, memo)  # already plain
-    return snap, canonical_json(snap)
+    return snap, canonical_json_bytes(snap)
 
 
-def tables_digest(tables_text: str) -> str:
+def tables_digest(tables_text: str | bytes) -> str:
     """What a job's id covers of the location besides the job itself: the hash of the canonical JSON of
     the definition tables (`definition_tables`)."""
     return json_hash(tables_text)
 
 
-def stamp_job_id(snap: dict[str, Any], text: str, digest: str) -> str:
+def stamp_job_id(snap: dict[str, Any], text: bytes, digest: str) -> bytes:
     """Set `snap["snapshot_id"]` — the hash of the job's canonical JSON (without the id) followed by
     `digest`, so that it changes with the definitions its graph refers to — and return the job's
     canonical JSON with it."""
-    snap["snapshot_id"] = json_hash(text + digest)
+    snap["snapshot_id"] = json_hash(text + digest.encode("ascii"))
     # `snapshot_id` sorts just before `tags`, the last key: insert it into the text rather than
     # encoding the whole job again
-    tail = f',"tags":{canonical_json(snap["tags"])}}}'
+    tail = b',"tags":' + canonical_json_bytes(snap["tags"]) + b"}"
     keys = sorted(snap)
     if keys[-2:] == ["snapshot_id", "tags"] and text.endswith(tail):
-        return f'{text[:-len(tail)]},"snapshot_id":"{snap["snapshot_id"]}"{tail}'
-    return canonical_json(snap)
+        return b"%s,\"snapshot_id\":\"%s\"%s" % (text[:-len(tail)], snap["snapshot_id"].encode("ascii"), tail)
+    return canonical_json_bytes(snap)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from orchestra._core.gc_pause import collection_paused
@@ -19,7 +18,7 @@ from orchestra._core.snapshot.jobs import (
     stamp_job_id,
     tables_digest,
 )
-from orchestra._core.snapshot.plain import canonical_json, to_plain
+from orchestra._core.snapshot.plain import canonical_json_bytes, to_plain
 
 
 def _type_name(value: Any) -> str:
@@ -89,10 +88,11 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     jobs_by_check: dict[Any, list[str]] = {}
     for job in jobs:
         asset_keys, check_keys = asset_keys_of_job(job)
+        name = job.name
         for key in asset_keys:
-            jobs_by_asset.setdefault(key, []).append(job.name)
+            jobs_by_asset.setdefault(key, []).append(name)
         for check_key in check_keys:
-            jobs_by_check.setdefault(check_key, []).append(job.name)
+            jobs_by_check.setdefault(check_key, []).append(name)
     memo = location_memo()
     resources = resource_snapshots(repository, getattr(defs, "resources", None), jobs, memo)
     snapshot: dict[str, Any] = to_plain({
@@ -116,26 +116,26 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     # the jobs' graphs refer to the definitions described once for the location; a job's id covers them
     tables = definition_tables(memo)
     snapshot.update(tables)
-    encoded: dict[str, list[str]] = {key: [canonical_json(value)] for key, value in snapshot.items() if key != "jobs"}
+    encoded: dict[str, list[bytes]] = {key: [canonical_json_bytes(value)] for key, value in snapshot.items() if key != "jobs"}
     # canonical_json(tables), from the encodings just made (the definitions are most of it)
-    digest_of_tables = tables_digest("".join(_object_pieces({key: encoded[key] for key in tables})))
-    encoded["jobs"] = ["[", ",".join(stamp_job_id(snap, text, digest_of_tables) for snap, text in job_snaps), "]"]
+    digest_of_tables = tables_digest(b"".join(_object_pieces({key: encoded[key] for key in tables})))
+    encoded["jobs"] = [b"[", b",".join(stamp_job_id(snap, text, digest_of_tables) for snap, text in job_snaps), b"]"]
     # the id hashes the document without it, fed to the hash piece by piece (megabytes, not copied
     # into one text first); the document's text is then joined once, with the id in its place
     digest = hashlib.sha256()
     for piece in _object_pieces(encoded):
-        digest.update(piece.encode("utf-8", "surrogatepass"))
+        digest.update(piece)
     snapshot["snapshot_id"] = digest.hexdigest()
-    encoded["snapshot_id"] = [canonical_json(snapshot["snapshot_id"])]
-    return snapshot, "".join(_object_pieces(encoded))
+    encoded["snapshot_id"] = [canonical_json_bytes(snapshot["snapshot_id"])]
+    return snapshot, b"".join(_object_pieces(encoded)).decode("utf-8", "surrogatepass")
 
 
-def _object_pieces(encoded: dict[str, list[str]]) -> list[str]:
+def _object_pieces(encoded: dict[str, list[bytes]]) -> list[bytes]:
     """The canonical JSON of an object whose members' canonical JSON is the concatenation of `encoded`'s
-    pieces, as pieces (`"".join` them; `json_hash` of the joined text is `sha256` over the pieces)."""
-    pieces = ["{"]
+    pieces, as pieces (`b"".join` them; `json_hash` of the joined text is `sha256` over the pieces)."""
+    pieces = [b"{"]
     for index, key in enumerate(sorted(encoded)):
-        pieces.append(f"{',' if index else ''}{json.dumps(key)}:")
+        pieces.append(b'%s%s:' % (b"," if index else b"", canonical_json_bytes(key)))
         pieces.extend(encoded[key])
-    pieces.append("}")
+    pieces.append(b"}")
     return pieces

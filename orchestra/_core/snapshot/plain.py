@@ -9,6 +9,11 @@ import math
 import re
 from typing import Any
 
+import orjson
+
+_orjson_dumps = orjson.dumps
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+
 _LEAVES = frozenset({str, int, bool, type(None)})
 
 
@@ -55,30 +60,34 @@ def _key(key: Any) -> str:
 
 
 def canonical_json(value: Any) -> str:
-    # check_circular=False: snapshots are trees (shared parts are shared read-only, never cycles); the
-    # encoder's per-container cycle bookkeeping was an eighth of encoding a large location. A cycle
-    # would still fail, with RecursionError instead of ValueError.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False)
+    """The canonical JSON text of plain `value`: keys sorted, no whitespace, UTF-8 characters as they are."""
+    return canonical_json_bytes(value).decode("utf-8", "surrogatepass")
+
+
+def canonical_json_bytes(value: Any) -> bytes:
+    """`canonical_json(value)` encoded as UTF-8: what is hashed and sent.
+
+    orjson encodes a 2,000-asset location (3.8 MB) in ~5 ms where the standard library took ~40 ms
+    (a third of the snapshot phase). The few values it refuses (integers beyond 64 bits, lone
+    surrogates, nesting deeper than 254) take the standard encoder's form, ASCII-escaped, so the same
+    value always gives the same text. Non-finite floats never get here: `to_plain` spells them out.
+    """
+    try:
+        return _orjson_dumps(value, option=_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                          check_circular=False).encode("ascii")
 
 
 def snapshot_hash(value: Any) -> str:
     """A stable id for plain JSON `value` (same content, same id, whatever the dict order)."""
-    return json_hash(canonical_json(value))
+    return json_hash(canonical_json_bytes(value))
 
 
-def json_hash(text: str) -> str:
+def json_hash(text: str | bytes) -> str:
     """The id of a canonical JSON text (`snapshot_hash` of the value it encodes)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def canonical_json_with(value: dict[str, Any], encoded: dict[str, str]) -> str:
-    """`canonical_json(value)`, taking the canonical JSON of some top-level values from `encoded`.
-
-    A location's id covers its jobs, each already encoded for its own id: encoding megabytes of
-    job snapshots a second time was a tenth of the snapshot's cost.
-    """
-    parts = (f"{json.dumps(key)}:{encoded[key] if key in encoded else canonical_json(value[key])}" for key in sorted(value))
-    return "{" + ",".join(parts) + "}"
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
 
 
 # Plain metadata values of exactly these types are stored as the metadata type named here, the value
@@ -102,8 +111,15 @@ def plain_metadata_json(metadata: Any) -> list[dict[str, Any]] | None:
     for label, raw in metadata.items():
         cls = type(raw)
         kind = kinds.get(cls)
-        if (kind is None or type(label) is not str or unsafe(label) is not None
-                or (cls is str and unsafe(raw) is not None) or (cls is float and not math.isfinite(raw))):
+        if kind is None or type(label) is not str:
+            return None
+        # an ASCII text can hold only NUL of the unsafe characters: two C-level checks, not a search
+        if not (label.isascii() and "\x00" not in label) and unsafe(label) is not None:
+            return None
+        if cls is str:
+            if not (raw.isascii() and "\x00" not in raw) and unsafe(raw) is not None:
+                return None
+        elif cls is float and not math.isfinite(raw):
             return None
         entries.append({"label": label, "type": kind, "data": raw})
     return entries

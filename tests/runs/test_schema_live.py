@@ -1,4 +1,6 @@
-"""`Run.stepStats`: Dagster's RunStepStats (status, times, attempts, markers) from one query for any number of steps."""
+"""What the live run page reads from /graphql beyond the event log: `Run.stepStats` (Dagster's RunStepStats:
+status, times, attempts, markers; one query for any number of steps) and `logsForRun(eventFilter:)`, Orchestra's
+extension that filters a big run's events in the database."""
 
 from __future__ import annotations
 
@@ -114,3 +116,50 @@ def test_step_stats_take_the_same_queries_for_3_and_300_steps(client):
     with CaptureQueriesContext(connection) as for_many:
         assert len(step_stats(client, many)) == 300
     assert len(for_few) == len(for_many) <= 3, [q["sql"] for q in for_many.captured_queries]
+
+
+# --- logsForRun(eventFilter): Orchestra's extension, the event-log filter applied in the database -------------
+
+FILTERED_LOGS = """
+query Filtered($runId: ID!, $after: String, $filter: OrchestraEventLogFilter) {
+  logsForRun(runId: $runId, afterCursor: $after, limit: 2, eventFilter: $filter) {
+    __typename
+    ... on EventConnection { cursor hasMore events { ... on MessageEvent { message level stepKey eventType } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def filtered(client, run_id: str, event_filter: dict, after: str | None = None) -> dict:
+    return gql(client, FILTERED_LOGS, {"runId": run_id, "filter": event_filter, "after": after})["data"]["logsForRun"]
+
+
+def test_logs_for_run_filters_by_type_step_level_text_and_before_a_cursor(client):
+    run = services.run_create(job_name="job")
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="RUN_START", message="Started."),
+        EventInput(event_type="STEP_START", step_key="a", message="Started a."),
+        EventInput(message="a says Hello", step_key="a"),
+        EventInput(message="a warns", step_key="a", level=30),
+        EventInput(message="b says hello too", step_key="b", level=40),
+        EventInput(event_type="STEP_FAILURE", step_key="b", message="b failed.", level=40),
+    ])
+
+    def messages(event_filter: dict, after: str | None = None) -> list[str]:
+        seen, page = [], {"hasMore": True, "cursor": after}
+        while page["hasMore"]:  # pages of 2 by cursor, as without a filter
+            page = filtered(client, run.run_id, event_filter, page["cursor"])
+            seen += [e["message"] for e in page["events"]]
+        return seen
+
+    assert messages({"eventTypes": ["LOG"]}) == ["a says Hello", "a warns", "b says hello too"]
+    assert messages({"eventTypes": ["STEP_START", "STEP_FAILURE"]}) == ["Started a.", "b failed."]
+    assert messages({"stepKeys": ["b"]}) == ["b says hello too", "b failed."]
+    assert messages({"minLevel": "WARNING"}) == ["a warns", "b says hello too", "b failed."]
+    assert messages({"text": "HELLO"}) == ["a says Hello", "b says hello too"]  # any case
+    assert messages({"text": "hello", "minLevel": "ERROR", "stepKeys": ["b"]}) == ["b says hello too"]
+    last_a = filtered(client, run.run_id, {"stepKeys": ["a"], "eventTypes": ["LOG"], "minLevel": "WARNING"})["cursor"]
+    assert messages({"text": "s", "beforeCursor": last_a}) == ["Started.", "Started a.", "a says Hello"]
+    assert messages({}) == messages({"eventTypes": None}) and len(messages({})) == 6
+    assert filtered(client, run.run_id, {"beforeCursor": "x"})["__typename"] == "PythonError"  # not a cursor
