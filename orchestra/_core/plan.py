@@ -206,10 +206,15 @@ class _Builder:
         self.steps: dict[str, ExecutionStep] = {}
         self.raw: list[tuple[NodeHandle, Any, list[StepInput], dict, Any]] = []
         self.hooks: dict[str, frozenset] = {}
+        # the source of an input wired to (graph position, node, output): the same for every input wired
+        # there (sources are never changed; each asset's output feeds several downstream assets)
+        self.step_sources: dict[tuple[str | None, str, str], StepInputSource] = {}
+        self.dynamic = False  # some op has a dynamic output, or an input collects one
 
     def flatten(self, graph_def: GraphDefinition, prefix: NodeHandle | None, graph_input_resolver: Any,
                 inherited_hooks: frozenset = frozenset()) -> None:
         deps_by_node = graph_def.dependency_map
+        step_sources = self.step_sources
         for node in graph_def.nodes:
             handle = NodeHandle(node.name, prefix)
             hooks = inherited_hooks | node.hook_defs
@@ -222,14 +227,22 @@ class _Builder:
             else:
                 node_deps = deps_by_node.get(node.name) or {}
                 inputs = []
+                where = prefix._path if prefix is not None else None
                 for d in node.definition.input_defs:
                     dep = node_deps.get(d.name)
                     if type(dep) is DependencyDefinition:  # the usual wiring: `input_source`'s answer, directly
-                        key, out, _, _ = self.output_ref(graph_def, prefix, dep.node, dep.output)
-                        source = StepInputSource(FROM_STEP, key, out)
+                        ref = (where, dep.node, dep.output)
+                        source = step_sources.get(ref)
+                        if source is None:
+                            key, out, _, _ = self.output_ref(graph_def, prefix, dep.node, dep.output)
+                            source = step_sources[ref] = StepInputSource(FROM_STEP, key, out)
                     else:
                         source = self.input_source(graph_def, prefix, node, d, graph_input_resolver)
+                        if source is not None and source.kind == FROM_COLLECT:
+                            self.dynamic = True
                     inputs.append(StepInput(d, source))
+                if not self.dynamic:
+                    self.dynamic = any(o.is_dynamic for o in node.definition.output_defs)
                 self.raw.append((handle, node, inputs, node.tags, node.retry_policy))
                 if hooks:
                     self.hooks[str(handle)] = hooks
@@ -346,10 +359,8 @@ def _wiring(job_def: Any) -> tuple[_Builder, dict[str, Any], dict[str, tuple[str
     """
     builder = _Builder(job_def)
     builder.flatten(job_def.graph, None, None, frozenset(job_def.hook_defs))
-    raw_by_key = {str(handle): item for item in builder.raw for handle in [item[0]]}
-    if not any(o.is_dynamic for _, node, *_ in builder.raw for o in node.definition.output_defs) and not any(
-        i.source is not None and i.source.kind == FROM_COLLECT for _, _, inputs, *_ in builder.raw for i in inputs
-    ):
+    raw_by_key = {item[0]._path: item for item in builder.raw}  # `str(handle)`
+    if not builder.dynamic:  # (noted while flattening)
         # no dynamic output and nothing collects one: no step is mapped (and the graphs were checked for
         # cycles when they were built), so every root is None; a 2,000-asset job's walk was a tenth of it
         return builder, raw_by_key, dict.fromkeys(raw_by_key)

@@ -237,7 +237,9 @@ def _dependency_class() -> type:
 
 def job_node(assets_def: AssetsDefinition) -> _JobNode:
     """The `_JobNode` of a definition, kept with its other views (a derived definition starts without)."""
-    return assets_def._derived("job_node", lambda: _JobNode(assets_def))
+    views = assets_def.__dict__.get("_views")  # `_derived`'s store, read first: no closure per lookup
+    view = views.get("job_node") if views is not None else None
+    return view if view is not None else assets_def._derived("job_node", lambda: _JobNode(assets_def))
 
 
 def _subset_node(assets_def: AssetsDefinition) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey
 from orchestra._core.assets.results import (
@@ -20,8 +20,10 @@ from orchestra._core.assets.results import (
     AssetMaterialization,
     AssetMaterializationPlannedData,
 )
-from orchestra._core.events import DagsterEvent, StepMaterializationData
 from orchestra._errors import DagsterInvariantViolationError
+
+if TYPE_CHECKING:  # the event types are imported when a run emits events, not when a job is built
+    from orchestra._core.events import DagsterEvent
 
 
 class OutputAsset(NamedTuple):
@@ -68,8 +70,11 @@ class AssetLayer:
         # what a definition's op means in asset terms is the same in every job that runs it (under the
         # op's name): worked out once per definition and node name, as the pairs this layer's maps take
         # (a location's assets are in their group's job and the implicit one)
-        outputs, by_key, by_check, inputs = assets_def._derived(
-            ("asset_layer_items", node_name), lambda: _op_items(assets_def, node_name))
+        views = assets_def.__dict__.get("_views")  # `_derived`'s store, read first: no closure per lookup
+        items = views.get(("asset_layer_items", node_name)) if views is not None else None
+        if items is None:
+            items = assets_def._derived(("asset_layer_items", node_name), lambda: _op_items(assets_def, node_name))
+        outputs, by_key, by_check, inputs = items
         self.outputs.update(outputs)
         self.node_by_key.update(by_key)
         self.node_by_check.update(by_check)
@@ -148,6 +153,8 @@ class AssetLayer:
         if materialized is None:
             materialized = rc.materialized_assets = {}
         materialized[info.asset_key] = time.time()
+        from orchestra._core.events import StepMaterializationData
+
         for partition in partitions:
             materialization = AssetMaterialization(info.asset_key, metadata=merged, partition=partition, tags=tags)
             yield _event(rc, "ASSET_MATERIALIZATION", step, f"Materialized value {info.asset_key.to_user_string()}.",
@@ -176,11 +183,15 @@ def _check_partitioned(rc: Any, key: AssetCheckKey) -> bool:
 
 
 def _event(rc: Any, event_type: str, step: Any, message: str | None, data: Any) -> DagsterEvent:
+    from orchestra._core.events import DagsterEvent
+
     return DagsterEvent(event_type, rc.job_name, step.key, step.node_handle, "COMPUTE", None, data, message, rc.pid)
 
 
 def planned_events(job_def: Any, plan: Any, partition_key: str | None, run_tags: dict[str, str] | None = None) -> list[DagsterEvent]:
     """ASSET_MATERIALIZATION_PLANNED and ASSET_CHECK_EVALUATION_PLANNED events, written at run creation."""
+    from orchestra._core.events import DagsterEvent
+
     layer = job_def._asset_layer
     materializations: list[DagsterEvent] = []
     checks: list[DagsterEvent] = []
@@ -240,16 +251,19 @@ def _op_entries(assets_def: Any) -> tuple[list[tuple[str, OutputAsset]], list[tu
                                           list[tuple[str, AssetKey]]]:
     """The outputs (assets, then checks) and inputs of an op-backed definition, as `AssetLayer` keeps them."""
     observation = assets_def.is_observable
+    partitions_def = assets_def.partitions_def
+    # the definition's own maps, read (not copied): `keys_by_output_name` is these outputs whose key is
+    # selected, `get_asset_spec(key)` the spec kept by key, `node_keys_by_input_name` a copy of the inputs
+    selected, specs = assets_def._selected_asset_keys, assets_def._specs_by_key
     outputs = [
-        (output_name, OutputAsset(key, None, assets_def.partitions_def, assets_def.get_asset_spec(key).code_version,
-                                  observation, False))
-        for output_name, key in assets_def.keys_by_output_name.items()
+        (output_name, OutputAsset(key, None, partitions_def, specs[key].code_version, observation, False))
+        for output_name, key in assets_def._keys_by_output_name.items() if key in selected
     ]
     checks = [
         (output_name, OutputAsset(check.asset_key, check.key, None, None, False, check.blocking))
         for output_name, check in assets_def.check_specs_by_output_name.items()
-    ]
-    return outputs, checks, list(assets_def.node_keys_by_input_name.items())
+    ] if assets_def._check_specs_by_output_name else []
+    return outputs, checks, list(assets_def._keys_by_input_name.items())
 
 
 def _op_items(assets_def: Any, node_name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:

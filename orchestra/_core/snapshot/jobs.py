@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from orchestra._core.snapshot.plain import canonical_json_bytes, json_hash, plain_metadata_json, to_plain
@@ -230,13 +231,16 @@ def run_config_schema_snapshot(job: Any, memo: dict[str, dict[str, Any]] | None 
 
 
 def asset_keys_of_job(job: Any) -> tuple[set[Any], set[Any]]:
-    """The asset keys and asset check keys a job materializes or runs (empty for op jobs)."""
+    """The asset keys and asset check keys a job materializes or runs (empty for op jobs); read them,
+    never change them (a set the layer gave is not copied again: 2,000 keys per job)."""
     layer = getattr(job, "asset_layer", None) or getattr(job, "_asset_layer", None)
     if layer is None:
         return set(), set()
     keys = getattr(layer, "selected_asset_keys", None) or set()
     checks = getattr(layer, "selected_check_keys", None) or set()
-    return set(keys() if callable(keys) else keys), set(checks() if callable(checks) else checks)
+    keys = keys() if callable(keys) else keys
+    checks = checks() if callable(checks) else checks
+    return keys if type(keys) is set else set(keys), checks if type(checks) is set else set(checks)
 
 
 def job_snapshot(job: Any) -> dict[str, Any]:
@@ -292,15 +296,17 @@ def tables_digest(tables_text: str | bytes) -> str:
     return json_hash(tables_text)
 
 
-def stamp_job_id(snap: dict[str, Any], text: bytes, digest: str) -> bytes:
+def stamp_job_id(snap: dict[str, Any], text: bytes, digest: str) -> list[bytes | memoryview]:
     """Set `snap["snapshot_id"]` — the hash of the job's canonical JSON (without the id) followed by
     `digest`, so that it changes with the definitions its graph refers to — and return the job's
-    canonical JSON with it."""
-    snap["snapshot_id"] = json_hash(text + digest.encode("ascii"))
+    canonical JSON with it, as pieces to join (the job's text is not copied: megabytes for a location)."""
+    hashed = hashlib.sha256(text)
+    hashed.update(digest.encode("ascii"))
+    snap["snapshot_id"] = hashed.hexdigest()
     # `snapshot_id` sorts just before `tags`, the last key: insert it into the text rather than
     # encoding the whole job again
     tail = b',"tags":' + canonical_json_bytes(snap["tags"]) + b"}"
     keys = sorted(snap)
     if keys[-2:] == ["snapshot_id", "tags"] and text.endswith(tail):
-        return b"%s,\"snapshot_id\":\"%s\"%s" % (text[:-len(tail)], snap["snapshot_id"].encode("ascii"), tail)
-    return canonical_json_bytes(snap)
+        return [memoryview(text)[:-len(tail)], b',"snapshot_id":"%s"' % snap["snapshot_id"].encode("ascii"), tail]
+    return [canonical_json_bytes(snap)]

@@ -116,10 +116,16 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     # the jobs' graphs refer to the definitions described once for the location; a job's id covers them
     tables = definition_tables(memo)
     snapshot.update(tables)
-    encoded: dict[str, list[bytes]] = {key: [canonical_json_bytes(value)] for key, value in snapshot.items() if key != "jobs"}
+    encoded: dict[str, list[bytes | memoryview]] = {key: [canonical_json_bytes(value)] for key, value in snapshot.items() if key != "jobs"}
     # canonical_json(tables), from the encodings just made (the definitions are most of it)
     digest_of_tables = tables_digest(b"".join(_object_pieces({key: encoded[key] for key in tables})))
-    encoded["jobs"] = [b"[", b",".join(stamp_job_id(snap, text, digest_of_tables) for snap, text in job_snaps), b"]"]
+    job_pieces: list[bytes | memoryview] = [b"["]
+    for index, (snap, text) in enumerate(job_snaps):
+        if index:
+            job_pieces.append(b",")
+        job_pieces.extend(stamp_job_id(snap, text, digest_of_tables))
+    job_pieces.append(b"]")
+    encoded["jobs"] = job_pieces
     # the id hashes the document without it, fed to the hash piece by piece (megabytes, not copied
     # into one text first); the document's text is then joined once, with the id in its place
     digest = hashlib.sha256()
@@ -130,10 +136,10 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     return snapshot, b"".join(_object_pieces(encoded)).decode("utf-8", "surrogatepass")
 
 
-def _object_pieces(encoded: dict[str, list[bytes]]) -> list[bytes]:
+def _object_pieces(encoded: dict[str, list[bytes | memoryview]]) -> list[bytes | memoryview]:
     """The canonical JSON of an object whose members' canonical JSON is the concatenation of `encoded`'s
     pieces, as pieces (`b"".join` them; `json_hash` of the joined text is `sha256` over the pieces)."""
-    pieces = [b"{"]
+    pieces: list[bytes | memoryview] = [b"{"]
     for index, key in enumerate(sorted(encoded)):
         pieces.append(b'%s%s:' % (b"," if index else b"", canonical_json_bytes(key)))
         pieces.extend(encoded[key])
