@@ -577,8 +577,9 @@ class RunMutations(graphene.ObjectType):
 
 
 # Orchestra's additions to Dagster's schema, named as such (tests/runs/test_schema.py checks everything else
-# against Dagster's): types, and `Type.field(argument)`s.
+# against Dagster's): types, `Type.field`s and `Type.field(argument)`s.
 EXTENSION_TYPES = frozenset({"OrchestraEventLogFilter"})
+EXTENSION_FIELDS = frozenset({"MarkdownMetadataEntry.mdHtml"})
 EXTENSION_ARGUMENTS = frozenset({"Query.logsForRun(eventFilter)"})
 
 # Types reachable only through an interface (metadata entries), which the root schema lists explicitly.

@@ -392,6 +392,70 @@ class AssetCheckEvaluationEvent(graphene.ObjectType):
         return row
 
 
+class AssetMaterializationPlannedEvent(graphene.ObjectType):
+    """Written when a run is created, for each asset the run plans to materialize."""
+
+    class Meta:
+        interfaces = (MessageEvent, RunEvent)
+
+    assetKey = graphene.Field(AssetKey)
+
+    def resolve_assetKey(row: EventLogEntry, info) -> AssetKey | None:
+        path = asset_key_path(row.asset_key)
+        return AssetKey(path=path) if path else None
+
+
+class AssetCheckEvaluationPlannedEvent(graphene.ObjectType):
+    """Written when a run is created, for each asset check the run plans to evaluate."""
+
+    class Meta:
+        interfaces = (MessageEvent, StepEvent)
+
+    assetKey = graphene.NonNull(AssetKey)
+    checkName = graphene.NonNull(graphene.String, resolver=_payload("check_name", ""))
+
+    def resolve_assetKey(row: EventLogEntry, info) -> AssetKey:
+        return AssetKey(path=asset_key_path(row.asset_key) or [])
+
+
+class ExpectationResult(graphene.ObjectType):
+    """An op's `ExpectationResult`; its root is the STEP_EXPECTATION_RESULT row, whose payload holds the
+    result's `success`, `label`, `description` and `metadata`."""
+
+    class Meta:
+        interfaces = (DisplayableEvent,)
+
+    success = graphene.NonNull(graphene.Boolean)
+
+    def resolve_success(row: EventLogEntry, info) -> bool:
+        return bool(row.payload.get("success"))
+
+
+class StepExpectationResultEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, StepEvent)
+
+    expectationResult = graphene.NonNull(ExpectationResult)
+
+    def resolve_expectationResult(row: EventLogEntry, info) -> EventLogEntry:
+        return row
+
+
+class AlertStartEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, RunEvent)
+
+
+class AlertSuccessEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, RunEvent)
+
+
+class AlertFailureEvent(graphene.ObjectType):
+    class Meta:
+        interfaces = (MessageEvent, RunEvent)
+
+
 # Stored event type (None: a plain log message) -> GraphQL type. A type missing here is served as a
 # LogMessageEvent, so a new event type never breaks reading a run's log.
 EVENT_GRAPHQL_TYPES: dict[str | None, type[graphene.ObjectType]] = {
@@ -429,6 +493,12 @@ EVENT_GRAPHQL_TYPES: dict[str | None, type[graphene.ObjectType]] = {
     "HOOK_ERRORED": HookErroredEvent,
     "LOGS_CAPTURED": LogsCapturedEvent,
     "ASSET_CHECK_EVALUATION": AssetCheckEvaluationEvent,
+    "ASSET_CHECK_EVALUATION_PLANNED": AssetCheckEvaluationPlannedEvent,
+    "ASSET_MATERIALIZATION_PLANNED": AssetMaterializationPlannedEvent,
+    "STEP_EXPECTATION_RESULT": StepExpectationResultEvent,
+    "ALERT_START": AlertStartEvent,
+    "ALERT_SUCCESS": AlertSuccessEvent,
+    "ALERT_FAILURE": AlertFailureEvent,
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import graphene
 
 from core.graphql import AssetKey as AssetKey  # shared with the workspace's asset nodes
+from core.markdown import markdown_html
 
 INT32 = range(-(2**31), 2**31)
 
@@ -62,6 +63,14 @@ class MarkdownMetadataEntry(graphene.ObjectType):
         interfaces = (MetadataEntry,)
 
     mdStr = graphene.NonNull(graphene.String)
+    mdHtml = graphene.NonNull(
+        graphene.String,
+        description="Orchestra's extension: `mdStr` rendered as HTML and sanitized (core.markdown's allow-list), "
+        "as the server-rendered pages show it.",
+    )
+
+    def resolve_mdHtml(root, info) -> str:
+        return str(markdown_html(root.mdStr))
 
 
 class PathMetadataEntry(graphene.ObjectType):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import LAUNCHED_BY_TAG
 from core.exceptions import Conflict, InvalidInput
+from core.markdown import markdown_block
 from core.permissions import Permission, actor_from_request
 from core.ui import not_found_as_404, require_permission
 from runs import compute_logs, selectors, services
@@ -165,9 +166,8 @@ def _launchpad_url(run: Any) -> str | None:
 
 
 def _live_config(request: HttpRequest, run: Any, window: dict[str, Any], log: dict[str, Any] | None) -> dict[str, Any]:
-    """What static/ui/run_live.js needs to follow the run through `/graphql` from where the page left off."""
-    from django.middleware.csrf import get_token
-
+    """What static/ui/run_live.js needs to follow the run through `/graphql` from where the page left off (the
+    CSRF token it sends is the page's own, in `<body hx-headers>`, as static/ui/gql.js reads it)."""
     tail = None
     if log and not log.get("error") and not log.get("eof"):
         # capturedLogs reads both streams from one "<stdout offset>:<stderr offset>" cursor; the page shows one.
@@ -175,7 +175,7 @@ def _live_config(request: HttpRequest, run: Any, window: dict[str, Any], log: di
         tail = {"logKey": [run.run_id, "compute_logs", log["file_key"]], "io": log["io"],
                 "cursor": f"{offsets['stdout']}:{offsets['stderr']}"}
     return {
-        "graphql": reverse("graphql"), "csrf": get_token(request), "runId": run.run_id,
+        "graphql": reverse("graphql"), "runId": run.run_id,
         "follow": bool(window["follow"]), "cursor": str(window["cursor"]), "hasMore": bool(window["has_more"]),
         "finished": run.is_finished, "log": tail,
         "downloadBase": reverse("api:download_captured_log", args=[run.run_id, "FILE_KEY"]),
@@ -400,11 +400,14 @@ def assets_list(request: HttpRequest) -> HttpResponse:
 
 
 def _metadata_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's metadata entries as (label, value shown as text): text as is, other values as JSON."""
+    """An event's metadata entries as (label, value shown): Markdown rendered and sanitized, text as is, other
+    values as JSON."""
     items = []
     for entry in payload.get("metadata") or []:
         if isinstance(entry, dict):
             data = decode_tagged(entry.get("data"))
+            if entry.get("type") == "md" and isinstance(data, str):
+                data = markdown_block(data)
             items.append((str(entry.get("label", "")), data if isinstance(data, str) else json.dumps(data, default=str)))
     return items
 

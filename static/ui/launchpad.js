@@ -116,7 +116,7 @@
       inflight = window.AbortController ? new AbortController() : null;
       form.dataset.checking = "true";
       window.orchestraGraphQL(url, VALIDATE, { pipeline: picked.pipeline, runConfigData: editor.value },
-                              inflight && inflight.signal)
+                              { signal: inflight && inflight.signal })
         .then(function (data) {
           if (mine !== sent) return;  // a newer check is on its way
           var result = data.isPipelineConfigValid;

@@ -3,12 +3,15 @@
 // (status, times, `stepStats`), `logsForRun` after the last cursor, and `capturedLogs` of the open step log.
 // It redraws only what changed — new event rows, the status, the steps and Gantt chart when their stats
 // differ, new captures, the tail of the log — with the markup and classes the server renders, built with
-// createElement/textContent only (data is never parsed as HTML). Markdown metadata shows as plain text.
+// createElement/textContent only: data is never parsed as HTML, with one exception. Markdown metadata is shown
+// from `mdHtml` (Orchestra's extension of MarkdownMetadataEntry), the HTML the server's core.markdown made and
+// sanitized with nh3's allow-list (no script, style, iframe, event handler or javascript: URL survives it), the
+// very HTML the server-rendered page inserts. Requests go through static/ui/gql.js, the UI's GraphQL client.
 // Paging back ("Load earlier events") stays the server's fragment: Dagster's logsForRun pages forward only.
 (function () {
   "use strict";
   var node = document.getElementById("run-live");
-  if (!node || !window.fetch) return;
+  if (!node || !window.fetch || !window.orchestraGraphQL) return;
   var cfg = JSON.parse(node.textContent);
   var rows = document.getElementById("event-rows");
   if (!rows) return;
@@ -23,11 +26,12 @@
     " ... on MessageEvent { message timestamp level stepKey eventType }",
     " ... on ErrorEvent { error { ...ErrorParts causes { ...ErrorParts } } }",
     " ... on DisplayableEvent { metadataEntries { __typename label ...MetadataValue } }",
+    " ... on StepExpectationResultEvent { expectationResult { metadataEntries { __typename label ...MetadataValue } } }",
     " ... on LogsCapturedEvent { fileKey stepKeys }",
     "}",
     "fragment ErrorParts on PythonError { message className stack }",
     "fragment MetadataValue on MetadataEntry {",
-    " ... on TextMetadataEntry { text } ... on UrlMetadataEntry { url } ... on MarkdownMetadataEntry { mdStr }",
+    " ... on TextMetadataEntry { text } ... on UrlMetadataEntry { url } ... on MarkdownMetadataEntry { mdHtml }",
     " ... on PathMetadataEntry { path } ... on NotebookMetadataEntry { path } ... on JsonMetadataEntry { jsonString }",
     " ... on IntMetadataEntry { intRepr } ... on FloatMetadataEntry { floatRepr } ... on BoolMetadataEntry { boolValue }",
     " ... on TimestampMetadataEntry { timestamp } ... on PipelineRunMetadataEntry { runId }",
@@ -104,7 +108,6 @@
     switch (entry.__typename) {
       case "TextMetadataEntry": return entry.text;
       case "UrlMetadataEntry": return entry.url;
-      case "MarkdownMetadataEntry": return entry.mdStr; // plain text here; the server's page renders the same
       case "PathMetadataEntry": case "NotebookMetadataEntry": return entry.path;
       case "JsonMetadataEntry": return entry.jsonString;
       case "IntMetadataEntry": return entry.intRepr;
@@ -127,11 +130,19 @@
     row.appendChild(el("span", null, level));
     var msg = el("span", { "class": "msg" }, event.message || "");
     if (event.error) msg.appendChild(errorNode(event.error));
-    if (event.metadataEntries && event.metadataEntries.length) {
+    var entries = event.metadataEntries || (event.expectationResult && event.expectationResult.metadataEntries);
+    if (entries && entries.length) {
       var dl = el("dl", { "class": "metadata" });
-      event.metadataEntries.forEach(function (entry) {
+      entries.forEach(function (entry) {
         dl.appendChild(el("dt", null, entry.label));
-        dl.appendChild(el("dd", null, metadataValue(entry)));
+        if (entry.__typename === "MarkdownMetadataEntry") {
+          // As core.markdown.markdown_block: HTML sanitized on the server by nh3's allow-list (see the top).
+          var block = el("div", { "class": "markdown" });
+          block.innerHTML = entry.mdHtml;
+          dl.appendChild(el("dd")).appendChild(block);
+        } else {
+          dl.appendChild(el("dd", null, metadataValue(entry)));
+        }
       });
       msg.appendChild(dl);
     }
@@ -352,18 +363,8 @@
   }
 
   // ------------------------------------------------------------------------------------- polling
-  function post(query, name, variables) { // same-origin, with the session cookie and the CSRF token
-    return fetch(cfg.graphql, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": cfg.csrf },
-      body: JSON.stringify({ query: query, variables: variables, operationName: name })
-    }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    }).then(function (body) {
-      if (body.errors || !body.data) throw new Error("GraphQL errors");
-      return body.data;
-    });
+  function post(query, name, variables) { // static/ui/gql.js: the session cookie and the page's CSRF token
+    return window.orchestraGraphQL(cfg.graphql, query, variables, { operationName: name });
   }
   function schedule(delay) {
     clearTimeout(state.timer);

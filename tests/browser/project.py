@@ -1,6 +1,7 @@
 """The code location the browser tests drive through the UI of a real `orchestra dev`.
 
-Hostile strings (HOSTILE) reach the UI from an asset description, a log message, stdout and a metadata value;
+Hostile strings (HOSTILE) reach the UI from an asset description, a log message, stdout and metadata values
+(text, and Markdown beside real Markdown: `**bold**`);
 the tests add them to run tags and run config through the launchpad. `flaky_job` fails until the flag
 file FIXED_FLAG (next to this file) exists, so re-executing it from failure succeeds.
 """
@@ -98,7 +99,8 @@ def doubled_numbers() -> None:
 
 @dg.asset(description=f"Hostile. {HOSTILE}", group_name="hostile")
 def hostile_asset() -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={"note": f"meta {HOSTILE}"})
+    return dg.MaterializeResult(metadata={"note": f"meta {HOSTILE}",
+                                          "summary": dg.MetadataValue.md(f"**bold** md {HOSTILE}")})
 
 
 nightly = dg.ScheduleDefinition(name="nightly_greeting", job=greet_job, cron_schedule="0 3 * * *",

@@ -88,3 +88,17 @@ def test_webserver_refuses_a_database_that_needs_migrating(tmp_path):
     assert proc.returncode == 2
     assert "needs migrating: run `orchestra instance migrate` first" in output
     assert "Traceback" not in output
+
+
+def test_the_default_worker_count_is_web_concurrency_else_one_per_cpu_up_to_four(monkeypatch):
+    from orchestra._cli.webserver import default_workers
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert default_workers() == 3
+    monkeypatch.delenv("WEB_CONCURRENCY")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert default_workers() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert default_workers() == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_workers() == 1

@@ -284,6 +284,12 @@ TYPED_EVENTS = [
     ("STEP_SUCCESS", "ExecutionStepSuccessEvent"),
     ("ENGINE_EVENT", "EngineEvent"),
     ("LOGS_CAPTURED", "LogsCapturedEvent"),
+    ("ASSET_MATERIALIZATION_PLANNED", "AssetMaterializationPlannedEvent"),
+    ("ASSET_CHECK_EVALUATION_PLANNED", "AssetCheckEvaluationPlannedEvent"),
+    ("STEP_EXPECTATION_RESULT", "StepExpectationResultEvent"),
+    ("ALERT_START", "AlertStartEvent"),
+    ("ALERT_SUCCESS", "AlertSuccessEvent"),
+    ("ALERT_FAILURE", "AlertFailureEvent"),
     ("RUN_CANCELING", "RunCancelingEvent"),
     ("RUN_CANCELED", "RunCanceledEvent"),
 ]
@@ -367,6 +373,53 @@ def test_asset_and_io_events_expose_their_payload_fields(client):
             }
         },
     ]
+
+
+def test_planned_and_expectation_events_serve_their_asset_check_and_result_with_metadata(client):
+    run = services.run_create(job_name="etl")
+    store(
+        run.run_id,
+        EventInput("ASSET_MATERIALIZATION_PLANNED", asset_key="warehouse/orders", payload={"partition": None}),
+        EventInput("ASSET_CHECK_EVALUATION_PLANNED", step_key="a", asset_key="warehouse/orders",
+                   payload={"check_name": "not_empty"}),
+        EventInput("STEP_EXPECTATION_RESULT", step_key="a", message="rows are there", payload={
+            "success": False, "label": "non_empty", "description": "rows are there",
+            "metadata": [{"label": "rows", "type": "int", "data": 0}]}),
+        EventInput("ALERT_FAILURE", message="alert sent"),
+    )
+    query = """query($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events { __typename
+        ... on AssetMaterializationPlannedEvent { assetKey { path } pipelineName }
+        ... on AssetCheckEvaluationPlannedEvent { checkedKey: assetKey { path } checkName stepKey }
+        ... on StepExpectationResultEvent { stepKey expectationResult { success label description
+          metadataEntries { label ... on IntMetadataEntry { intValue } } } }
+        ... on AlertFailureEvent { message pipelineName } } } } }"""
+    events = gql(client, query, {"runId": run.run_id})["data"]["logsForRun"]["events"]
+    assert events == [
+        {"__typename": "AssetMaterializationPlannedEvent", "assetKey": {"path": ["warehouse", "orders"]},
+         "pipelineName": "etl"},
+        {"__typename": "AssetCheckEvaluationPlannedEvent", "checkedKey": {"path": ["warehouse", "orders"]},
+         "checkName": "not_empty", "stepKey": "a"},
+        {"__typename": "StepExpectationResultEvent", "stepKey": "a", "expectationResult": {
+            "success": False, "label": "non_empty", "description": "rows are there",
+            "metadataEntries": [{"label": "rows", "intValue": 0}]}},
+        {"__typename": "AlertFailureEvent", "message": "alert sent", "pipelineName": "etl"},
+    ]
+
+
+def test_markdown_entries_serve_the_text_and_the_sanitized_html_the_pages_show(client):
+    run = services.run_create(job_name="etl")
+    text = f"**bold** [docs](https://example.com) {HOSTILE} [x](javascript:alert(1))"
+    store(run.run_id, EventInput("ASSET_MATERIALIZATION", asset_key="orders", payload={
+        "metadata": [{"label": "summary", "type": "md", "data": text}]}))
+    query = """query($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events {
+        ... on DisplayableEvent { metadataEntries { ... on MarkdownMetadataEntry { mdStr mdHtml } } } } } } }"""
+    (entry,) = gql(client, query, {"runId": run.run_id})["data"]["logsForRun"]["events"][0]["metadataEntries"]
+    assert entry["mdStr"] == text
+    html = entry["mdHtml"]
+    assert "<strong>bold</strong>" in html
+    assert '<a href="https://example.com" rel="noopener noreferrer nofollow">docs</a>' in html
+    # Raw HTML in Markdown is shown as text; the `javascript:` link is not made a link.
+    assert "&lt;script&gt;" in html and "<script" not in html and html.count("<a ") == 1
 
 
 def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_ones(client):
@@ -616,11 +669,13 @@ def test_every_type_has_dagsters_shape_where_both_schemas_define_it():
 
     from orchestra_site.schema import schema
     from runs.schema import EXTENSION_ARGUMENTS
+    from runs.schema import EXTENSION_FIELDS as RUNS_EXTENSION_FIELDS
     from runs.schema import EXTENSION_TYPES as RUNS_EXTENSION_TYPES
-    from workspace.schema_graph import EXTENSION_FIELDS
+    from workspace.schema_graph import EXTENSION_FIELDS as GRAPH_EXTENSION_FIELDS
     from workspace.schema_graph import EXTENSION_TYPES as GRAPH_EXTENSION_TYPES
 
     EXTENSION_TYPES = GRAPH_EXTENSION_TYPES | RUNS_EXTENSION_TYPES
+    EXTENSION_FIELDS = GRAPH_EXTENSION_FIELDS | RUNS_EXTENSION_FIELDS
 
     ours, theirs = schema.graphql_schema, create_schema().graphql_schema
     problems = []

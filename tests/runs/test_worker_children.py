@@ -37,7 +37,7 @@ DEFS = textwrap.dedent(
 
     MARKS = os.environ["TEST_MARKS"]
     with open(os.path.join(MARKS, "imported-by"), "a") as handle:  # every process that imports this code
-        handle.write(f"{os.getpid()}\n")
+        handle.write(f"{os.getpid()}\\n")
 
     def mark(name, text=""):
         with open(os.path.join(MARKS, name + ".tmp"), "w") as handle:

@@ -106,3 +106,34 @@ def test_the_catalog_filters_by_text_kind_and_owner_and_shows_check_results(run,
     keys = lambda url: re.findall(r'<td><a href="/assets/([^"]+)/">', client.get(url).content.decode())  # noqa: E731
     assert keys("/assets/?kind=python") == ["rows"] and keys("/assets/?owner=team:data") == ["rows"]
     assert keys("/assets/?q=REP") == ["report"] and keys("/assets/?q=nothing") == []
+
+
+MD_DEFS = '''
+import orchestra as dg
+
+
+@dg.asset(metadata={"readme": dg.MetadataValue.md("**Owned** by data. <script>window.x=1</script>"),
+                    "plain": "**not markdown**"})
+def notes():
+    return 1
+
+
+defs = dg.Definitions(assets=[notes])
+'''
+
+
+def test_markdown_metadata_is_rendered_sanitized_in_the_definition_and_the_history(tmp_path, settings, client):
+    queued(settings)
+    store_location(tmp_path, name="docs", source=MD_DEFS)
+    run = services.run_create(job_name="__ASSET_JOB", location_name="docs")
+    services.event_store(run_id=run.run_id, events=[EventInput(
+        event_type="ASSET_MATERIALIZATION", asset_key="notes",
+        payload={"metadata": [{"label": "summary", "type": "md",
+                               "data": '| n |\n|---|\n| 3 |\n\n"><img src=x onerror="window.x=1"> [a](javascript:x)'}]})])
+    html = client.get("/assets/notes/").content.decode()
+    assert ('<dt>readme</dt><dd><div class="markdown"><p><strong>Owned</strong> by data. '
+            "&lt;script&gt;window.x=1&lt;/script&gt;</p>\n</div></dd>") in html
+    assert "<dt>plain</dt><dd>**not markdown**</dd>" in html  # text metadata stays text
+    history = html.split("<h2>Materializations</h2>")[1]
+    assert '<dt>summary</dt><dd><div class="markdown"><table>' in history and "<td>3</td>" in history
+    assert "&lt;img src=x onerror=" in history and "<img" not in history and 'href="javascript' not in history

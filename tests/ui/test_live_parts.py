@@ -4,6 +4,7 @@ cursor form, the deployment page refreshing while a location loads, and the laun
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 
@@ -77,6 +78,27 @@ def test_event_errors_show_the_innermost_cause_and_metadata_is_escaped(data, cli
     assert events[1]["metadataEntries"] == [{"__typename": "TextMetadataEntry", "label": "note", "text": HOSTILE}]
 
 
+def test_markdown_metadata_rows_show_the_same_sanitized_html_on_the_page_and_in_the_live_poll(data, client):
+    run = _run()
+    text = f"**bold** {HOSTILE} [x](javascript:alert(1))"
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="ASSET_MATERIALIZATION", step_key="x", message="Materialized", payload={"metadata": [
+            {"label": "summary", "type": "md", "data": text},
+            {"label": "note", "type": "text", "data": "**plain**"}]}),
+        EventInput(event_type="STEP_EXPECTATION_RESULT", step_key="x", message="checked", payload={
+            "success": True, "label": "ok", "metadata": [{"label": "why", "type": "md", "data": "*fine*"}]}),
+    ])
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert_escaped(html)
+    shown = re.findall(r'<dd><div class="markdown">(.*?)</div></dd>', html, re.S)
+    assert shown[0].startswith("<p><strong>bold</strong> &lt;script&gt;alert(1)&lt;/script&gt;")
+    assert "<dd>**plain**</dd>" in html
+    # run_live.js inserts `mdHtml` into the same <div class="markdown">: the very HTML the page has.
+    events = live_poll(client, live_config(html), after="0")["logsForRun"]["events"]
+    entries = events[0]["metadataEntries"] + events[1]["expectationResult"]["metadataEntries"]
+    assert [e.get("mdHtml") for e in entries] == [shown[0], None, shown[1]]
+
+
 def test_error_headline_names_the_class_when_the_message_does_not():
     assert error_headline(ERROR) == "RuntimeError: " + HOSTILE
     assert error_headline({"cls_name": "SyntaxError", "message": "invalid syntax", "cause": None}) == (
@@ -114,15 +136,17 @@ def test_the_scaffold_fills_values_that_may_come_from_the_environment():
 
 def test_a_viewer_s_live_page_reads_graphql_with_its_session_and_the_page_s_csrf_token(data, login_as):
     """The live page posts to /graphql as the logged-in user: the session cookie, and the X-CSRFToken header it got
-    from the page (run_live.js sends `csrf` from the page's configuration); without the token it is refused."""
+    from the page (static/ui/gql.js sends the token of the page's `<body hx-headers>`); without it it is refused."""
     run = _run()
     strict = Client(enforce_csrf_checks=True)
     login_as("viewer", client=strict)
-    config = live_config(strict.get(f"/runs/{run.run_id}/").content.decode())
+    page = strict.get(f"/runs/{run.run_id}/").content.decode()
+    config = live_config(page)
+    token = json.loads(html_lib.unescape(re.search(r"<body hx-headers='([^']*)'", page).group(1)))["X-CSRFToken"]
     body = json.dumps({"query": live_query(), "operationName": "RunLive", "variables": {
         "runId": run.run_id, "after": config["cursor"], "limit": 500, "steps": True, "tail": False,
         "logKey": [run.run_id], "logCursor": None, "logLimit": 65536}})
     refused = strict.post("/graphql", body, content_type="application/json")
     assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
-    answer = strict.post("/graphql", body, content_type="application/json", HTTP_X_CSRFTOKEN=config["csrf"])
+    answer = strict.post("/graphql", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert answer.status_code == 200 and answer.json()["data"]["runOrError"]["status"] == run.status

@@ -8,7 +8,8 @@ that carry one) and `storage` (lazily, from `DagsterInstance`'s asset methods).
 
 # Loaded on first use (PEP 562), as `orchestra` itself: `import orchestra._core.assets.decorators` (what
 # `@asset` needs) no longer imports job building, the asset layer and its event types, `materialize` and
-# loading with it; each submodule is still importable directly.
+# loading with it; each submodule is still importable directly. (`orchestra._core.assets.materialize` is
+# the submodule once something imported it; the function is `orchestra.materialize`.)
 from __future__ import annotations
 
 import importlib

@@ -315,13 +315,23 @@ def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset
     """Point a one-part dependency key that names no asset at the only asset of the same group whose key
     ends with that name (`report(table)` reads `warehouse/table` when both are in group "default")."""
     known: set[AssetKey] = {s.key for s in sources}
-    by_group_and_name: dict[tuple[str, str], list[AssetKey]] = {}
     for assets_def in defs:
-        for key, spec in assets_def._selected_specs().items():  # read only: no copies
-            known.add(key)
-            by_group_and_name.setdefault((spec.group_name or DEFAULT_GROUP_NAME, key.path[-1]), []).append(key)
-    for source in sources:
-        by_group_and_name.setdefault((source.group_name, source.key.path[-1]), []).append(source.key)
+        known.update(assets_def._selected_specs())  # read only: no copies
+    # the index by (group, last key part) is only needed for a one-part dependency key that names no
+    # asset: most locations have none, and then it is not built
+    index: list[dict[tuple[str, str], list[AssetKey]]] = []
+
+    def by_group_and_name() -> dict[tuple[str, str], list[AssetKey]]:
+        if not index:
+            found: dict[tuple[str, str], list[AssetKey]] = {}
+            for assets_def in defs:
+                for key, spec in assets_def._selected_specs().items():
+                    found.setdefault((spec.group_name or DEFAULT_GROUP_NAME, key.path[-1]), []).append(key)
+            for source in sources:
+                found.setdefault((source.group_name, source.key.path[-1]), []).append(source.key)
+            index.append(found)
+        return index[0]
+
     resolved = []
     for assets_def in defs:
         replacements: dict[AssetKey, AssetKey] = {}
@@ -329,7 +339,7 @@ def resolve_similar_deps(defs: list[AssetsDefinition], sources: list[SourceAsset
             for dep in spec.deps:
                 if dep.asset_key in known or len(dep.asset_key.path) != 1:
                     continue
-                matches = by_group_and_name.get((spec.group_name or DEFAULT_GROUP_NAME, dep.asset_key.path[0]), [])
+                matches = by_group_and_name().get((spec.group_name or DEFAULT_GROUP_NAME, dep.asset_key.path[0]), [])
                 if len(matches) == 1 and matches[0] not in assets_def._key_set():
                     replacements[dep.asset_key] = matches[0]
         resolved.append(assets_def.with_attributes(asset_key_replacements=replacements) if replacements else assets_def)

@@ -4,10 +4,9 @@ and how a directly invoked schedule or sensor function receives its context and 
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestra._errors import (
     DagsterInvalidDefinitionError,
@@ -15,36 +14,60 @@ from orchestra._errors import (
     DagsterInvariantViolationError,
 )
 
+if TYPE_CHECKING:
+    import logging
 
-class _CaptureHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(
-            {"timestamp": record.created, "level": record.levelname, "message": record.getMessage()}
-        )
+# The capturing logger subclasses `logging`'s classes, which are made on first use: defining a schedule
+# or sensor (every code location with one imports this module) then does not import `logging` (with
+# `traceback` and `threading`, ~4 ms). `InstigationLogger` is still importable from here (PEP 562).
+_LOGGER_CLASSES: dict[str, type] = {}
 
 
-class InstigationLogger(logging.Logger):
-    """`context.log` of a schedule or sensor: a logger that keeps its lines for the tick's record.
+def _logger_classes() -> dict[str, type]:
+    if _LOGGER_CLASSES:
+        return _LOGGER_CLASSES
+    import logging
 
-    Lines also propagate to the `dagster` logger, so they reach the console like Dagster's.
-    """
+    class _CaptureHandler(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.lines: list[dict[str, Any]] = []
 
-    def __init__(self, instigator_name: str | None):
-        super().__init__(f"dagster.{instigator_name or 'instigator'}", logging.DEBUG)
-        self.parent = logging.getLogger("dagster")
-        self._capture = _CaptureHandler()
-        self.addHandler(self._capture)
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(
+                {"timestamp": record.created, "level": record.levelname, "message": record.getMessage()}
+            )
 
-    @property
-    def captured_lines(self) -> list[dict[str, Any]]:
-        return list(self._capture.lines)
+    class InstigationLogger(logging.Logger):
+        """`context.log` of a schedule or sensor: a logger that keeps its lines for the tick's record.
 
-    def has_captured_logs(self) -> bool:
-        return bool(self._capture.lines)
+        Lines also propagate to the `dagster` logger, so they reach the console like Dagster's.
+        """
+
+        def __init__(self, instigator_name: str | None):
+            super().__init__(f"dagster.{instigator_name or 'instigator'}", logging.DEBUG)
+            self.parent = logging.getLogger("dagster")
+            self._capture = _CaptureHandler()
+            self.addHandler(self._capture)
+
+        @property
+        def captured_lines(self) -> list[dict[str, Any]]:
+            return list(self._capture.lines)
+
+        def has_captured_logs(self) -> bool:
+            return bool(self._capture.lines)
+
+    for cls in (_CaptureHandler, InstigationLogger):
+        cls.__module__ = __name__
+        cls.__qualname__ = cls.__name__
+    _LOGGER_CLASSES.update(_CaptureHandler=_CaptureHandler, InstigationLogger=InstigationLogger)
+    return _LOGGER_CLASSES
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("InstigationLogger", "_CaptureHandler"):
+        return _logger_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class InstigatorContext:
@@ -64,7 +87,7 @@ class InstigatorContext:
         self._resources: Any = None
         self._cm_scope_entered = False
         self._instigator_name = name
-        self._logger: InstigationLogger | None = None
+        self._logger: Any = None  # an InstigationLogger, made on first use of `log`
 
     def __enter__(self) -> Any:
         self._cm_scope_entered = True
@@ -114,7 +137,7 @@ class InstigatorContext:
     def log(self) -> logging.Logger:
         """A logger whose lines are recorded with the tick."""
         if self._logger is None:
-            self._logger = InstigationLogger(self._instigator_name)
+            self._logger = _logger_classes()["InstigationLogger"](self._instigator_name)
         return self._logger
 
     def has_captured_logs(self) -> bool:

@@ -210,7 +210,10 @@ def build_repository_data(
             check_keys.update(definition.check_keys)
             checks_defs.append(definition)
         elif kind == "assets":
-            own_keys, own_checks = definition.keys, definition.check_keys  # each a fresh set: read once
+            if type(definition) is _KIND_CLASSES[0]:  # an AssetsDefinition: its kept sets, only read here
+                own_keys, own_checks = definition._key_set(), definition._check_key_set()
+            else:
+                own_keys, own_checks = definition.keys, definition.check_keys  # each a fresh set: read once
             for key in own_keys:
                 if key in asset_keys:
                     raise DagsterInvalidDefinitionError(f"Duplicate asset key: {key}")
@@ -240,7 +243,11 @@ def build_repository_data(
     for resource_def in top_level.values():
         top_needed |= set(getattr(resource_def, "required_resource_keys", ()) or ())
     for definition in [*assets_defs, *checks_defs]:
-        needs = None if getattr(definition, "resource_defs", None) else getattr(definition, "required_resource_keys", None)
+        if type(definition) is _KIND_CLASSES[0]:  # an AssetsDefinition: read without copies
+            needs = None if definition._resource_defs else definition._derived(
+                "required_resource_keys", definition._required_resource_keys)
+        else:
+            needs = None if getattr(definition, "resource_defs", None) else getattr(definition, "required_resource_keys", None)
         if needs is not None and needs <= top_provided and top_needed <= top_provided:
             continue  # no resources of its own, and all it needs is provided: the check would find nothing
         _check_asset_resources(definition, top_level)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import pickle
 from collections.abc import Mapping
 from typing import Any
 
@@ -202,6 +201,8 @@ class CustomPathPickledObjectFilesystemIOManager(IOManager):
         filepath = self._get_path(self._metadata_path(context.definition_metadata))
         os.makedirs(os.path.dirname(filepath) or ".", exist_ok=True)
         context.log.debug(f"Writing file at: {filepath}")
+        import pickle  # here, not at import: building jobs (a code location loading) stores nothing
+
         with open(filepath, self.write_mode) as file:
             pickle.dump(obj, file, PICKLE_PROTOCOL)
         try:
@@ -218,6 +219,8 @@ class CustomPathPickledObjectFilesystemIOManager(IOManager):
         upstream = context.upstream_output
         filepath = self._get_path(self._metadata_path(upstream.definition_metadata if upstream else None))
         context.log.debug(f"Loading file from: {filepath}")
+        import pickle
+
         with open(filepath, self.read_mode) as file:
             return pickle.load(file)
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import inspect
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +272,8 @@ class PickledObjectFilesystemIOManager(UPathIOManager):
         return base_path / escape_dotdot_segments(escape_leading_slash(partition))
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: Any) -> None:
+        import pickle  # here, not at import: building jobs (a code location loading) stores nothing
+
         try:
             with path.open("wb") as file:
                 pickle.dump(obj, file, PICKLE_PROTOCOL)
@@ -285,5 +286,7 @@ class PickledObjectFilesystemIOManager(UPathIOManager):
             ) from exc
 
     def load_from_path(self, context: InputContext, path: Any) -> Any:
+        import pickle
+
         with path.open("rb") as file:
             return pickle.load(file)

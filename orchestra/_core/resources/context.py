@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,8 @@ def default_log_manager() -> Any:
     try:
         from orchestra._core.log import ConsoleWriter, DagsterLogManager
     except ImportError:
+        import logging  # here, not at import: loading definitions never needs it
+
         return logging.getLogger("orchestra")
     return DagsterLogManager("EPHEMERAL", None, None, None, ConsoleWriter())
 

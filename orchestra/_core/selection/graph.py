@@ -13,6 +13,9 @@ DEFAULT_GROUP_NAME = "default"
 KIND_TAG_PREFIX = "dagster/kind/"
 
 
+_KIND_PREFIX_LENGTH = len(KIND_TAG_PREFIX)
+
+
 class AssetNodeInfo:
     """What selections need to know about one asset key."""
 
@@ -30,7 +33,10 @@ class AssetNodeInfo:
         self.children: set[Any] = set()
         self.group_name = group_name or DEFAULT_GROUP_NAME
         self.tags = dict(tags or {})
-        self.kinds = set(kinds) | {k[len(KIND_TAG_PREFIX):] for k in self.tags if k.startswith(KIND_TAG_PREFIX)}
+        self.kinds = own_kinds = set(kinds)
+        for tag in self.tags:  # `dagster/kind/<kind>` tags name kinds too
+            if tag.startswith(KIND_TAG_PREFIX):
+                own_kinds.add(tag[_KIND_PREFIX_LENGTH:])
         self.owners = list(owners)
         self.is_materializable = is_materializable
         self.is_external = not is_materializable
