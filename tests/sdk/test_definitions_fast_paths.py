@@ -769,7 +769,7 @@ def test_defining_assets_imports_no_job_building_or_event_types():
 
 
 def test_asset_layer_entries_are_what_the_public_properties_say():
-    from orchestra._core.assets.layer import OutputAsset, _op_entries
+    from orchestra._core.assets.layer import OutputAsset, _op_items
 
     @dg.multi_asset(outs={"a": dg.AssetOut(code_version="1"), "b": dg.AssetOut(), "c": dg.AssetOut()},
                     can_subset=True, check_specs=[dg.AssetCheckSpec("ok", asset="a", blocking=True)],
@@ -795,8 +795,12 @@ def test_asset_layer_entries_are_what_the_public_properties_say():
             (name, OutputAsset(check.asset_key, check.key, None, None, False, check.blocking))
             for name, check in definition.check_specs_by_output_name.items()
         ]
-        assert _op_entries(definition) == (general_outputs, general_checks,
-                                           list(definition.node_keys_by_input_name.items()))
+        assert _op_items(definition, "node") == (
+            [(("node", name), info) for name, info in [*general_outputs, *general_checks]],
+            [(info.asset_key, ("node", name)) for name, info in general_outputs],
+            [(info.check_key, ("node", name)) for name, info in general_checks],
+            [(("node", name), key) for name, key in definition.node_keys_by_input_name.items()],
+        )
 
 
 # --- similar dependency keys: the (group, name) index is built only when a dependency names no asset ---
@@ -827,3 +831,47 @@ def test_a_one_part_dependency_still_finds_the_only_asset_of_its_group_with_that
     assert graph.upstream[dg.AssetKey("loose")] == {dg.AssetKey("other_table"), dg.AssetKey("nowhere")}
     # every key known: nothing replaced, the same definitions
     assert build_asset_graph([table, other_table]).assets_defs == [table, other_table]
+
+
+def _graph_answer(graph):
+    return (
+        {k: sorted(v) for k, v in graph.upstream.items()},
+        [(sorted(d.keys), d.keys_by_input_name, [sorted(x.asset_key for x in s.deps) for s in d.specs])
+         for d in graph.assets_defs],
+        sorted(graph.source_asset_by_key),
+    )
+
+
+def test_the_asset_graph_is_built_as_with_every_similar_dependency_resolved_first():
+    from orchestra._core.assets.graph import (
+        AssetGraph,
+        build_asset_graph,
+        coerce_assets,
+        resolve_similar_deps,
+    )
+
+    @dg.asset(key_prefix="warehouse", group_name="g")
+    def table() -> int:
+        return 1
+
+    @dg.asset(group_name="g")
+    def report(table: int) -> int:
+        return table
+
+    @dg.asset(group_name="g", deps=["upstream_elsewhere"])
+    def loose() -> None:
+        pass
+
+    @dg.asset(deps=[table])
+    def plain() -> None:
+        pass
+
+    source = dg.SourceAsset("raw", group_name="g")
+    # an external spec shadowed by the executable asset of the same key, with a similar dep of its own
+    shadowed = dg.AssetSpec("plain", group_name="g", deps=["table"])
+    cases = [[table, plain], [table, report], [table, loose, source], [shadowed, table, plain], [table, plain, shadowed],
+             [source, dg.AssetSpec("needs_raw", deps=["raw"]), table]]
+    for assets in cases:
+        defs, sources = coerce_assets(assets)
+        general = AssetGraph(resolve_similar_deps(defs, sources), sources)
+        assert _graph_answer(build_asset_graph(assets)) == _graph_answer(general), assets

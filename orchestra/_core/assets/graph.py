@@ -290,7 +290,26 @@ def _where(assets_def: AssetsDefinition) -> str:
 def build_asset_graph(assets: Iterable[Any] = (), asset_checks: Iterable[AssetChecksDefinition] = ()) -> AssetGraph:
     """The asset graph of the given assets (AssetsDefinition, SourceAsset, AssetSpec) and checks."""
     defs, sources = coerce_assets([*assets, *asset_checks])
-    return AssetGraph(resolve_similar_deps(defs, sources), sources)
+    graph = AssetGraph(defs, sources)
+    if _similar_deps_possible(graph, defs):
+        graph = AssetGraph(resolve_similar_deps(defs, sources), sources)
+    return graph
+
+
+def _similar_deps_possible(graph: AssetGraph, defs: list[AssetsDefinition]) -> bool:
+    """Whether `resolve_similar_deps` could change a definition; when not, it returns them all as they are.
+
+    It only rewrites a one-part dependency key that no definition or source has. The graph's `upstream`
+    holds every dependency of every definition it keeps, so the graph answers without a walk over each
+    spec's deps, unless some definition lost its key to another (its deps are then not in the graph).
+    """
+    by_key = graph.assets_def_by_key
+    for assets_def in defs:
+        for key in assets_def._key_set():
+            if by_key.get(key) is not assets_def:
+                return True
+    known = graph._all_keys()
+    return any(len(key.parts) == 1 for key in graph.upstream if key not in known)
 
 
 def check_loaded_inputs_exist(asset_graph: AssetGraph) -> None:

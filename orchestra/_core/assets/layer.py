@@ -247,34 +247,28 @@ def typed_partition_key(partitions_def: Any, partition_key: str | None) -> Any:
     return from_str(partition_key) if from_str is not None else partition_key
 
 
-def _op_entries(assets_def: Any) -> tuple[list[tuple[str, OutputAsset]], list[tuple[str, OutputAsset]],
-                                          list[tuple[str, AssetKey]]]:
-    """The outputs (assets, then checks) and inputs of an op-backed definition, as `AssetLayer` keeps them."""
+def _op_items(assets_def: Any, node_name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """An op-backed definition's entries in an `AssetLayer`'s maps, as (key, value) pairs, for the op run as
+    `node_name`: outputs (assets, then checks), assets by key, checks by key, and inputs."""
     observation = assets_def.is_observable
     partitions_def = assets_def.partitions_def
     # the definition's own maps, read (not copied): `keys_by_output_name` is these outputs whose key is
     # selected, `get_asset_spec(key)` the spec kept by key, `node_keys_by_input_name` a copy of the inputs
     selected, specs = assets_def._selected_asset_keys, assets_def._specs_by_key
-    outputs = [
-        (output_name, OutputAsset(key, None, partitions_def, specs[key].code_version, observation, False))
-        for output_name, key in assets_def._keys_by_output_name.items() if key in selected
-    ]
-    checks = [
-        (output_name, OutputAsset(check.asset_key, check.key, None, None, False, check.blocking))
-        for output_name, check in assets_def.check_specs_by_output_name.items()
-    ] if assets_def._check_specs_by_output_name else []
-    return outputs, checks, list(assets_def._keys_by_input_name.items())
-
-
-def _op_items(assets_def: Any, node_name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
-    """`_op_entries` as (key, value) pairs for an `AssetLayer`'s maps, for the op run as `node_name`."""
-    outputs, checks, inputs = _op_entries(assets_def)
-    return (
-        [((node_name, output_name), info) for output_name, info in [*outputs, *checks]],
-        [(info.asset_key, (node_name, output_name)) for output_name, info in outputs],
-        [(info.check_key, (node_name, output_name)) for output_name, info in checks],
-        [((node_name, input_name), key) for input_name, key in inputs],
-    )
+    outputs: list[Any] = []
+    by_key: list[Any] = []
+    for output_name, key in assets_def._keys_by_output_name.items():
+        if key in selected:
+            handle = (node_name, output_name)
+            outputs.append((handle, OutputAsset(key, None, partitions_def, specs[key].code_version, observation, False)))
+            by_key.append((key, handle))
+    by_check: list[Any] = []
+    if assets_def._check_specs_by_output_name:
+        for output_name, check in assets_def.check_specs_by_output_name.items():
+            handle = (node_name, output_name)
+            outputs.append((handle, OutputAsset(check.asset_key, check.key, None, None, False, check.blocking)))
+            by_check.append((check.key, handle))
+    return outputs, by_key, by_check, [((node_name, name), key) for name, key in assets_def._keys_by_input_name.items()]
 
 
 def _leaf_output(node_def: Any, handle: str, output_name: str) -> tuple[str, str]:
