@@ -135,7 +135,21 @@ def planned_steps(run: Run) -> list[str]:
     shapes = step_shapes_from_graph(job["graph"])
     if run.op_selection:
         shapes = _op_subset(shapes, run.op_selection)
+    if run.asset_selection:
+        shapes = _asset_subset(run, shapes)
     return [shape.key for shape in shapes]
+
+
+def _asset_subset(run: Run, shapes: list[StepShape]) -> list[StepShape]:
+    """The steps of the nodes `run`'s asset selection runs (all of them when the snapshot cannot tell)."""
+    from runs import submission
+
+    target = submission.resolve_target(job_name=run.job_name, location_name=run.location_name,
+                                       repository_name=run.repository_name or None)
+    nodes = submission.asset_selection_nodes(target.job, run.asset_selection)
+    if nodes is None:
+        return shapes
+    return [shape for shape in shapes if shape.key.split("[", 1)[0].split(".", 1)[0] in nodes]
 
 
 def steps_from_failure(parent: Run) -> list[str]:

@@ -385,6 +385,17 @@ def run_config_check(*, job_name: str, location_name: str | None = None, reposit
     (JobNotFound, SelectionInvalid, RunConfigInvalid, InvalidInput)."""
     from runs import submission
 
+    job, nodes = _selected_job(job_name=job_name, location_name=location_name, repository_name=repository_name,
+                               op_selection=op_selection, asset_selection=asset_selection)
+    return submission.validate_run_config(job, run_config, nodes)
+
+
+def _selected_job(*, job_name: str, location_name: str | None, repository_name: str | None,
+                  op_selection: Sequence[str] | None, asset_selection: Sequence[str] | None) -> tuple[Any, Any]:
+    """The stored job a check or a default config is for, and the nodes of its op or asset subset (None: all).
+    Raises JobNotFound, SelectionInvalid or InvalidInput as `run_submit` would."""
+    from runs import submission
+
     target = submission.resolve_target(job_name=job_name, location_name=location_name,
                                        repository_name=repository_name)
     if op_selection and asset_selection:
@@ -393,7 +404,7 @@ def run_config_check(*, job_name: str, location_name: str | None = None, reposit
     if asset_selection:
         nodes = submission.asset_selection_nodes(target.job, submission.resolve_asset_selection(target.job,
                                                                                                 asset_selection))
-    return submission.validate_run_config(target.job, run_config, nodes)
+    return target.job, nodes
 
 
 def run_config_defaults(*, job_name: str, location_name: str | None = None, repository_name: str | None = None,
@@ -401,18 +412,11 @@ def run_config_defaults(*, job_name: str, location_name: str | None = None, repo
                         asset_selection: Sequence[str] | None = None) -> dict[str, Any]:
     """The run config made of the defaults in a job's (or an op or asset subset's) config schema, from its
     stored snapshot. Raises what `run_config_check` raises for the same job and selection."""
-    from runs import submission
     from workspace.config_types import config_default_values
 
-    target = submission.resolve_target(job_name=job_name, location_name=location_name,
-                                       repository_name=repository_name)
-    if op_selection and asset_selection:
-        raise InvalidInput("op_selection cannot be combined with asset_selection or asset_check_selection")
-    nodes = submission.resolve_op_selection(target.job, op_selection) if op_selection else None
-    if asset_selection:
-        nodes = submission.asset_selection_nodes(target.job, submission.resolve_asset_selection(target.job,
-                                                                                                asset_selection))
-    defaults = config_default_values(target.job.snapshot.get("run_config_schema"))
+    job, nodes = _selected_job(job_name=job_name, location_name=location_name, repository_name=repository_name,
+                               op_selection=op_selection, asset_selection=asset_selection)
+    defaults = config_default_values(job.snapshot.get("run_config_schema"))
     if nodes is not None and isinstance(defaults.get("ops"), dict):  # a subset's config names only its ops
         defaults["ops"] = {name: value for name, value in defaults["ops"].items() if name in nodes}
         if not defaults["ops"]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from core.ui import not_found_as_404
 from runs import selectors
 from runs.views import _job, _repository_name
-from workspace.graphs import job_graph
+from workspace.graphs import subgraph_at
 
 
 @require_GET
@@ -24,13 +24,13 @@ def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_
     base = reverse("job-detail", args=[location_name, job_name])
     focus = ""
     try:
-        graph = job_graph(job, path, href_base=base)
+        subgraph_at(job, path)
     except KeyError:
         try:
-            graph = job_graph(job, path[:-1], href_base=base)
+            around = subgraph_at(job, path[:-1])
         except KeyError:
-            graph = None
-        if graph is None or not any(node["id"] == path[-1] for node in graph["nodes"]):
+            around = None
+        if around is None or not any(node["name"] == path[-1] for node in around.get("nodes") or []):
             raise selectors.NotFound("graph", f"{'/'.join(path)} in {job_name}@{location_name}") from None
         path, focus = path[:-1], path[-1]
     trail = [

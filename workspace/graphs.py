@@ -1,11 +1,11 @@
 """Graph data for the UI's op graphs and asset lineage, read from stored snapshots (never user code).
 
-Each function returns `{"nodes": [...], "edges": [...]}`: nodes carry an `id`,
-a `label`, a `kind` and an optional `href`; edges are `[from id, to id]`. The lineage reaches the browser
-through GraphQL's `assetLineage` (`workspace.schema_graph`); op graphs through Dagster's `solidHandles`,
-while `job_graph` checks a sub-graph page's path. `static/ui/graph.js` lays them out (dagre) and draws them
-as SVG. Big lineages are shown a group at a time: the whole deployment
-as a graph of asset groups, or one group's assets with the assets it touches in other groups.
+The lineage functions return `{"nodes": [...], "edges": [...]}`: nodes carry an `id`, a `label`, a `kind`
+and an optional `href`; edges are `[from id, to id]`. The lineage reaches the browser through GraphQL's
+`assetLineage` (`workspace.schema_graph`), op graphs through Dagster's `solidHandles`, while `subgraph_at`
+checks a sub-graph page's path. `static/ui/graph.js` lays them out (dagre) and draws them as SVG. Big
+lineages are shown a group at a time: the whole deployment as a graph of asset groups, or one group's
+assets with the assets it touches in other groups.
 """
 
 from __future__ import annotations
@@ -22,46 +22,17 @@ def asset_href(key_string: str) -> str:
     return "/assets/" + "/".join(quote(part, safe="") for part in key_string.split("/")) + "/"
 
 
-def job_graph(job: Mapping[str, Any], path: Sequence[str] = (), *, href_base: str = "") -> dict[str, Any]:
-    """The nodes of a job's graph, or of the sub-graph at `path` (graph node names from the top), and the
-    dependencies between them; graphs are drawn as one node that links to `href_base` + its path.
-
-    Inside a sub-graph its inputs and outputs are drawn too (ids `input:<name>` / `output:<name>`, which
-    no node name can take), so the edges that cross its border stay visible. Raises KeyError for a path
-    that does not name a graph node of the job.
-    """
+def subgraph_at(job: Mapping[str, Any], path: Sequence[str] = ()) -> Mapping[str, Any]:
+    """The graph of a job (a snapshot in its whole form), or of the sub-graph at `path` (graph node names
+    from the top): what a sub-graph page's path must name (the browser draws it from GraphQL's
+    `solidHandles`). Raises KeyError for a path that does not name a graph node of the job."""
     graph = job.get("graph") or {}
     for name in path:
         node = next((n for n in graph.get("nodes") or [] if n["name"] == name), None)
         if node is None or node.get("kind") != "graph":
             raise KeyError("/".join(path))
         graph = node.get("graph") or {}
-    nodes, edges = [], []
-    for node in graph.get("nodes") or []:
-        inner = (node.get("graph") or {}).get("nodes") or []
-        shown = {"id": node["name"], "label": node["name"], "kind": node.get("kind") or "op", "detail": ""}
-        if shown["kind"] == "graph":
-            shown["detail"] = f"graph · {len(inner)} node{'s' if len(inner) != 1 else ''} · open"
-            if href_base:
-                shown["href"] = href_base + "".join(quote(part, safe="") + "/" for part in (*path, node["name"]))
-        elif node.get("definition_name") != node["name"]:
-            shown["detail"] = node.get("definition_name") or ""
-        nodes.append(shown)
-        for handle in node.get("inputs") or []:
-            for upstream in handle.get("depends_on") or []:
-                edges.append([upstream["node"], node["name"]])
-            for graph_input in handle.get("from_graph_inputs") or [] if path else []:
-                edges.append([f"input:{graph_input}", node["name"]])
-    if path:
-        for graph_input in graph.get("inputs") or []:
-            nodes.append({"id": f"input:{graph_input['name']}", "label": graph_input["name"], "kind": "graph-input",
-                          "detail": "graph input"})
-        for output in graph.get("outputs") or []:
-            nodes.append({"id": f"output:{output['name']}", "label": output["name"], "kind": "graph-output",
-                          "detail": "graph output"})
-            if output.get("node"):
-                edges.append([output["node"], f"output:{output['name']}"])
-    return {"nodes": nodes, "edges": _unique(edges), "rankdir": "LR"}
+    return graph
 
 
 def dep_key_string(dep: Any) -> str:

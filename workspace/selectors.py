@@ -38,8 +38,10 @@ def location_get_cached(*, name: str) -> CodeLocation:
     snapshot = _SNAPSHOTS.get(location.snapshot_id) if location.snapshot_id else None
     if snapshot is None and location.snapshot_id:
         snapshot = CodeLocation.objects.filter(pk=location.pk).values_list("snapshot", flat=True).first()
-        if snapshot is not None:
-            _SNAPSHOTS = {**_SNAPSHOTS, location.snapshot_id: snapshot}  # replaced, never changed in place
+        if snapshot is not None:  # replaced, never changed in place; the location's older snapshots go
+            _SNAPSHOTS = {**{snapshot_id: kept for snapshot_id, kept in _SNAPSHOTS.items()
+                             if kept.get("location_name") != snapshot.get("location_name")},
+                          location.snapshot_id: snapshot}
     location.snapshot = snapshot
     return location
 

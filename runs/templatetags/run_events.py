@@ -1,6 +1,7 @@
 """`{% event_rows rows %}`: the run page's event-log rows, built in one pass (a page is 500 rows, and a template
 loop spent most of the page's time on them); an event's stored error and metadata still render through
-`ui/_event_extra.html`. Every value from the run is escaped."""
+`ui/_event_extra.html`. Every value from the run is escaped, but Markdown metadata, which is rendered and sanitized
+by core.markdown (nh3's allow-list)."""
 
 from __future__ import annotations
 

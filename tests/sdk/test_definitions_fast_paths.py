@@ -875,3 +875,50 @@ def test_the_asset_graph_is_built_as_with_every_similar_dependency_resolved_firs
         defs, sources = coerce_assets(assets)
         general = AssetGraph(resolve_similar_deps(defs, sources), sources)
         assert _graph_answer(build_asset_graph(assets)) == _graph_answer(general), assets
+
+
+# --- selection graph: an AssetsDefinition's nodes made directly --------------------------------------
+
+
+def test_selection_nodes_of_an_assets_definition_are_the_general_ones():
+    import copy
+
+    from orchestra._core.assets.definition import AssetsDefinition
+    from orchestra._core.selection.graph import AssetNodeInfo, _nodes_of
+
+    class Other(AssetsDefinition):  # another type name: `_nodes_of` takes its general path
+        pass
+
+    @dg.asset(group_name="g", kinds={"python", "s3"}, tags={"dagster/kind/snowflake": "", "tier": "gold"},
+              owners=["team:a", "me@x.com"], deps=["up", dg.AssetKey(["lake", "raw"])])
+    def one() -> None:
+        pass
+
+    @dg.multi_asset(specs=[dg.AssetSpec("m1", deps=["one"]), dg.AssetSpec("m2", group_name="h")])
+    def together():
+        pass
+
+    @dg.multi_asset(specs=[dg.AssetSpec("s1"), dg.AssetSpec("s2", deps=["s1"])], can_subset=True)
+    def apart(context):
+        pass
+
+    @dg.asset
+    def plain() -> None:
+        pass
+
+    external = dg.Definitions(assets=[dg.AssetSpec("ext", deps=["one"], owners=["team:b"])]).resolve_asset_graph()
+    external_def = external.assets_def_by_key[dg.AssetKey("ext")]
+    definitions = [one, together, apart, apart.subset_for({dg.AssetKey("s2")}, set()), plain, external_def]
+
+    def fields(node):
+        return tuple((slot, getattr(node, slot)) for slot in AssetNodeInfo.__slots__ if slot != "assets_def")
+
+    for definition in definitions:
+        assert type(definition) is AssetsDefinition
+        general = copy.copy(definition)
+        general.__class__ = Other
+        fast, slow = _nodes_of(definition), _nodes_of(general)
+        assert [fields(n) for n in fast] == [fields(n) for n in slow]
+        assert all(n.assets_def is definition for n in fast)
+    assert _nodes_of(together)[0].execution_set == {dg.AssetKey("m1"), dg.AssetKey("m2")}
+    assert _nodes_of(apart)[0].execution_set == {dg.AssetKey("s1")}

@@ -90,14 +90,14 @@ def _lineage(client, group: str | None = None) -> dict:
     return graph
 
 
-def test_a_job_graph_has_its_top_level_nodes_and_their_dependencies(shaped):
+def test_a_sub_graph_path_names_graph_nodes_only(shaped):
+    """What a sub-graph page checks its path with (the browser draws the graph from `solidHandles`)."""
     job = selectors.full_job(shaped.snapshot, next(j for j in shaped.snapshot["jobs"] if j["name"] == "shaped"))
-    graph = graphs.job_graph(job)
-    kinds = {node["id"]: node["kind"] for node in graph["nodes"]}
-    assert kinds == {"a": "op", "inner": "graph", "b": "op", "c": "op"}
-    assert sorted(map(tuple, graph["edges"])) == [("a", "b"), ("a", "inner"), ("b", "c"), ("inner", "c")]
-    inner = next(n for n in graph["nodes"] if n["id"] == "inner")
-    assert inner["detail"] == "graph · 1 node · open" and "href" not in inner  # no base: no link
+    assert sorted(node["name"] for node in graphs.subgraph_at(job)["nodes"]) == ["a", "b", "c", "inner"]
+    assert [node["name"] for node in graphs.subgraph_at(job, ["inner"])["nodes"]] == ["b"]
+    for path in (["a"], ["nothing"], ["inner", "b"]):
+        with pytest.raises(KeyError):
+            graphs.subgraph_at(job, path)
 
 
 def test_the_job_page_points_its_graph_at_graphql_and_loads_the_layout_scripts(shaped, client):

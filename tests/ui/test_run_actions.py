@@ -92,6 +92,19 @@ def test_steps_that_never_started_are_listed_and_can_be_picked(data, client):
     assert response.status_code == 302 and child.step_keys_to_execute == ["double"]
 
 
+def test_an_asset_selected_run_lists_only_the_steps_of_its_selected_assets(data, client):
+    parent = services.run_create(job_name="__ASSET_JOB", location_name="data", run_config={},
+                                 asset_selection=[["clean"]])
+    services.event_store(run_id=parent.run_id, events=[
+        EventInput(event_type="RUN_START"), EventInput(event_type="STEP_START", step_key="clean"),
+        EventInput(event_type="STEP_FAILURE", step_key="clean"), EventInput(event_type="RUN_FAILURE")])
+    html = client.get(f"/runs/{parent.run_id}/").content.decode()
+    assert 'id="pick-clean"' in html
+    assert 'id="pick-raw"' not in html and "NOT_STARTED" not in html  # raw was not selected, so not planned
+    response = client.post(f"/runs/{parent.run_id}/reexecute", {"strategy": "SELECTED", "step": ["raw"]}, follow=True)
+    assert "did not plan the steps" in response.content.decode() and Run.objects.count() == 1
+
+
 def test_a_run_whose_job_is_gone_lists_only_the_steps_it_ran(data, client):
     parent = _finished_etl()
     data.delete()  # its code location (and with it the plan) is gone

@@ -121,3 +121,17 @@ def test_a_graph_of_any_size_costs_the_same_queries(shapes, client):
     with CaptureQueriesContext(connection) as everything:
         ask(client, None, handle="inner")
     assert len(everything) == len(top) <= 3
+
+
+def test_a_reloaded_location_replaces_its_cached_snapshot(tmp_path, client):
+    """The per-process snapshot cache behind `pipelineOrError` keeps one snapshot per location: a reload
+    (a new snapshot id) serves the new graph, and the old decoded document is let go."""
+    from workspace import selectors
+
+    store_location(tmp_path, name="shapes", source=DEFS)
+    old_id = selectors.location_get_cached(name="shapes").snapshot_id
+    assert old_id in selectors._SNAPSHOTS
+    store_location(tmp_path, name="shapes", source=DEFS.replace("c(inner(v), b(v))", "c(a(), b(v))"))
+    assert [h["handleID"] for h in ask(client, "")["solidHandles"]] == ["a", "a_2", "b", "c"]
+    new_id = selectors.location_get_cached(name="shapes").snapshot_id
+    assert new_id != old_id and new_id in selectors._SNAPSHOTS and old_id not in selectors._SNAPSHOTS

@@ -77,7 +77,8 @@ class AssetLayer:
         outputs, by_key, by_check, inputs = items
         self.outputs.update(outputs)
         self.node_by_key.update(by_key)
-        self.node_by_check.update(by_check)
+        if by_check:  # most assets have no checks
+            self.node_by_check.update(by_check)
         self.inputs.update(inputs)
 
     # --- lookups the execution core makes --------------------------------------------------------
