@@ -127,7 +127,8 @@ def _defaults(types: Mapping[str, Any], type_snap: Mapping[str, Any], depth: int
     for field in type_snap.get("fields") or []:
         sub = types.get(field.get("type_key") or "") or {}
         if field.get("default_provided"):
-            value = "********" if field.get("is_secret") else _masked(types, sub, field.get("default_value"), depth)
+            value = "********" if field.get("is_secret") else _without_scaffolding(
+                types, sub, _masked(types, sub, field.get("default_value"), depth), depth)
         elif sub.get("fields") and depth < MAX_DEPTH:
             value = _defaults(types, sub, depth + 1)
         else:
@@ -135,6 +136,23 @@ def _defaults(types: Mapping[str, Any], type_snap: Mapping[str, Any], depth: int
         if value is None or (value == {} and sub.get("kind") not in _EMPTY_IS_A_VALUE):
             continue
         out[field.get("name") or ""] = value
+    return out
+
+
+def _without_scaffolding(types: Mapping[str, Any], type_snap: Mapping[str, Any], value: Any, depth: int) -> Any:
+    """A stored default with what Dagster's `rootDefaultYaml` leaves out of it, at every depth: None values,
+    and empty dicts that are only structure (an unconfigured op's `{}` inside an `ops` default)."""
+    if not isinstance(value, Mapping) or depth >= MAX_DEPTH:
+        return value
+    fields = {field.get("name"): field for field in type_snap.get("fields") or []}
+    out = {}
+    for key, item in value.items():
+        field = fields.get(key)
+        sub = (types.get(field.get("type_key") or "") or {}) if field is not None else {}
+        item = _without_scaffolding(types, sub, item, depth + 1)
+        if item is None or (item == {} and sub.get("kind") not in _EMPTY_IS_A_VALUE):
+            continue
+        out[key] = item
     return out
 
 

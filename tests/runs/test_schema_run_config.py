@@ -133,6 +133,15 @@ def test_root_default_yaml_is_the_schemas_defaults_with_secrets_masked(client, l
     assert result["isRunConfigValid"]["__typename"] == "RunConfigValidationInvalid"  # emit's n is required
 
 
+def test_root_default_yaml_leaves_the_scaffolding_out_of_stored_defaults_too(client, location):
+    """Every op of the asset job is optional, so the schema stores one default for all of `ops` (and the
+    executor's for `execution`): empty dicts and None values inside it are left out too, as Dagster's are."""
+    result = gql(client, SCHEMA, {"selector": pipeline(job="__ASSET_JOB")})["data"]["runConfigSchemaOrError"]
+    defaults = yaml.safe_load(result["rootDefaultYaml"])
+    assert defaults["ops"] == {"raw": {"config": {"limit": 10}}}  # clean's `{}` is scaffolding
+    assert "execution" not in defaults  # multiprocess's default holds only None and empty dicts
+
+
 def test_root_default_yaml_of_a_subset_names_only_its_ops(client, location):
     result = gql(client, SCHEMA, {"selector": pipeline(solidSelection=["tag"])})["data"]["runConfigSchemaOrError"]
     assert list(yaml.safe_load(result["rootDefaultYaml"])["ops"]) == ["tag"]
