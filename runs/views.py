@@ -344,7 +344,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
         # the graph is drawn from GraphQL's solidHandles (static/ui/graph.js), from the job's top level
         "job_href": reverse("job-detail", args=[location_name, job_name]), "graph_source": "job", "graph_path": "",
         "op_selection_text": op_selection_text, "partition": partition, "config_schema": config_schema_tree(job.get("run_config_schema")),
-        "partitions": job.get("partitions"), "checked": bool(error), "asset_selection": form["asset_selection"],
+        "partitions": job.get("partitions"), "asset_selection": form["asset_selection"],
         "asset_keys": job.get("asset_keys") or [], "from_run": form.get("from_run"),
         "instigators": workspace_selectors.job_instigators(location_name=location_name, job_name=job_name),
     }, status=400 if error else 200)

@@ -81,13 +81,14 @@ class GraphDefinition(NodeDefinition):
                          input_mappings: list[InputMapping], output_mappings: list[OutputMapping], config: Any,
                          tags: dict | None, input_defs: list[InputDefinition] | None = None,
                          input_descriptions: dict[str, str | None] | None = None,
-                         output_descriptions: dict[str, str | None] | None = None) -> None:
+                         output_descriptions: dict[str, str | None] | None = None, validated: bool = False) -> None:
         self._nodes = nodes
         self._deps = deps
         self._input_mappings = list(input_mappings)
         self._output_mappings = list(output_mappings)
         self._config_mapping = config
-        _validate_dependencies(name, nodes, deps)
+        if not validated:  # `validated`: the caller knows the nodes and dependencies are a valid graph's
+            _validate_dependencies(name, nodes, deps)
         graph_inputs = _graph_input_defs(name, nodes, self._input_mappings, input_defs, input_descriptions or {})
         graph_outputs = _graph_output_defs(name, nodes, self._output_mappings, output_descriptions or {})
         super().__init__(name, graph_inputs, graph_outputs, description, tags)
