@@ -88,7 +88,7 @@ def child(requests: int) -> None:
 
     def poll(after: int, steps: bool = False) -> dict:  # the variables of one RunLive poll, as the page sends them
         return {"query": query, "operationName": "RunLive", "variables": {
-            "runId": running, "after": str(after), "limit": 500, "steps": steps, "tail": False,
+            "runId": running, "after": str(after), "limit": 500, "steps": steps, "plan": False, "tail": False,
             "logKey": [running], "logCursor": None, "logLimit": 65536}}
 
     def newest() -> int:

@@ -23,7 +23,7 @@ from runs import selectors, services
 from runs.schema_events import DagsterRunEvent, LogLevel, MaterializationEvent, asset_key_path
 from runs.schema_logs import LogQueries
 from runs.schema_metadata import METADATA_ENTRY_TYPES, AssetKey
-from runs.schema_steps import RunStepStats
+from runs.schema_steps import ExecutionPlan, RunStepStats
 
 RunStatus = graphene.Enum.from_enum(run_models.RunStatus, description="The status of a run.")
 CANCELABLE_STATUSES = frozenset({run_models.RunStatus.QUEUED, run_models.RunStatus.STARTED})
@@ -179,6 +179,7 @@ class PipelineRun(graphene.Interface):
     parentRunId = graphene.String()
     canTerminate = graphene.NonNull(graphene.Boolean)
     stepStats = graphene.NonNull(graphene.List(graphene.NonNull(RunStepStats)))
+    executionPlan = graphene.Field(ExecutionPlan)
     eventConnection = graphene.NonNull(EventConnection, afterCursor=graphene.String(), limit=graphene.Int())
 
     def resolve_id(run: run_models.Run, info) -> str:
@@ -226,6 +227,15 @@ class PipelineRun(graphene.Interface):
 
     def resolve_stepStats(run: run_models.Run, info) -> list[selectors.StepStats]:
         return selectors.run_step_stats(run_id=run.run_id)
+
+    def resolve_executionPlan(run: run_models.Run, info) -> list[str] | None:
+        """The step keys the run planned (runs.reexecution.planned_steps); null when its job is gone."""
+        from runs.reexecution import planned_steps
+
+        try:
+            return planned_steps(run)
+        except NotFound:
+            return None
 
     def resolve_eventConnection(
         run: run_models.Run, info, afterCursor=None, limit=None

@@ -23,6 +23,7 @@ from runs.permissions import TERMINATE_RUN
 from runs.reexecution import run_reexecute
 from runs.schema import ExecutionTag, Run, RunConfigData, RunNotFoundError
 from runs.schema_config_errors import CONFIG_ERROR_TYPES, PipelineConfigValidationError, config_error
+from workspace.config_types import default_config_yaml
 from workspace.schema import (
     AssetCheckHandleInput,
     InvalidSubsetError,
@@ -182,15 +183,24 @@ class RunConfigSchema(graphene.ObjectType):
     isRunConfigValid = graphene.NonNull(PipelineConfigValidationResult, runConfigData=RunConfigData())
 
     def resolve_rootDefaultYaml(root: ConfigSchemaRef, info) -> str:
-        return yaml.safe_dump(root.defaults, sort_keys=False, default_flow_style=False)
+        return default_config_yaml(root.defaults)
 
     def resolve_isRunConfigValid(root: ConfigSchemaRef, info, runConfigData=None) -> Any:
         return resolve_is_config_valid(None, info, root.pipeline, runConfigData=runConfigData)
 
 
+class ModeNotFoundError(graphene.ObjectType):
+    """A mode other than `default` was asked for (Dagster's: jobs have one mode, named `default`)."""
+
+    class Meta:
+        interfaces = (Error,)
+
+    mode = graphene.NonNull(graphene.String)
+
+
 class RunConfigSchemaOrError(graphene.Union):
     class Meta:
-        types = (RunConfigSchema, PipelineNotFoundError, InvalidSubsetError, PythonError)
+        types = (RunConfigSchema, PipelineNotFoundError, InvalidSubsetError, ModeNotFoundError, PythonError)
 
 
 # --- terminate results --------------------------------------------------------------------------------
@@ -301,7 +311,10 @@ def resolve_is_config_valid(root, info, pipeline, mode=None, runConfigData=None)
 @errors_as_data
 def resolve_run_config_schema(root, info, selector, mode=None) -> Any:
     """Dagster's `runConfigSchemaOrError`: the job's schema, of which `rootDefaultYaml` and `isRunConfigValid`
-    are served (from the stored snapshot)."""
+    are served (from the stored snapshot). A mode other than `default` is not found, before the job is looked
+    up, as Dagster checks it."""
+    if mode and mode != "default":
+        return ModeNotFoundError(mode=mode, message=f"Mode {mode} not found in pipeline {selector['pipelineName']}.")
     return _submit_outcome(
         lambda: selectors.run_config_defaults(**_selection(selector)),
         job_name=selector["pipelineName"], repository_name=selector["repositoryName"],

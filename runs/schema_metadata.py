@@ -142,6 +142,15 @@ class AssetMetadataEntry(graphene.ObjectType):
     assetKey = graphene.NonNull(AssetKey)
 
 
+class JobMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    jobName = graphene.NonNull(graphene.String)
+    repositoryName = graphene.String()
+    locationName = graphene.NonNull(graphene.String)
+
+
 class PoolMetadataEntry(graphene.ObjectType):
     class Meta:
         interfaces = (MetadataEntry,)
@@ -184,6 +193,10 @@ ENTRY_BUILDERS: dict[str, Callable[[str, Any], graphene.ObjectType]] = {
     "timestamp": lambda label, data: TimestampMetadataEntry(label=label, timestamp=float(data)),
     "dagster_run": lambda label, data: PipelineRunMetadataEntry(label=label, runId=str(data)),
     "asset": _asset_entry,
+    "job": lambda label, data: JobMetadataEntry(
+        label=label, jobName=str(data["job_name"]), locationName=str(data["location_name"]),
+        repositoryName=None if data.get("repository_name") is None else str(data["repository_name"]),
+    ),
     "pool": lambda label, data: PoolMetadataEntry(label=label, pool=str(data)),
     "null": lambda label, data: NullMetadataEntry(label=label),
 }
@@ -201,6 +214,7 @@ METADATA_ENTRY_TYPES = (
     TimestampMetadataEntry,
     PipelineRunMetadataEntry,
     AssetMetadataEntry,
+    JobMetadataEntry,
     PoolMetadataEntry,
     NullMetadataEntry,
 )
@@ -217,7 +231,7 @@ def metadata_entries(stored: Any) -> list[graphene.ObjectType]:
         builder = ENTRY_BUILDERS.get(str(item.get("type")))
         try:
             entries.append(builder(label, data) if builder else _json_entry(label, data))
-        except (TypeError, ValueError, AttributeError):
+        except (TypeError, ValueError, AttributeError, KeyError):
             entries.append(_json_entry(label, data))
     return entries
 

@@ -64,3 +64,34 @@ class RunStepStats(graphene.ObjectType):
     def resolve_markers(step: selectors.StepStats, info) -> list[RunMarker]:
         return [RunMarker(startTime=_seconds(start), endTime=_seconds(end)) for start, end in step.markers.values()]
 
+
+
+# --- the steps a run planned: Dagster's `Run.executionPlan` ---------------------------------------------------
+
+StepKind = graphene.Enum("StepKind", [(name, name) for name in ("COMPUTE", "UNRESOLVED_MAPPED", "UNRESOLVED_COLLECT")])
+
+
+class ExecutionStep(graphene.ObjectType):
+    """A planned step: its key and `kind`. Orchestra plans steps from the job's stored snapshot by key
+    (runs.reexecution.planned_steps), so every step reads COMPUTE, a mapped node appearing as its node's key;
+    Dagster's `inputs`, `outputs`, `solidHandleID` and `metadata` are not served."""
+
+    key = graphene.NonNull(graphene.String)
+    kind = graphene.NonNull(StepKind)
+
+    def resolve_key(root: str, info) -> str:
+        return root
+
+    def resolve_kind(root: str, info) -> str:
+        return "COMPUTE"
+
+
+class ExecutionPlan(graphene.ObjectType):
+    """The steps a run planned, in plan order (a subset of Dagster's `ExecutionPlan`: `steps` only; its
+    `artifactsPersisted`, `assetKeys`, `assetSelection` and `assetCheckKeys` are not served). The root is the
+    list of planned step keys."""
+
+    steps = graphene.NonNull(graphene.List(graphene.NonNull(ExecutionStep)))
+
+    def resolve_steps(root: list[str], info) -> list[str]:
+        return root

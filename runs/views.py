@@ -7,7 +7,6 @@ reading `/graphql` from the browser (static/ui/run_live.js); every page works wi
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +22,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import LAUNCHED_BY_TAG
 from core.exceptions import Conflict, InvalidInput
-from core.markdown import markdown_block
-from core.permissions import Permission, actor_from_request
+from core.permissions import Permission, actor_from_request, has_permission
 from core.ui import not_found_as_404, require_permission
 from runs import compute_logs, selectors, services
 from runs.daemon_health import daemon_statuses
+from runs.metadata_display import metadata_items
 from runs.models import RunStatus
 from runs.queue import run_queue_usage
 from runs.reexecution import run_reexecute
-from runs.schema_metadata import decode_tagged
 from runs.views_assets import asset_page_extras
 from runs.views_launchpad import launchpad_form
 from workspace import selectors as workspace_selectors
@@ -178,6 +176,9 @@ def _live_config(request: HttpRequest, run: Any, window: dict[str, Any], log: di
         "graphql": reverse("graphql"), "runId": run.run_id,
         "follow": bool(window["follow"]), "cursor": str(window["cursor"]), "hasMore": bool(window["has_more"]),
         "finished": run.is_finished, "log": tail,
+        # As ui/_steps.html lists a finished run's planned steps that never started: live, from `executionPlan`.
+        "planSteps": bool(run.location_name) and has_permission(
+            request, Permission.LAUNCH_PIPELINE_REEXECUTION, run.location_name),
         "downloadBase": reverse("api:download_captured_log", args=[run.run_id, "FILE_KEY"]),
         "earlierUrl": reverse("run-events", args=[run.run_id]),
     }
@@ -399,17 +400,9 @@ def assets_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _metadata_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's metadata entries as (label, value shown): Markdown rendered and sanitized, text as is, other
-    values as JSON."""
-    items = []
-    for entry in payload.get("metadata") or []:
-        if isinstance(entry, dict):
-            data = decode_tagged(entry.get("data"))
-            if entry.get("type") == "md" and isinstance(data, str):
-                data = markdown_block(data)
-            items.append((str(entry.get("label", "")), data if isinstance(data, str) else json.dumps(data, default=str)))
-    return items
+def _metadata_items(payload: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An event's metadata entries as (label, value shown), as everywhere (runs.metadata_display)."""
+    return metadata_items(payload.get("metadata"))
 
 
 def _asset_node(key: str) -> tuple[str, dict[str, Any]]:

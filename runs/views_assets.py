@@ -8,8 +8,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.markdown import markdown_block
 from orchestra._core.partitions.snapshot import partitions_def_from_snapshot
+from runs.metadata_display import metadata_items
 from runs.models import EventLogEntry
 from runs.schema_metadata import decode_tagged
 from runs.selectors import asset_check_latest, asset_materialized_partitions, dynamic_partition_keys
@@ -80,11 +80,5 @@ def asset_page_extras(key: str, node: dict[str, Any], nodes: Iterable[tuple[str,
                       history: Sequence[EventLogEntry]) -> dict[str, Any]:
     return {"downstream": downstream_keys(key, nodes), "checks": check_rows(key, node),
             "plots": metadata_plots(history), "grid": partition_grid(key, node),
-            "definition_metadata": [(str(m.get("label", "")), _definition_value(m))
-                                    for m in node.get("metadata") or [] if isinstance(m, dict)]}
+            "definition_metadata": metadata_items(node.get("metadata"))}
 
-
-def _definition_value(entry: dict[str, Any]) -> Any:
-    """A definition metadata value as the asset page shows it: Markdown rendered and sanitized, others as is."""
-    data = decode_tagged(entry.get("data"))
-    return markdown_block(data) if entry.get("type") == "md" and isinstance(data, str) else data

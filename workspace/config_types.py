@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
 MAX_DEPTH = 40  # config types are not recursive; this only bounds a malformed snapshot
 
 
@@ -112,14 +114,26 @@ _FIRST_KEYS = ("ops", "resources")
 def config_default_values(run_config_schema: Mapping[str, Any] | None) -> dict[str, Any]:
     """The run config made of the schema's defaults (what Dagster serves as `rootDefaultYaml`): each field
     with a default takes it (secret ones masked as `********`), a field without one takes its own fields'
-    defaults, and shapes left empty are dropped (an empty permissive shape, map or None-able stays)."""
+    defaults, and shapes left empty are dropped (an empty permissive shape, map or None-able stays).
+    Keys come sorted at every depth after `ops` and `resources`, as Dagster's (its field snapshots and
+    stored defaults are sorted), whatever order the stored document kept (PostgreSQL's jsonb has its own)."""
     config_types = (run_config_schema or {}).get("config_types") or {}
     types = config_types.get("types") or {}
     root = types.get(config_types.get("root"))
     if not root:
         return {}
-    values = _defaults(types, root, 0)
+    values = _sorted_keys(_defaults(types, root, 0), 0)
     return {key: values[key] for key in (*_FIRST_KEYS, *values) if key in values}
+
+
+def _sorted_keys(value: Any, depth: int) -> Any:
+    if depth >= MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {key: _sorted_keys(value[key], depth + 1) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(item, depth + 1) for item in value]
+    return value
 
 
 def _defaults(types: Mapping[str, Any], type_snap: Mapping[str, Any], depth: int) -> dict[str, Any]:
@@ -171,3 +185,23 @@ def _masked(types: Mapping[str, Any], type_snap: Mapping[str, Any], value: Any, 
         else:
             out[key] = item
     return out
+
+
+class _DefaultsDumper(yaml.SafeDumper):
+    """YAML as Dagster writes run config: date-like text is not quoted (its loader reads no timestamps), text
+    with a leading zero is (so `0755` stays text), and non-ASCII text is written as is."""
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_DefaultsDumper.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+_DefaultsDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="'" if value.startswith("0") else None))
+
+
+def default_config_yaml(defaults: Mapping[str, Any]) -> str:
+    """`config_default_values` as the YAML text of Dagster's `rootDefaultYaml` (`{}` when there is none)."""
+    return yaml.dump(dict(defaults), Dumper=_DefaultsDumper, default_flow_style=False, allow_unicode=True,
+                     sort_keys=False)

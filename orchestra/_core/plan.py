@@ -215,6 +215,9 @@ class _Builder:
                 inherited_hooks: frozenset = frozenset()) -> None:
         deps_by_node = graph_def.dependency_map
         step_sources = self.step_sources
+        # a job built as a restriction of a larger one (`build_assets_job`) carries the wired inputs of its
+        # top-level op nodes that are the same `Node`s with the same dependencies there: what this loop gives
+        shared_inputs = graph_def.__dict__.get("_shared_step_inputs") if prefix is None else None
         for node in graph_def.nodes:
             handle = NodeHandle(node.name, prefix)
             hooks = inherited_hooks | node.hook_defs
@@ -224,6 +227,12 @@ class _Builder:
                     return self.input_source(_g, _p, _n, input_def, _r, unconnected_ok=True)
 
                 self.flatten(node.definition, handle, resolver, hooks)
+            elif shared_inputs is not None and node.name in shared_inputs:
+                self.raw.append((handle, node, shared_inputs[node.name], node.tags, node.retry_policy))
+                if not self.dynamic:
+                    self.dynamic = any(o.is_dynamic for o in node.definition.output_defs)
+                if hooks:
+                    self.hooks[str(handle)] = hooks
             else:
                 node_deps = deps_by_node.get(node.name) or {}
                 inputs = []

@@ -20,6 +20,8 @@ _UNCONFIGURED_OP_FIELD: Any = None
 # location's jobs share those (one executor, the same IO manager): built once per definition, as the
 # op entries are; so is the default `loggers:` entry (Dagster's console logger).
 _DEFINITION_FIELDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# The entry of a resource the job does not need (optional, no default), kept per definition likewise.
+_UNNEEDED_RESOURCE_FIELDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _CONSOLE_LOGGERS_FIELD: Any = None
 
 
@@ -101,28 +103,31 @@ def _op_field(op_def: Any) -> Any:
     return op_field
 
 
-def _definition_field(definition: Any, build: Any) -> Any:
+def _definition_field(definition: Any, build: Any, cache: Any = None) -> Any:
     """`build()`, kept per definition (by identity; a definition that defines equality is not kept)."""
+    cache = _DEFINITION_FIELDS if cache is None else cache
     cls = type(definition)
     if cls.__hash__ is not object.__hash__ or cls.__eq__ is not object.__eq__:
         return build()
-    field = _DEFINITION_FIELDS.get(definition)
+    field = cache.get(definition)
     if field is None:
         field = build()
         try:
-            _DEFINITION_FIELDS[definition] = field
+            cache[definition] = field
         except TypeError:  # not weakly referenceable
             pass
     return field
 
 
 def _loggers_field(job: Any) -> Any:
+    """`loggers:`: each logger optional and without a default, so the entry's own default is `{}` (Dagster's
+    `define_logger_dictionary_cls`): a logger runs only when run config names it."""
     global _CONSOLE_LOGGERS_FIELD
     config = _config()
     if getattr(job, "logger_defs", None):
-        return config.Field(config.Shape(_logger_fields(job)), is_required=False)
+        return config.Field(config.Shape(_logger_fields(job)))
     if _CONSOLE_LOGGERS_FIELD is None:
-        _CONSOLE_LOGGERS_FIELD = config.Field(config.Shape(_logger_fields(job)), is_required=False)
+        _CONSOLE_LOGGERS_FIELD = config.Field(config.Shape(_logger_fields(job)))
     return _CONSOLE_LOGGERS_FIELD
 
 
@@ -131,7 +136,8 @@ def _logger_fields(job: Any) -> dict[str, Any]:
     config = _config()
     logger_defs = getattr(job, "logger_defs", None) or {}
     if logger_defs:
-        return {key: config.Field(config.Shape({"config": d.config_field})) for key, d in sorted(logger_defs.items())}
+        return {key: config.Field(config.Shape({"config": d.config_field}), is_required=False)
+                for key, d in sorted(logger_defs.items())}
     return {
         "console": config.Field(config.Shape({
             "config": config.Field(config.Shape({
@@ -142,6 +148,64 @@ def _logger_fields(job: Any) -> dict[str, Any]:
     }
 
 
+def _execution_field(executor_def: Any) -> Any:
+    """`execution:` with the executor's defaults as its default, as Dagster's; optional even when the
+    executor's config has required fields (where Dagster's would be required), so validation is unchanged."""
+    config = _config()
+    shape = config.Shape({"config": executor_def.config_field})
+    field = config.Field(shape)
+    return field if not field.is_required else config.Field(shape, is_required=False)
+
+
+def _resources_field(job: Any, job_def: Any) -> Any:
+    """`resources:`; only the resources the job needs carry their defaults (Dagster's
+    `define_resource_dictionary_cls`): another one's section is optional, without a default."""
+    from orchestra._core.resources.initialization import resource_config_field
+
+    config = _config()
+    required = _required_resource_keys(job, job_def)
+    fields = {}
+    for key, resource_def in sorted(job.resource_defs.items()):
+        if key in required:
+            fields[key] = _definition_field(resource_def, lambda d=resource_def: resource_config_field(d))
+        else:
+            fields[key] = _definition_field(
+                resource_def, lambda d=resource_def: resource_config_field(d, is_required=False), _UNNEEDED_RESOURCE_FIELDS)
+    return config.Field(config.Shape(fields))
+
+
+def _required_resource_keys(job: Any, job_def: Any) -> frozenset[str]:
+    """Which of the job's resources its ops, their IO and input managers and its hooks need, and what those
+    need in turn (Dagster's `JobDefinition.required_resource_keys`), read from the definitions (no plan is
+    built); the walk over the ops stops once every resource is known to be needed (usually at the first)."""
+    cached = job._cache.get("schema_required_resources")
+    if cached is not None:
+        return cached
+    resource_defs = job.resource_defs
+    keys = set(job_def.graph.required_resource_keys)
+    for hook_def in getattr(job_def, "hook_defs", None) or ():
+        keys |= set(getattr(hook_def, "required_resource_keys", None) or ())
+    unseen = set(resource_defs) - keys
+    if unseen:
+        for op_def in job_def.graph.iterate_op_defs():
+            for output in op_def.output_defs:
+                unseen.discard(output.io_manager_key)
+            for input_def in op_def.input_defs:
+                if input_def.input_manager_key:
+                    unseen.discard(input_def.input_manager_key)
+            if not unseen:
+                break
+        keys |= set(resource_defs) - unseen
+    pending = [key for key in keys if key in resource_defs]
+    while pending:
+        for key in getattr(resource_defs.get(pending.pop()), "required_resource_keys", None) or ():
+            if key not in keys:
+                keys.add(key)
+                pending.append(key)
+    cached = job._cache["schema_required_resources"] = frozenset(keys)
+    return cached
+
+
 def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: dict[str, Any] | None = None) -> Any:
     """The Shape run config must fit for `job` (cached per job and per set of provided top-level inputs)."""
     cache_key = f"schema:{in_process}:{','.join(sorted(input_values or ()))}"
@@ -150,24 +214,19 @@ def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: 
         return cached
     config = _config()
     from orchestra._builtins import Any as AnyMarker
-    from orchestra._core.resources.initialization import resource_config_field
 
     job_def = getattr(job, "job_def", job)
     unconnected = _unconnected_for(job_def)
     fields: dict[str, Any] = {
         "ops": config.Field(config.Shape(_node_fields(job_def, job_def.graph, "", unconnected))),
-        "resources": config.Field(config.Shape({
-            key: _definition_field(resource_def, lambda d=resource_def: resource_config_field(d))
-            for key, resource_def in sorted(job.resource_defs.items())
-        })),
+        "resources": _resources_field(job, job_def),
         "loggers": _loggers_field(job),
     }
     if in_process:
         fields["execution"] = config.Field(AnyMarker, is_required=False)
     else:
         executor_def = job.executor_def
-        fields["execution"] = _definition_field(executor_def, lambda: config.Field(
-            config.Shape({"config": executor_def.config_field}), is_required=False))
+        fields["execution"] = _definition_field(executor_def, lambda: _execution_field(executor_def))
     graph_inputs = [d for d in job_def.graph.input_defs if d.name not in (input_values or {})]
     if graph_inputs:
         fields["inputs"] = config.Field(config.Shape({

@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from runs.metadata_display import metadata_items
+
 register = template.Library()
+
+
+@register.filter
+def shown_metadata(stored: Any) -> list[tuple[str, Any]]:
+    """`{% for label, value in e.payload.metadata|shown_metadata %}`: as runs.metadata_display shows metadata."""
+    return metadata_items(stored)
 
 
 @register.simple_tag

@@ -35,15 +35,15 @@
     " ... on PathMetadataEntry { path } ... on NotebookMetadataEntry { path } ... on JsonMetadataEntry { jsonString }",
     " ... on IntMetadataEntry { intRepr } ... on FloatMetadataEntry { floatRepr } ... on BoolMetadataEntry { boolValue }",
     " ... on TimestampMetadataEntry { timestamp } ... on PipelineRunMetadataEntry { runId }",
-    " ... on AssetMetadataEntry { assetKey { path } } ... on PoolMetadataEntry { pool }",
+    " ... on AssetMetadataEntry { assetKey { path } } ... on JobMetadataEntry { jobName } ... on PoolMetadataEntry { pool }",
     "}"
   ];
   var QUERY = [
-    "query RunLive($runId: ID!, $after: String, $limit: Int, $steps: Boolean!, $tail: Boolean!,",
+    "query RunLive($runId: ID!, $after: String, $limit: Int, $steps: Boolean!, $plan: Boolean!, $tail: Boolean!,",
     "  $logKey: [String!]!, $logCursor: String, $logLimit: Int) {",
     " runOrError(runId: $runId) { __typename ... on Run { status startTime endTime canTerminate",
     "  stepStats @include(if: $steps) { stepKey status startTime endTime attempts { startTime endTime }",
-    "   markers { startTime endTime } } } }",
+    "   markers { startTime endTime } } executionPlan @include(if: $plan) { steps { key } } } }",
     " logsForRun(runId: $runId, afterCursor: $after, limit: $limit) { __typename",
     "  ... on EventConnection { cursor hasMore events { ...LiveEvent } }",
     "  ... on PythonError { message } }",
@@ -104,7 +104,12 @@
     });
     return details;
   }
-  function metadataValue(entry) {
+  function timestampText(seconds) { // as runs.metadata_display.timestamp_text
+    var ms = Math.trunc(seconds * 1000);
+    if (!(ms >= -62135596800000 && ms < 253402300800000)) return "timestamp out of range";
+    return new Date(ms).toISOString();
+  }
+  function metadataValue(entry) { // as runs.metadata_display.entry_text shows the same GraphQL entry
     switch (entry.__typename) {
       case "TextMetadataEntry": return entry.text;
       case "UrlMetadataEntry": return entry.url;
@@ -112,12 +117,13 @@
       case "JsonMetadataEntry": return entry.jsonString;
       case "IntMetadataEntry": return entry.intRepr;
       case "FloatMetadataEntry": return entry.floatRepr;
-      case "BoolMetadataEntry": return entry.boolValue ? "True" : "False";
-      case "TimestampMetadataEntry": return String(entry.timestamp);
+      case "BoolMetadataEntry": return entry.boolValue ? "true" : "false";
+      case "TimestampMetadataEntry": return timestampText(entry.timestamp);
       case "PipelineRunMetadataEntry": return entry.runId;
-      case "AssetMetadataEntry": return entry.assetKey ? entry.assetKey.path.join("/") : "";
+      case "AssetMetadataEntry": return entry.assetKey.path.join("/");
+      case "JobMetadataEntry": return entry.jobName;
       case "PoolMetadataEntry": return entry.pool;
-      default: return "";
+      default: return "null";
     }
   }
   function eventRow(event) { // as runs/templatetags/run_events.py renders a row
@@ -216,7 +222,14 @@
     };
   }
   function canPick() { return state.finished && !!document.getElementById("reexecute-selected"); }
-  function renderSteps(steps) { // as ui/_steps.html
+  function plannedSteps(steps, plan) { // as runs/templatetags/run_gantt.with_planned_steps: never started
+    var seen = {};
+    steps.forEach(function (s) { seen[s.key] = true; seen[s.key.split("[")[0]] = true; });
+    return plan.steps.filter(function (p) { return !seen[p.key]; }).map(function (p) {
+      return { key: p.key, status: "NOT_STARTED", start: null, end: null, attempts: 0 };
+    });
+  }
+  function renderSteps(steps, planned) { // as ui/_steps.html (`planned`: the steps the run never started)
     var box = document.getElementById("run-steps");
     if (!box) return;
     var pick = canPick(), picked = {};
@@ -230,7 +243,7 @@
     if (!steps.length) {
       body.appendChild(el("tr")).appendChild(el("td", { colspan: pick ? "6" : "5", "class": "empty" }, "No step has started."));
     }
-    steps.forEach(function (s) {
+    steps.concat(planned || []).forEach(function (s) {
       var tr = el("tr", { "data-step": s.key });
       if (pick) {
         var box = el("input", { type: "checkbox", name: "step", value: s.key, id: "pick-" + s.key,
@@ -311,11 +324,13 @@
   }
   function showSteps(run) {
     if (run.stepStats) {
-      var sig = JSON.stringify(run.stepStats) + "|" + canPick();
+      var sig = JSON.stringify(run.stepStats) + "|" + canPick() + "|" + JSON.stringify(run.executionPlan || null);
       state.steps = run.stepStats.map(stepView);
       if (sig !== state.stepsSig) {
         state.stepsSig = sig;
-        renderSteps(state.steps);
+        // The server lists a finished run's planned steps that never started when the user may re-execute it
+        // (cfg.planSteps mirrors that condition); they are asked for once, in the poll reading the final steps.
+        renderSteps(state.steps, run.executionPlan && canPick() ? plannedSteps(state.steps, run.executionPlan) : []);
         renderGantt(run, state.steps);
         return;
       }
@@ -378,8 +393,9 @@
     // Step stats change only with step events: a poll that brought some is followed at once by one reading them
     // (one query over the run's step events), so an idle poll reads the run and its new events only.
     var withSteps = !cfg.finished && (state.needSteps || state.finished);
+    var withPlan = withSteps && state.finished && !!cfg.planSteps;
     var variables = {
-      runId: cfg.runId, after: state.cursor || null, limit: LIMIT, steps: withSteps, tail: !!state.log,
+      runId: cfg.runId, after: state.cursor || null, limit: LIMIT, steps: withSteps, plan: withPlan, tail: !!state.log,
       logKey: state.log ? state.log.logKey : [cfg.runId], logCursor: state.log ? state.log.cursor : null, logLimit: LOG_LIMIT
     };
     state.inFlight = true;
@@ -387,18 +403,18 @@
     post(QUERY, "RunLive", variables).then(function (data) {
       state.inFlight = false;
       state.failures = 0;
-      receive(data, withSteps);
+      receive(data, withSteps, withPlan);
     }).catch(function () {
       state.inFlight = false;
       state.failures += 1; // the server restarting, a lost connection: try again, less often
       schedule(Math.min(MAX_DELAY_MS, POLL_MS * Math.pow(2, state.failures)));
     });
   }
-  function receive(data, withSteps) {
+  function receive(data, withSteps, withPlan) {
     var run = data.runOrError;
     if (!run || run.__typename !== "Run") return stop(); // the run was deleted: nothing left to follow
     state.finished = !!FINISHED[run.status];
-    var stepsFinal = cfg.finished || withSteps;
+    var stepsFinal = cfg.finished || (withSteps && (withPlan || !cfg.planSteps));
     // The run reads finished but its final steps are not read yet: its status, actions and steps show together
     // with the next answer (asked for at once), so the page never offers picking steps from a stale list.
     var settled = !state.finished || stepsFinal;

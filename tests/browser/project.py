@@ -145,8 +145,42 @@ def two_hundred_ops():
         value = op(value)
 
 
+# Metadata of every stored kind on one output, then a failure: `never_started` is planned and never starts.
+EVERY_KIND = {
+    "text": "plain text", "int": 42, "big int": 2**40, "float": 0.1, "nan": dg.MetadataValue.float(float("nan")),
+    "bool": True, "json": dg.MetadataValue.json({"a": [1, 2.5, None, True], "b": "x"}),
+    "url": dg.MetadataValue.url("https://example.com/a?b=1"), "path": dg.MetadataValue.path("/tmp/some/file.csv"),
+    "notebook": dg.MetadataValue.notebook("/tmp/nb.ipynb"), "md": dg.MetadataValue.md("*emphasis*"),
+    "table": dg.MetadataValue.table(records=[dg.TableRecord({"name": "a", "n": 1})], schema=dg.TableSchema(
+        columns=[dg.TableColumn("name", "string"), dg.TableColumn("n", "int")])),
+    "asset": dg.MetadataValue.asset(dg.AssetKey(["some", "asset"])), "job": dg.MetadataValue.job("greet_job", "browser"),
+    "timestamp": dg.MetadataValue.timestamp(1714564800.123), "null": dg.MetadataValue.null(),
+    "run": dg.MetadataValue.dagster_run("abc-123"), "pool": dg.MetadataValue.pool("db"),
+}
+
+
+@dg.op
+def every_kind() -> dg.Output:
+    return dg.Output(1, metadata=EVERY_KIND)
+
+
+@dg.op
+def then_fail(value: int) -> int:
+    raise RuntimeError("fails on purpose, after every metadata kind")
+
+
+@dg.op
+def never_started(value: int) -> None:
+    pass
+
+
+@dg.job
+def metadata_job():
+    never_started(then_fail(every_kind()))
+
+
 defs = dg.Definitions(
-    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job, nested_job, two_hundred_ops],
+    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job, nested_job, two_hundred_ops, metadata_job],
     assets=[raw_numbers, doubled_numbers, hostile_asset],
     schedules=[nightly],
     sensors=[greeting_sensor],

@@ -124,6 +124,22 @@ def test_a_run_launched_from_the_launchpad_with_config_succeeds_live_on_its_page
     expect(page.locator(f'a[href="/runs/{run_id}/"]')).to_be_visible()
 
 
+def test_every_metadata_kind_and_the_never_started_steps_show_live_as_after_a_reload(page):
+    launch(page, "metadata_job")
+    mark_live(page)
+    wait_for_status(page, "FAILURE")
+    output = page.locator("#event-rows .event", has_text="STEP_OUTPUT")
+    expect(output.locator("dd").first).to_have_text("plain text")
+    shown = dict(zip(output.locator("dt").all_inner_texts(), output.locator("dd").all_inner_texts(), strict=True))
+    assert shown["bool"] == "true" and shown["int"] == "42" and shown["nan"] == "nan" and shown["null"] == "null"
+    assert shown["timestamp"] == "2024-05-01T12:00:00.123Z" and shown["asset"] == "some/asset"
+    assert shown["job"] == "greet_job" and shown["json"] == '{"a": [1, 2.5, null, true], "b": "x"}'
+    # The step the run planned and never started is listed live, as the server lists it.
+    expect(page.locator('#run-steps tr[data-step="never_started"]')).to_contain_text("NOT_STARTED")
+    assert_not_reloaded(page)
+    assert_live_page_matches_a_reload(page)
+
+
 def test_an_invalid_config_shows_each_error_at_its_path_and_keeps_the_text(page):
     page.goto("/locations/browser/jobs/greet_job/")
     config = "ops:\n  greet:\n    config:\n      times: many\n"
@@ -360,9 +376,8 @@ def test_hostile_strings_from_tags_config_logs_metadata_and_descriptions_are_sho
     assert_shown_escaped(page, materialized)  # live
     assert_markdown_shown(page, materialized.locator(".markdown"))
     assert_not_reloaded(page)
-    # The Markdown row too. (Only the rows: the server lists the asset job's unselected assets as steps that never
-    # started, which the live page, reading stepStats, does not.)
-    assert_live_page_matches_a_reload(page, parts=("events",))
+    # The Markdown row too, and the steps of the assets it selected (Run.executionPlan, as the server plans them).
+    assert_live_page_matches_a_reload(page)
     assert_shown_escaped(page, materialized)
     assert_markdown_shown(page, materialized.locator(".markdown"))
 

@@ -922,3 +922,122 @@ def test_selection_nodes_of_an_assets_definition_are_the_general_ones():
         assert all(n.assets_def is definition for n in fast)
     assert _nodes_of(together)[0].execution_set == {dg.AssetKey("m1"), dg.AssetKey("m2")}
     assert _nodes_of(apart)[0].execution_set == {dg.AssetKey("s1")}
+
+
+# --- asset jobs built as restrictions of the largest job on their asset graph -----------------------
+
+
+def _restriction_location():
+    @dg.multi_asset(outs={"a": dg.AssetOut(group_name="g1"), "b": dg.AssetOut(group_name="g1")}, can_subset=True)
+    def both(context):
+        for key in context.selected_output_names:
+            yield dg.Output(1, key)
+
+    @dg.asset(group_name="g1")
+    def a_next(a: int) -> int:  # wired to `both` in g1's job and in the implicit one
+        return a + 1
+
+    @dg.asset(group_name="g2", deps=["a_next"])
+    def reads_across(b: int) -> int:  # `b` loaded from storage in g2's job; `a_next` only orders there
+        return b
+
+    @dg.asset(group_name="g2")
+    def loads_across(a_next: int) -> int:  # loaded from storage in g2's job: its op gets other inputs
+        return a_next
+
+    @dg.asset_check(asset=a_next, blocking=True)
+    def a_next_ok() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset(group_name="g1", deps=[a_next])
+    def after_check() -> None:
+        pass
+
+    @dg.op
+    def inner(x: int) -> int:
+        return x
+
+    @dg.graph_asset(group_name="g1")
+    def graph_backed(a: int) -> int:
+        return inner(a)
+
+    return dg.Definitions(
+        assets=[both, a_next, reads_across, loads_across, after_check, graph_backed], asset_checks=[a_next_ok],
+        jobs=[dg.define_asset_job("g1", selection=dg.AssetSelection.groups("g1")),
+              dg.define_asset_job("g2", selection=dg.AssetSelection.groups("g2")),
+              dg.define_asset_job("just_a", selection=["a"]),
+              dg.define_asset_job("pair", selection=["a", "b", "a_next", "loads_across"])],
+    )
+
+
+def test_asset_jobs_built_as_restrictions_are_the_jobs_built_from_scratch():
+    from orchestra._core.assets import job as asset_job
+    from orchestra._core.definitions import graph as graph_module
+    from orchestra._core.plan import node_inputs
+
+    validated = []
+    general = graph_module._validate_dependencies
+
+    def counting(name, nodes, deps):
+        validated.append(name)
+        return general(name, nodes, deps)
+
+    names = ["g1", "g2", "just_a", "pair"]
+    graph_module._validate_dependencies = counting
+    try:
+        defs = _restriction_location()
+        validated.clear()  # (the graph asset's own graph)
+        implicit = defs.get_implicit_global_asset_job_def()
+        restricted = {name: defs.resolve_job_def(name) for name in names}
+        # every named job restricts the implicit one, but `just_a` runs a subset of `both`: another op
+        assert validated == [implicit.name, "just_a"]
+        scratch = {}
+        for name in names:  # each built on a fresh asset graph with nothing to restrict
+            asset_job._RESTRICTION_BASE.clear()
+            fresh = _restriction_location()
+            scratch[name] = fresh.resolve_job_def(name)
+    finally:
+        graph_module._validate_dependencies = general
+    assert validated[2:] == [n for name in names for n in ("graph_backed", name)]
+    for name in names:
+        job = restricted[name]
+        assert _job_shape(job) == _job_shape(scratch[name]), name
+        assert sorted(job.resource_defs) == sorted(scratch[name].resource_defs)
+        # the shared wiring is what the general path gives
+        wired = {str(handle): [(i.name, *_source(i.source)) for i in inputs] for handle, inputs in node_inputs(job)}
+        assert wired == _general_sources(job), name
+    full = {node.name: node for node in implicit.graph.nodes}
+    g2 = restricted["g2"].graph
+    assert restricted["pair"].graph.node_named("a_next") is full["a_next"]  # same op and dependencies
+    assert g2.node_named("loads_across") is not full["loads_across"]  # its input is loaded here
+    assert g2.node_named("loads_across").definition.input_dict["a_next"].input_manager_key == "io_manager"
+    assert full["loads_across"].definition.input_dict["a_next"].input_manager_key is None
+    assert restricted["g1"].graph.node_named("graph_backed") is full["graph_backed"]
+    assert restricted["g1"].graph.__dict__.get("_shared_step_inputs", {}).get("a_next") is not None
+    assert restricted["g1"].execute_in_process().success
+
+
+def test_a_job_that_is_no_restriction_is_still_checked():
+    from orchestra._core.assets import job as asset_job
+    from orchestra._core.definitions import graph as graph_module
+
+    validated = []
+    general = graph_module._validate_dependencies
+
+    def counting(name, nodes, deps):
+        validated.append(name)
+        return general(name, nodes, deps)
+
+    graph_module._validate_dependencies = counting
+    try:
+        defs = _restriction_location()
+        validated.clear()  # (the graph asset's own graph)
+        defs.resolve_job_def("just_a")  # the first (and largest) job on this asset graph
+        defs.resolve_job_def("pair")  # has nodes `just_a` lacks, and `both` whole
+        defs.get_implicit_global_asset_job_def()  # larger: becomes what later jobs restrict
+        asset_graph = defs.resolve_asset_graph()
+        assert len(asset_job._RESTRICTION_BASE[asset_graph]) == len(defs.get_implicit_global_asset_job_def().graph.nodes)
+        defs.resolve_job_def("g2")
+    finally:
+        graph_module._validate_dependencies = general
+    assert validated == ["just_a", "pair", "__ASSET_JOB"]  # not g2, a restriction of the implicit job

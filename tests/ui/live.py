@@ -33,12 +33,12 @@ def live_config(page: str) -> dict[str, Any]:
 
 
 def live_poll(client, config: dict[str, Any], *, after: str | None = None, steps: bool = False,
-              log: dict[str, Any] | None = None) -> dict[str, Any]:
+              log: dict[str, Any] | None = None, plan: bool = False) -> dict[str, Any]:
     """One poll as run_live.js sends it (POST /graphql) from `config`; answers the `data`."""
     log = config["log"] if log is None else log
     variables = {
         "runId": config["runId"], "after": config["cursor"] if after is None else after, "limit": 500,
-        "steps": steps, "tail": bool(log),
+        "steps": steps, "plan": plan, "tail": bool(log),
         "logKey": log["logKey"] if log else [config["runId"]], "logCursor": log["cursor"] if log else None,
         "logLimit": 65536,
     }

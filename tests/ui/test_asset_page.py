@@ -75,6 +75,21 @@ def test_numeric_metadata_is_plotted_and_partitions_are_gridded(run, client):
         ("a", "materialized"), ("b", "materialized"), ("c", "missing")]
 
 
+def test_the_asset_page_shows_metadata_as_the_run_page_does(run, client):
+    """Definition and history metadata through runs.metadata_display, as the run page's rows and live rows."""
+    services.event_store(run_id=run.run_id, events=[EventInput(
+        event_type="ASSET_MATERIALIZATION", asset_key="rows",
+        payload={"metadata": [{"label": "ok", "type": "bool", "data": True},
+                              {"label": "when", "type": "timestamp", "data": 1714564800},
+                              {"label": "nan", "type": "float", "data": {"__float__": "NaN"}},
+                              {"label": "nothing", "type": "null", "data": None},
+                              {"label": "up", "type": "asset", "data": ["a", "b"]}]})])
+    history = client.get("/assets/rows/").content.decode().split("<h2>Materializations</h2>")[1]
+    for label, value in (("ok", "true"), ("when", "2024-05-01T12:00:00.000Z"), ("nan", "nan"), ("nothing", "null"),
+                         ("up", "a/b")):
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in history
+
+
 def test_the_asset_page_makes_a_constant_number_of_queries(run, client):
     client.get("/assets/rows/")  # the first request decodes the location's snapshot (one query more)
     counts = []

@@ -99,6 +99,49 @@ def test_markdown_metadata_rows_show_the_same_sanitized_html_on_the_page_and_in_
     assert [e.get("mdHtml") for e in entries] == [shown[0], None, shown[1]]
 
 
+def test_every_metadata_kind_is_shown_one_way_on_the_page_and_from_the_live_poll_s_entries(data, client):
+    """runs.metadata_display: one display per stored kind. The page shows it; the live poll serves the entry fields
+    run_live.js shows it from (the browser test holds the two equal in Chromium)."""
+    import math
+
+    import orchestra as dg
+    from orchestra._core.metadata.json_form import metadata_to_json
+    from runs.metadata_display import timestamp_text
+
+    metadata = metadata_to_json({
+        "text": "<b>t</b>", "int": 2**40, "float": 0.1, "inf": dg.MetadataValue.float(math.inf), "bool": False,
+        "json": dg.MetadataValue.json({"a": [1, None]}), "url": dg.MetadataValue.url("https://x.test/?a=1&b=2"),
+        "path": dg.MetadataValue.path("/p"), "notebook": dg.MetadataValue.notebook("/n.ipynb"),
+        "asset": dg.MetadataValue.asset(dg.AssetKey(["a", "b"])), "job": dg.MetadataValue.job("j", "loc"),
+        "ts": dg.MetadataValue.timestamp(0.0015), "null": dg.MetadataValue.null(),
+        "run": dg.MetadataValue.dagster_run("r-1"), "pool": dg.MetadataValue.pool("db"),
+        "table": dg.MetadataValue.table(records=[dg.TableRecord({"n": 1})],
+                                        schema=dg.TableSchema(columns=[dg.TableColumn("n", "int")])),
+    }) + [{"label": "broken", "type": "job", "data": {"no": "name"}}]
+    run = _run()
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_OUTPUT", step_key="emit", message="out", payload={"metadata": metadata})])
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    rows = re.search(r'<dl class="metadata">(.*?)</dl>', html, re.S).group(1)
+    shown = [html_lib.unescape(v) for v in re.findall(r"<dd>(.*?)</dd>", rows, re.S)]
+    assert shown == ["<b>t</b>", "1099511627776", "0.1", "inf", "false", '{"a": [1, null]}', "https://x.test/?a=1&b=2",
+                     "/p", "/n.ipynb", "a/b", "j", "1970-01-01T00:00:00.001Z", "null", "r-1", "db", shown[15],
+                     '{"no": "name"}']
+    assert json.loads(shown[15]) == metadata[15]["data"]  # a table as JSON (PostgreSQL's jsonb orders its keys)
+    entries = live_poll(client, live_config(html), after="0")["logsForRun"]["events"][0]["metadataEntries"]
+    assert [e["__typename"] for e in entries] == [
+        "TextMetadataEntry", "IntMetadataEntry", "FloatMetadataEntry", "FloatMetadataEntry", "BoolMetadataEntry",
+        "JsonMetadataEntry", "UrlMetadataEntry", "PathMetadataEntry", "NotebookMetadataEntry", "AssetMetadataEntry",
+        "JobMetadataEntry", "TimestampMetadataEntry", "NullMetadataEntry", "PipelineRunMetadataEntry",
+        "PoolMetadataEntry", "JsonMetadataEntry", "JsonMetadataEntry"]
+    assert entries[1]["intRepr"] == shown[1] and entries[3]["floatRepr"] == "inf" and entries[10]["jobName"] == "j"
+    assert entries[15]["jsonString"] == shown[15] and entries[11]["timestamp"] == 0.0015
+    # Timestamps as JavaScript's Date.toISOString (milliseconds truncated toward zero), years 1-9999 only.
+    assert timestamp_text(-0.0015) == "1969-12-31T23:59:59.999Z"
+    assert timestamp_text(-62135596800.0) == "0001-01-01T00:00:00.000Z"
+    assert timestamp_text(253402300800.0) == timestamp_text(math.nan) == "timestamp out of range"
+
+
 def test_error_headline_names_the_class_when_the_message_does_not():
     assert error_headline(ERROR) == "RuntimeError: " + HOSTILE
     assert error_headline({"cls_name": "SyntaxError", "message": "invalid syntax", "cause": None}) == (
@@ -142,9 +185,10 @@ def test_a_viewer_s_live_page_reads_graphql_with_its_session_and_the_page_s_csrf
     login_as("viewer", client=strict)
     page = strict.get(f"/runs/{run.run_id}/").content.decode()
     config = live_config(page)
+    assert config["planSteps"] is False  # a viewer's step list has no planned steps: it may not re-execute
     token = json.loads(html_lib.unescape(re.search(r"<body hx-headers='([^']*)'", page).group(1)))["X-CSRFToken"]
     body = json.dumps({"query": live_query(), "operationName": "RunLive", "variables": {
-        "runId": run.run_id, "after": config["cursor"], "limit": 500, "steps": True, "tail": False,
+        "runId": run.run_id, "after": config["cursor"], "limit": 500, "steps": True, "plan": False, "tail": False,
         "logKey": [run.run_id], "logCursor": None, "logLimit": 65536}})
     refused = strict.post("/graphql", body, content_type="application/json")
     assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"

@@ -87,6 +87,15 @@ def test_steps_that_never_started_are_listed_and_can_be_picked(data, client):
     assert 'value="double" id="pick-double" form="reexecute-selected"' in html
     assert html.index('id="pick-emit"') < html.index('id="pick-double"')
     assert 'status-not_started">NOT_STARTED</span>' in html
+    # The live page reads the same plan (Dagster's Run.executionPlan) once the run is finished, when it may pick.
+    config = live_config(html)
+    assert config["planSteps"] is True
+    run = live_poll(client, config, steps=True, plan=True)["runOrError"]
+    assert run["executionPlan"] == {"steps": [{"key": "emit"}, {"key": "double"}]}
+    assert "executionPlan" not in live_poll(client, config, steps=True)["runOrError"]
+    kinds = gql(client, "query($id: ID!) { runOrError(runId: $id) { ... on Run { executionPlan { steps { kind } } } } }",
+                {"id": parent.run_id})
+    assert kinds["data"]["runOrError"]["executionPlan"]["steps"] == [{"kind": "COMPUTE"}] * 2
     response = client.post(f"/runs/{parent.run_id}/reexecute", {"strategy": "SELECTED", "step": ["double"]})
     child = Run.objects.exclude(pk=parent.pk).get()
     assert response.status_code == 302 and child.step_keys_to_execute == ["double"]
@@ -110,6 +119,7 @@ def test_a_run_whose_job_is_gone_lists_only_the_steps_it_ran(data, client):
     data.delete()  # its code location (and with it the plan) is gone
     html = client.get(f"/runs/{parent.run_id}/").content.decode()
     assert html.count('form="reexecute-selected"') <= 2 and "NOT_STARTED" not in html
+    assert live_poll(client, live_config(html), steps=True, plan=True)["runOrError"]["executionPlan"] is None
 
 
 def test_re_executing_selected_steps_matches_graphql_launch_run_reexecution_with_step_keys(data, client):

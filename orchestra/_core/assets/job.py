@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from orchestra._core.assets.definition import MATERIALIZATION, AssetChecksDefinition, AssetsDefinition
 from orchestra._core.assets.graph import AssetGraph
@@ -157,14 +158,45 @@ def build_assets_job(
         dependencies[node_name] = deps
 
     # the graph's nodes made here, as `GraphDefinition(node_defs=..., dependencies=...)` would make them from
-    # a `NodeInvocation(name, hook_defs=...)` per node (names are unique, every node has its entry); the
-    # graph still validates its dependencies
-    graph_nodes = {node_name: Node(node_name, node_defs[node_name], None, views[node_name].hook_defs)
-                   for node_name in dependencies}
+    # a `NodeInvocation(name, hook_defs=...)` per node (names are unique, every node has its entry).
+    # A job whose every node runs the same definition as in the largest job already built on this asset graph (a
+    # group's job inside `__ASSET_JOB`), with dependencies that are some of its dependencies there, is a
+    # restriction of that valid graph and needs no dependency check: its inputs are the op's own plus the
+    # blocking-check inputs it is wired to (so each wired input exists), outputs are never changed, its
+    # edges are a subset of an acyclic graph's, and every upstream node is in this job (as in `producers`).
+    # A node whose op gets no different inputs here shares that job's `Node`, and with the same
+    # dependencies, its wired step inputs.
+    base = _RESTRICTION_BASE.get(asset_graph)
+    restriction = base is not None
+    graph_nodes: dict[str, Any] = {}
+    shared_inputs: dict[str, Any] = {}
+    for node_name, deps in dependencies.items():
+        node_def, view = node_defs[node_name], views[node_name]
+        shared = base.get(node_name) if base is not None else None
+        if shared is None or shared.view is not view:  # another definition, or a subset of it
+            restriction = False
+        elif deps and restriction:
+            base_deps = shared.deps
+            for input_name, dep in deps.items():
+                if base_deps.get(input_name) != dep:
+                    restriction = False
+                    break
+        if shared is not None and shared.node.definition is node_def and shared.node.hook_defs == frozenset(view.hook_defs or ()):
+            graph_nodes[node_name] = shared.node
+            if shared.inputs is not None and shared.view is view and deps == shared.deps:
+                shared_inputs[node_name] = shared.inputs
+        else:
+            graph_nodes[node_name] = Node(node_name, node_def, None, view.hook_defs)
     graph_def = GraphDefinition._from_parts(
         name, description=None, nodes=graph_nodes, deps=dependencies, input_mappings=[], output_mappings=[],
-        config=None, tags=None,
+        config=None, tags=None, validated=restriction,
     )
+    if shared_inputs:
+        graph_def._shared_step_inputs = shared_inputs  # read by the plan's wiring (`plan._Builder.flatten`)
+    new_base = None
+    if not restriction and (base is None or len(graph_nodes) > len(base)):  # validated just now
+        new_base = {node_name: _BaseNode(views[node_name], dependencies[node_name], node)
+                    for node_name, node in graph_nodes.items()}
     resources = _merged_resources(nodes.values(), asset_graph, resource_defs)
     if "io_manager" not in resources:  # asset values persist, even under execute_in_process, as in Dagster
         from orchestra._core.io_managers.builtin import default_job_io_manager
@@ -179,11 +211,20 @@ def build_assets_job(
         tags=tags, run_tags=run_tags, metadata=metadata, description=description, hooks=hooks,
         op_retry_policy=op_retry_policy, owners=owners, logger_defs=logger_defs,
     )
-    return JobDefinition(
+    job_def = JobDefinition(
         graph_def=graph_def, name=name, resource_defs=resources, executor_def=executor_def, config=config,
         description=description, partitions_def=job_partitions, tags=job_tags, run_tags=run_tags, metadata=metadata,
         hook_defs=hooks, op_retry_policy=op_retry_policy, asset_layer=layer, owners=owners, logger_defs=logger_defs,
     )
+    if new_base is not None:  # the job is valid: later restrictions of it can share its parts
+        wiring = job_def._cache.get("plan_wiring")
+        if wiring is not None and not wiring[0].dynamic:  # wired inputs by op node (no step is mapped)
+            for node_name, (_, node, inputs, _, _) in wiring[1].items():
+                entry = new_base.get(node_name)
+                if entry is not None and entry.node is node:
+                    entry.inputs = inputs
+        _RESTRICTION_BASE[asset_graph] = new_base
+    return job_def
 
 
 class _JobNode:
@@ -223,6 +264,21 @@ class _JobNode:
 
 
 _NONE: frozenset[Any] = frozenset()
+
+
+class _BaseNode:
+    """A node of the largest valid job built on an asset graph, which smaller jobs on it restrict."""
+
+    __slots__ = ("view", "deps", "node", "inputs")
+
+    def __init__(self, view: _JobNode, deps: dict[str, Any], node: Any):
+        self.view = view  # its definition's `_JobNode` (the op before a job gives it other inputs)
+        self.deps = deps
+        self.node = node
+        self.inputs: list[Any] | None = None  # its wired step inputs (an op node, no step mapped)
+
+
+_RESTRICTION_BASE: WeakKeyDictionary[AssetGraph, dict[str, _BaseNode]] = WeakKeyDictionary()
 _DEPENDENCY: list[type] = []
 
 
