@@ -210,19 +210,14 @@ def up_ok():
     return dg.AssetCheckResult(passed=True)
 
 
-@dg.asset(group_name="g")
-def seed() -> int:
-    return 1
-
-
 @dg.graph_asset(group_name="g")
-def from_graph(seed):  # (a graph asset downstream of a blocking check does not build yet)
-    return add(add(seed))
+def from_graph(up):  # downstream of a blocking check: its inner nodes get the check's ordering input
+    return add(add(up))
 
 
 def _varied_defs():
     return dg.Definitions(
-        assets=[up, multi, down, seed, from_graph], asset_checks=[up_ok], jobs=[
+        assets=[up, multi, down, from_graph], asset_checks=[up_ok], jobs=[
             op_job, other_job, dg.define_asset_job("some", selection=["up", "m1", "down"]),
             dg.define_asset_job("graphs", selection=["from_graph"]),
         ],
@@ -235,11 +230,14 @@ def test_varied_jobs_read_back_as_version_1():
     snapshot, text = snapshot_and_json_from_definitions(defs, "varied")
     assert text == canonical_json(snapshot)
     _assert_readers_get_version_1(defs, snapshot)
-    # two definitions named "add": each keeps its own description
-    assert {"add", "add~2"} <= set(snapshot["node_definitions"])
+    # three definitions named "add" (the op, the op given `up_ok`'s ordering input inside `from_graph`, and
+    # another op): each keeps its own entry
+    adds = {ref: d for ref, d in snapshot["node_definitions"].items() if d["name"] == "add"}
+    assert sorted(adds) == ["add", "add~2", "add~3"]
     graph = next(job for job in snapshot["jobs"] if job["name"] == "op_job")["graph"]
     renamed = next(node for node in graph["nodes"] if node["name"] == "renamed")
-    assert renamed["definition"] == "add" and renamed["tags"] == {"t": "1"}
+    assert [i["name"] for i in adds[renamed["definition"]]["inputs"]] == ["x", "y"] and renamed["tags"] == {"t": "1"}
+    assert sum("__blocking_check_up_up_ok" in [i["name"] for i in d["inputs"]] for d in adds.values()) == 1
 
 
 def test_a_job_id_changes_with_the_definitions_its_graph_refers_to():

@@ -134,8 +134,8 @@ def build_assets_job(
     dependencies: dict[str, dict[str, Any]] = {}
     for node_name, view in views.items():
         deps: dict[str, Any] = {}
-        extra_inputs: list[str] = []
-        upstream_keys = []
+        extra_inputs: dict[str, list[str]] = {}  # ordering input -> the inputs whose asset it checks
+        upstream_keys: list[tuple[str, AssetKey]] = []
         loaded_from_storage: dict[str, str] = {}
         for input_name, key, loads, needs_manager in view.inputs:
             producer = producers.get(key)
@@ -145,14 +145,15 @@ def build_assets_job(
             if from_storage or producer[0] == node_name:
                 continue
             deps[input_name] = producer[2]
-            upstream_keys.append(key)
+            upstream_keys.append((input_name, key))
         if check_nodes and not view.is_checks:
-            for key in upstream_keys:
+            for upstream_input, key in upstream_keys:
                 for check_node, check_output in check_nodes.get(key, []):
-                    input_name = f"__blocking_check_{check_node}"
-                    if input_name not in extra_inputs:
-                        extra_inputs.append(input_name)
-                        deps[input_name] = DependencyDefinition(check_node, check_output)
+                    check_input = f"__blocking_check_{check_node}"
+                    if check_input not in extra_inputs:
+                        extra_inputs[check_input] = []
+                        deps[check_input] = DependencyDefinition(check_node, check_output)
+                    extra_inputs[check_input].append(upstream_input)
         if extra_inputs or loaded_from_storage:
             node_defs[node_name] = _with_inputs(node_defs[node_name], extra_inputs, loaded_from_storage)
         dependencies[node_name] = deps
@@ -316,11 +317,15 @@ def _subset_node(assets_def: AssetsDefinition) -> Any:
     )
 
 
-def _with_inputs(node_def: Any, nothing_inputs: list[str], manager_keys: dict[str, str]) -> Any:
-    """The op with extra ordering-only inputs, and inputs read from storage set to their asset's IO manager."""
+def _with_inputs(node_def: Any, nothing_inputs: dict[str, list[str]], manager_keys: dict[str, str]) -> Any:
+    """The node with extra ordering-only inputs (each with the inputs it orders), and an op's inputs read from
+    storage set to their asset's IO manager."""
     from orchestra._builtins import Nothing
+    from orchestra._core.definitions.graph import GraphDefinition
     from orchestra._core.definitions.inout import InputDefinition
 
+    if isinstance(node_def, GraphDefinition):
+        return _graph_with_inputs(node_def, nothing_inputs) if nothing_inputs else node_def
     if not hasattr(node_def, "with_replaced_properties"):
         return node_def
     inputs = []
@@ -331,6 +336,36 @@ def _with_inputs(node_def: Any, nothing_inputs: list[str], manager_keys: dict[st
         inputs.append(d)
     inputs += [InputDefinition(n, Nothing) for n in nothing_inputs]
     return node_def.with_replaced_properties(input_defs=inputs, input_dict={i.name: i for i in inputs})
+
+
+def _graph_with_inputs(graph_def: Any, nothing_inputs: dict[str, list[str]]) -> Any:
+    """The graph with extra ordering-only inputs, each mapped to the inner nodes that read the graph inputs it
+    orders (nested graphs likewise): as in Dagster, only the steps reading an upstream asset wait for its
+    blocking checks, so a failed check skips them and the steps that depend on them."""
+    from orchestra._builtins import Nothing
+    from orchestra._core.definitions.dependency import InputMapping
+    from orchestra._core.definitions.graph import Node
+    from orchestra._core.definitions.inout import InputDefinition
+
+    by_node: dict[str, dict[str, list[str]]] = {}  # inner node -> its ordering inputs -> the inputs they order
+    for mapping in graph_def.input_mappings:
+        for name, ordered in nothing_inputs.items():
+            if mapping.graph_input_name in ordered:
+                by_node.setdefault(mapping.mapped_node_name, {}).setdefault(name, []).append(
+                    mapping.mapped_node_input_name)
+    nodes = dict(graph_def.node_dict)
+    mappings = list(graph_def.input_mappings)
+    for node_name, node_inputs in by_node.items():
+        node = nodes[node_name]
+        definition = _with_inputs(node.definition, node_inputs, {})
+        nodes[node_name] = Node(node_name, definition, node.tags, node.hook_defs, node.retry_policy)
+        mappings += [InputMapping(name, node_name, name) for name in node_inputs]
+    inputs = list(graph_def.input_defs) + [InputDefinition(name, Nothing) for name in nothing_inputs]
+    copy = object.__new__(type(graph_def))
+    copy.__dict__.update(graph_def.__dict__)  # same outputs, dependencies and settings
+    copy._nodes, copy._input_mappings = nodes, mappings
+    copy._input_defs, copy._input_dict = inputs, {i.name: i for i in inputs}
+    return copy
 
 
 def _merged_resources(assets_defs: Iterable[AssetsDefinition], asset_graph: AssetGraph, given: dict[str, Any] | None) -> dict[str, Any]:
