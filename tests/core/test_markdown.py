@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from django.template import Context, Template
-
 from core.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -103,12 +101,5 @@ def test_large_texts_render_each_time_and_huge_ones_are_shown_escaped():
     assert str(markdown_html(huge)).startswith("<pre>&lt;b&gt;yyy")
 
 
-def test_a_template_shows_the_block_unescaped_once_and_the_metadata_filter_renders_md_entries_only():
+def test_a_block_is_marked_safe_once_and_wraps_the_rendered_html():
     assert str(markdown_block("*hi*")) == '<div class="markdown"><p><em>hi</em></p>\n</div>'
-    template = Template("{% load orchestra_markdown %}{% for m in entries %}[{{ m|metadata_value }}]{% endfor %}")
-    out = template.render(Context({"entries": [
-        {"label": "md", "type": "md", "data": "**b** <i>x</i>"},
-        {"label": "text", "type": "text", "data": "**b** <i>x</i>"},
-    ]}))
-    assert out == ('[<div class="markdown"><p><strong>b</strong> &lt;i&gt;x&lt;/i&gt;</p>\n</div>]'
-                   "[**b** &lt;i&gt;x&lt;/i&gt;]")
