@@ -258,6 +258,17 @@ def pages(server: Server) -> dict[str, tuple[str, str]]:
     }
 
 
+def _gzipped_size(request) -> int:
+    """What a script's body weighs gzip -9; 0 when Chromium has dropped the body (a script of a page
+    that navigated on, as Dagster's app does while it loads), which the byte count above still counts."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return len(gzip.compress(request.response().body(), 9))
+    except PlaywrightError:
+        return 0
+
+
 def measure(browser, server: Server, path: str, selector: str, repeats: int) -> dict:
     url = f"http://127.0.0.1:{server.port}{path}"
     cold, warm, requests, js, js_gz = [], [], [], [], []
@@ -274,7 +285,7 @@ def measure(browser, server: Server, path: str, selector: str, repeats: int) -> 
         requests.append(len(seen))
         js.append(sum(r.sizes()["responseBodySize"] for r in seen if r.resource_type == "script"))
         # what the scripts would weigh compressed (gzip -9), whether or not the server compressed them
-        js_gz.append(sum(len(gzip.compress(r.response().body(), 9)) for r in seen if r.resource_type == "script"))
+        js_gz.append(sum(_gzipped_size(r) for r in seen if r.resource_type == "script"))
         began = time.perf_counter()
         page.goto(url, wait_until="commit")
         page.locator(selector).first.wait_for(state="visible", timeout=120_000)
