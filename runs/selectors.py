@@ -31,6 +31,11 @@ class RunFilter:
     updated_after: datetime | None = None
     snapshot_id: str | None = None
     location_name: str | None = None
+    # Orchestra's: runs that targeted this asset (its key path joined by "/"): planned or materialized it.
+    asset_key: str | None = None
+
+
+TARGET_ASSET_EVENTS = ("ASSET_MATERIALIZATION_PLANNED", "ASSET_MATERIALIZATION")
 
 
 def tag_filter(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -87,6 +92,13 @@ def _filtered(filters: RunFilter | None) -> QuerySet[Run]:
         qs = qs.filter(updated_at__gt=filters.updated_after)
     if filters.snapshot_id:
         qs = qs.filter(snapshot_id=filters.snapshot_id)
+    if filters.asset_key:
+        # The asset events of a run name its targets: planned when the run starts, materialized as it goes
+        # (read on the (asset_key, event_type, …) index, one subquery whatever the number of runs).
+        targeted = EventLogEntry.objects.filter(
+            asset_key=filters.asset_key, event_type__in=TARGET_ASSET_EVENTS,
+        ).values("run_id")
+        qs = qs.filter(run_id__in=targeted)
     driving = _driving_tag(filters)
     for key, value in filters.tags.items():
         if key == driving:

@@ -82,6 +82,30 @@ def test_runs_list_filters_by_status_job_tag_and_time(data, client):
     assert a.run_id not in _ids(client.get("/runs/?created_after=2021-01-01T00:00").content.decode())
 
 
+def test_runs_list_filters_by_target_asset_and_backfill_in_constant_queries(data, client):
+    planned, materialized, other = _run(job="etl"), _run(job="etl"), _run(job="etl", tags={"dagster/backfill": "bf1"})
+    services.event_store(run_id=planned.run_id, events=[
+        EventInput(event_type="ASSET_MATERIALIZATION_PLANNED", asset_key="warehouse/clean")])
+    services.event_store(run_id=materialized.run_id, events=[
+        EventInput(event_type="ASSET_MATERIALIZATION", asset_key="warehouse/clean", step_key="clean"),
+        EventInput(event_type="ASSET_MATERIALIZATION_PLANNED", asset_key="raw")])
+    services.event_store(run_id=other.run_id, events=[EventInput(event_type="ASSET_OBSERVATION", asset_key="warehouse/clean")])
+    html = client.get("/runs/?asset=warehouse/clean").content.decode()
+    assert _ids(html) == [materialized.run_id, planned.run_id]  # an observation does not target the asset
+    assert 'name="asset" value="warehouse/clean"' in html
+    assert _ids(client.get("/runs/?asset=raw&job=etl").content.decode()) == [materialized.run_id]
+    assert _ids(client.get("/runs/?asset=nothing").content.decode()) == []
+    assert _ids(client.get("/runs/?backfill=bf1").content.decode()) == [other.run_id]
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/runs/?asset=warehouse/clean")
+    for _ in range(5):
+        services.event_store(run_id=_run(job="etl").run_id, events=[
+            EventInput(event_type="ASSET_MATERIALIZATION_PLANNED", asset_key="warehouse/clean")])
+    with CaptureQueriesContext(connection) as more:
+        client.get("/runs/?asset=warehouse/clean")
+    assert len(more) == len(queries)
+
+
 def test_bad_filters_answer_400_with_the_reason(data, client):
     response = client.get("/runs/?status=NOPE")
     assert response.status_code == 400 and "unknown run status &#x27;NOPE&#x27;" in response.content.decode()
