@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 # Whether the last look found objects someone else froze (`gc.freeze`, e.g. a worker before forking):
 # `gc.get_freeze_count()` walks every frozen object, so a definition decorator, which runs thousands
 # of times per location, looks once and then trusts this until a batch-sized pause looks again.
 _frozen_elsewhere = False
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -67,3 +70,16 @@ def _promote(*, check: bool) -> None:
     if not _frozen_elsewhere:
         gc.freeze()
         gc.unfreeze()
+
+
+def built_while_paused(build: Callable[[Any], T]) -> Callable[[Any], T]:
+    """`build` wrapped in `definition_paused`/`definition_built`: what a definition decorator returns."""
+
+    def decorate(fn: Any) -> T:
+        enabled = definition_paused()
+        try:
+            return build(fn)
+        finally:
+            definition_built(enabled)
+
+    return decorate

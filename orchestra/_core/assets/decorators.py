@@ -26,7 +26,7 @@ from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, Asse
 from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
-from orchestra._core.gc_pause import definition_built, definition_paused
+from orchestra._core.gc_pause import built_while_paused
 from orchestra._core.signatures import function_kind, signature_of, type_hints_of
 from orchestra._core.types import resolve_dagster_type
 from orchestra._errors import DagsterInvalidDefinitionError
@@ -227,13 +227,6 @@ def asset(
             "Cannot specify a name or key prefix for @asset when the key argument is provided."
         )
 
-    def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
-        enabled = definition_paused()
-        try:
-            return build(fn)
-        finally:
-            definition_built(enabled)
-
     def build(fn: Callable[..., Any]) -> AssetsDefinition:
         asset_key = coerce_asset_key(key) if key is not None else AssetKey([*coerce_key_prefix(key_prefix), name or fn.__name__])
         op_name = asset_key.to_python_identifier()
@@ -275,6 +268,7 @@ def asset(
         wrapped.assets_def = assets_def
         return assets_def
 
+    decorate = built_while_paused(build)
     if compute_fn is not None:
         return decorate(compute_fn)
     return decorate
@@ -308,13 +302,6 @@ def multi_asset(
     """
     if outs and specs:
         raise DagsterInvalidDefinitionError("Must specify only outs or specs but not both.")
-
-    def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
-        enabled = definition_paused()
-        try:
-            return build(fn)
-        finally:
-            definition_built(enabled)
 
     def build(fn: Callable[..., Any]) -> AssetsDefinition:
         op_name = name or fn.__name__
@@ -390,7 +377,7 @@ def multi_asset(
         wrapped.assets_def = assets_def
         return assets_def
 
-    return decorate
+    return built_while_paused(build)
 
 
 # --- @graph_asset -------------------------------------------------------------------------------
