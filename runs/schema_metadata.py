@@ -174,6 +174,15 @@ def _float_entry(label: str, data: Any) -> FloatMetadataEntry:
     )
 
 
+def _timestamp_entry(label: str, data: Any) -> TimestampMetadataEntry | FloatMetadataEntry:
+    value = float(data)
+    # `timestamp` is a non-null Float, which GraphQL cannot carry as NaN or infinity: such a value (the SDK
+    # accepts it, as Dagster's does) is served as a float entry whose `floatRepr` says what it was.
+    if not math.isfinite(value):
+        return _float_entry(label, value)
+    return TimestampMetadataEntry(label=label, timestamp=value)
+
+
 def _asset_entry(label: str, data: Any) -> AssetMetadataEntry:
     path = data.get("path", []) if isinstance(data, dict) else data
     return AssetMetadataEntry(label=label, assetKey=AssetKey(path=[str(p) for p in path]))
@@ -186,11 +195,11 @@ ENTRY_BUILDERS: dict[str, Callable[[str, Any], graphene.ObjectType]] = {
     "md": lambda label, data: MarkdownMetadataEntry(label=label, mdStr=str(data)),
     "path": lambda label, data: PathMetadataEntry(label=label, path=str(data)),
     "notebook": lambda label, data: NotebookMetadataEntry(label=label, path=str(data)),
-    "json": lambda label, data: JsonMetadataEntry(label=label, jsonString=json.dumps(data)),
+    "json": lambda label, data: _json_entry(label, data),
     "int": _int_entry,
     "float": _float_entry,
     "bool": lambda label, data: BoolMetadataEntry(label=label, boolValue=bool(data)),
-    "timestamp": lambda label, data: TimestampMetadataEntry(label=label, timestamp=float(data)),
+    "timestamp": _timestamp_entry,
     "dagster_run": lambda label, data: PipelineRunMetadataEntry(label=label, runId=str(data)),
     "asset": _asset_entry,
     "job": lambda label, data: JobMetadataEntry(
@@ -237,4 +246,8 @@ def metadata_entries(stored: Any) -> list[graphene.ObjectType]:
 
 
 def _json_entry(label: str, data: Any) -> JsonMetadataEntry:
-    return JsonMetadataEntry(label=label, jsonString=json.dumps(data, default=str))
+    try:
+        text = json.dumps(data, default=str, allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere inside: not JSON, so the whole value is shown as text
+        text = json.dumps(str(data))
+    return JsonMetadataEntry(label=label, jsonString=text)

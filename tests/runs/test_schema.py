@@ -432,6 +432,9 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
         {"label": "upstream", "type": "asset", "data": {"path": ["raw", "events"]}},
         {"label": "preview", "type": "table", "data": {"records": [{"a": 1}], "schema": {"columns": []}}},
         {"label": "odd", "type": "float", "data": "not a number"},
+        {"label": "when", "type": "timestamp", "data": 1700000000.5},
+        {"label": "never", "type": "timestamp", "data": {"__float__": "NaN"}},
+        {"label": "scores", "type": "json", "data": {"best": {"__float__": "Infinity"}}},
         "not an entry",
     ]
     store(run.run_id, EventInput("ASSET_MATERIALIZATION", asset_key="orders", payload={"metadata": metadata}))
@@ -439,7 +442,7 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
         ... on DisplayableEvent { metadataEntries { __typename label
           ... on IntMetadataEntry { intValue intRepr } ... on FloatMetadataEntry { floatValue floatRepr }
           ... on TextMetadataEntry { text } ... on AssetMetadataEntry { assetKey { path } }
-          ... on JsonMetadataEntry { jsonString } } } } } } }"""
+          ... on JsonMetadataEntry { jsonString } ... on TimestampMetadataEntry { timestamp } } } } } } }"""
     entries = gql(client, query, {"runId": run.run_id})["data"]["logsForRun"]["events"][0]["metadataEntries"]
     # PostgreSQL's jsonb does not keep key order: compare the table as data.
     assert json.loads(entries[5].pop("jsonString")) == {"records": [{"a": 1}], "schema": {"columns": []}}
@@ -451,6 +454,10 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
         {"__typename": "AssetMetadataEntry", "label": "upstream", "assetKey": {"path": ["raw", "events"]}},
         {"__typename": "JsonMetadataEntry", "label": "preview"},
         {"__typename": "JsonMetadataEntry", "label": "odd", "jsonString": '"not a number"'},
+        {"__typename": "TimestampMetadataEntry", "label": "when", "timestamp": 1700000000.5},
+        # GraphQL's Float has no NaN: a NaN timestamp is served as a float entry, NaN in JSON as text.
+        {"__typename": "FloatMetadataEntry", "label": "never", "floatValue": None, "floatRepr": "nan"},
+        {"__typename": "JsonMetadataEntry", "label": "scores", "jsonString": '"{\'best\': inf}"'},
     ]
 
 
