@@ -7,6 +7,7 @@ outcomes (not found, bad filter, unauthorized) are members, anything else is a `
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -226,7 +227,7 @@ class PipelineRun(graphene.Interface):
         return run.status in CANCELABLE_STATUSES
 
     def resolve_stepStats(run: run_models.Run, info) -> list[selectors.StepStats]:
-        return selectors.run_step_stats(run_id=run.run_id)
+        return _step_stats_loader(info).of(run.run_id)
 
     def resolve_executionPlan(run: run_models.Run, info) -> list[str] | None:
         """The step keys the run planned (runs.reexecution.planned_steps); null when its job is gone."""
@@ -486,6 +487,33 @@ def _selected_fields(info, selection_set, under: str | None = None) -> set[str] 
     return names
 
 
+class _StepStatsLoader:
+    """Step stats for one request: the first run asked for loads those of every run of the pages listed so far
+    (one query per page, not one per run)."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[str, list[selectors.StepStats]] = {}
+        self.pending: set[str] = set()
+
+    def expect(self, run_ids: Iterable[str]) -> None:
+        self.pending.update(run_ids)
+
+    def of(self, run_id: str) -> list[selectors.StepStats]:
+        if run_id not in self.loaded:
+            wanted = (self.pending - self.loaded.keys()) | {run_id}
+            self.loaded.update(selectors.runs_step_stats(run_ids=sorted(wanted)))
+            self.pending.clear()
+        return self.loaded[run_id]
+
+
+def _step_stats_loader(info) -> _StepStatsLoader:
+    context = info.context
+    loader = getattr(context, "_step_stats_loader", None)
+    if loader is None:
+        loader = context._step_stats_loader = _StepStatsLoader()
+    return loader
+
+
 @errors_as_data
 def resolve_runs(root, info, filter=None, cursor=None, limit=None) -> Any:
     try:
@@ -496,6 +524,7 @@ def resolve_runs(root, info, filter=None, cursor=None, limit=None) -> Any:
         )
     except (InvalidInput, NotFound) as exc:
         return InvalidPipelineRunsFilterError(message=str(exc))
+    _step_stats_loader(info).expect(run.run_id for run in runs)
     return RunsPage(results=runs, filters=filters)
 
 

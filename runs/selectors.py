@@ -468,16 +468,22 @@ def run_step_stats(*, run_id: str) -> list[StepStats]:
     One query over the run's step lifecycle events and step engine events (for their markers), whatever the
     number of steps.
     """
+    return runs_step_stats(run_ids=[run_id])[run_id]
+
+
+def runs_step_stats(*, run_ids: Sequence[str]) -> dict[str, list[StepStats]]:
+    """`run_step_stats` of several runs (a page of a runs list) in one query, by run id (every id present)."""
     from django.db.models.fields.json import KeyTransform
 
     rows = (EventLogEntry.objects
-            .filter(Q(event_type__in=STEP_EVENT_TYPES) | Q(event_type="ENGINE_EVENT"), run_id=run_id)
+            .filter(Q(event_type__in=STEP_EVENT_TYPES) | Q(event_type="ENGINE_EVENT"), run_id__in=list(run_ids))
             .exclude(step_key=None).order_by("id")
             .annotate(marker_start=KeyTransform("marker_start", "payload"),  # JSON values: null reads as None
                       marker_end=KeyTransform("marker_end", "payload"))
-            .values_list("step_key", "event_type", "timestamp", "marker_start", "marker_end"))
-    steps: dict[str, StepStats] = {}
-    for step_key, event_type, timestamp, marker_start, marker_end in rows:
+            .values_list("run_id", "step_key", "event_type", "timestamp", "marker_start", "marker_end"))
+    by_run: dict[str, dict[str, StepStats]] = {run_id: {} for run_id in run_ids}
+    for run_id, step_key, event_type, timestamp, marker_start, marker_end in rows:
+        steps = by_run[run_id]
         if event_type == "ENGINE_EVENT":
             if marker_start or marker_end:
                 step = steps.setdefault(step_key, StepStats(step_key=step_key, run_id=run_id))
@@ -498,7 +504,7 @@ def run_step_stats(*, run_id: str) -> list[StepStats]:
             step.end_time = timestamp
             if step.attempt_spans and step.attempt_spans[-1][1] is None:  # one span per start, as `attempts` counts
                 step.attempt_spans[-1] = (step.attempt_spans[-1][0], timestamp)
-    return list(steps.values())
+    return {run_id: list(steps.values()) for run_id, steps in by_run.items()}
 
 
 def asset_latest_materializations(*, asset_keys: Sequence[str] | None = None) -> dict[str, EventLogEntry]:

@@ -163,3 +163,35 @@ def test_logs_for_run_filters_by_type_step_level_text_and_before_a_cursor(client
     assert messages({"text": "s", "beforeCursor": last_a}) == ["Started.", "Started a.", "a says Hello"]
     assert messages({}) == messages({"eventTypes": None}) and len(messages({})) == 6
     assert filtered(client, run.run_id, {"beforeCursor": "x"})["__typename"] == "PythonError"  # not a cursor
+
+
+RUNS_WITH_STEP_STATS = """
+query { runsOrError(limit: 50) { ... on Runs { results { runId stepStats { stepKey status } } } } }
+"""
+
+
+def test_step_stats_of_a_runs_page_cost_one_query_whatever_the_number_of_runs(client):
+    def listed() -> tuple[dict[str, list], int]:
+        with CaptureQueriesContext(connection) as captured:
+            results = gql(client, RUNS_WITH_STEP_STATS)["data"]["runsOrError"]["results"]
+        return {r["runId"]: r["stepStats"] for r in results}, len(captured)
+
+    def add_runs(count: int) -> list[str]:
+        ids = []
+        for n in range(count):
+            run = services.run_create(job_name="job")
+            services.event_store(run_id=run.run_id, events=[
+                EventInput(event_type="STEP_START", step_key=f"step_{n}"),
+                EventInput(event_type="STEP_SUCCESS" if n % 2 else "STEP_FAILURE", step_key=f"step_{n}"),
+            ])
+            ids.append(run.run_id)
+        return ids
+
+    first = add_runs(2)
+    steps, few_queries = listed()
+    more = add_runs(20)
+    steps, many_queries = listed()
+    assert many_queries == few_queries
+    assert steps[first[0]] == [{"stepKey": "step_0", "status": "FAILURE"}]
+    assert steps[more[-1]] == [{"stepKey": "step_19", "status": "SUCCESS"}]
+    assert all(len(s) == 1 for s in steps.values()) and len(steps) == 22
