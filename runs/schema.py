@@ -7,7 +7,6 @@ outcomes (not found, bad filter, unauthorized) are members, anything else is a `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,7 @@ from runs import selectors, services
 from runs.schema_events import DagsterRunEvent, LogLevel, MaterializationEvent, asset_key_path
 from runs.schema_logs import LogQueries
 from runs.schema_metadata import METADATA_ENTRY_TYPES, AssetKey
-from runs.schema_steps import ExecutionPlan, RunStepStats
+from runs.schema_steps import ExecutionPlan, RunStepStats, step_stats_loader
 
 RunStatus = graphene.Enum.from_enum(run_models.RunStatus, description="The status of a run.")
 CANCELABLE_STATUSES = frozenset({run_models.RunStatus.QUEUED, run_models.RunStatus.STARTED})
@@ -227,7 +226,7 @@ class PipelineRun(graphene.Interface):
         return run.status in CANCELABLE_STATUSES
 
     def resolve_stepStats(run: run_models.Run, info) -> list[selectors.StepStats]:
-        return _step_stats_loader(info).of(run.run_id)
+        return step_stats_loader(info).of(run.run_id)
 
     def resolve_executionPlan(run: run_models.Run, info) -> list[str] | None:
         """The step keys the run planned (runs.reexecution.planned_steps); null when its job is gone."""
@@ -487,33 +486,6 @@ def _selected_fields(info, selection_set, under: str | None = None) -> set[str] 
     return names
 
 
-class _StepStatsLoader:
-    """Step stats for one request: the first run asked for loads those of every run of the pages listed so far
-    (one query per page, not one per run)."""
-
-    def __init__(self) -> None:
-        self.loaded: dict[str, list[selectors.StepStats]] = {}
-        self.pending: set[str] = set()
-
-    def expect(self, run_ids: Iterable[str]) -> None:
-        self.pending.update(run_ids)
-
-    def of(self, run_id: str) -> list[selectors.StepStats]:
-        if run_id not in self.loaded:
-            wanted = (self.pending - self.loaded.keys()) | {run_id}
-            self.loaded.update(selectors.runs_step_stats(run_ids=sorted(wanted)))
-            self.pending.clear()
-        return self.loaded[run_id]
-
-
-def _step_stats_loader(info) -> _StepStatsLoader:
-    context = info.context
-    loader = getattr(context, "_step_stats_loader", None)
-    if loader is None:
-        loader = context._step_stats_loader = _StepStatsLoader()
-    return loader
-
-
 @errors_as_data
 def resolve_runs(root, info, filter=None, cursor=None, limit=None) -> Any:
     try:
@@ -524,7 +496,7 @@ def resolve_runs(root, info, filter=None, cursor=None, limit=None) -> Any:
         )
     except (InvalidInput, NotFound) as exc:
         return InvalidPipelineRunsFilterError(message=str(exc))
-    _step_stats_loader(info).expect(run.run_id for run in runs)
+    step_stats_loader(info).expect(run.run_id for run in runs)
     return RunsPage(results=runs, filters=filters)
 
 

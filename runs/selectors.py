@@ -507,6 +507,12 @@ def runs_step_stats(*, run_ids: Sequence[str]) -> dict[str, list[StepStats]]:
     return {run_id: list(steps.values()) for run_id, steps in by_run.items()}
 
 
+def runs_step_events(*, run_ids: Sequence[str], event_types: Sequence[str]) -> list[EventLogEntry]:
+    """The step events of these types (materializations, expectation results) of several runs, oldest first."""
+    return list(EventLogEntry.objects.filter(run_id__in=list(run_ids), event_type__in=list(event_types))
+                .exclude(step_key=None).order_by("id"))
+
+
 def asset_latest_materializations(*, asset_keys: Sequence[str] | None = None) -> dict[str, EventLogEntry]:
     """The newest materialization event of each asset key (over all its partitions), by key.
 

@@ -166,7 +166,7 @@ def test_logs_for_run_filters_by_type_step_level_text_and_before_a_cursor(client
 
 
 RUNS_WITH_STEP_STATS = """
-query { runsOrError(limit: 50) { ... on Runs { results { runId stepStats { stepKey status } } } } }
+query { runsOrError(limit: 50) { ... on Runs { results { runId stepStats { stepKey status materializations { partition } } } } } }
 """
 
 
@@ -192,6 +192,41 @@ def test_step_stats_of_a_runs_page_cost_one_query_whatever_the_number_of_runs(cl
     more = add_runs(20)
     steps, many_queries = listed()
     assert many_queries == few_queries
-    assert steps[first[0]] == [{"stepKey": "step_0", "status": "FAILURE"}]
-    assert steps[more[-1]] == [{"stepKey": "step_19", "status": "SUCCESS"}]
+    assert steps[first[0]] == [{"stepKey": "step_0", "status": "FAILURE", "materializations": []}]
+    assert steps[more[-1]] == [{"stepKey": "step_19", "status": "SUCCESS", "materializations": []}]
     assert all(len(s) == 1 for s in steps.values()) and len(steps) == 22
+
+
+STEP_RESULTS = """
+query Steps($runId: ID!) {
+  runOrError(runId: $runId) {
+    ... on Run { stepStats { stepKey
+      materializations { assetKey { path } partition }
+      expectationResults { success label description } } }
+  }
+}
+"""
+
+
+def test_step_stats_carry_each_steps_materializations_and_expectation_results(client):
+    run = services.run_create(job_name="job")
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_START", step_key="orders"),
+        EventInput(event_type="ASSET_MATERIALIZATION", step_key="orders", asset_key="warehouse/orders",
+                   partition="2024-01-01"),
+        EventInput(event_type="STEP_EXPECTATION_RESULT", step_key="orders",
+                   payload={"success": False, "label": "no_nulls", "description": "3 null ids"}),
+        EventInput(event_type="STEP_SUCCESS", step_key="orders"),
+        EventInput(event_type="STEP_START", step_key="report"),
+        EventInput(event_type="STEP_SUCCESS", step_key="report"),
+    ])
+    other = services.run_create(job_name="job")  # another run's events stay with it
+    services.event_store(run_id=other.run_id, events=[
+        EventInput(event_type="ASSET_MATERIALIZATION", step_key="orders", asset_key="warehouse/orders")])
+    steps = {s["stepKey"]: s for s in
+             gql(client, STEP_RESULTS, {"runId": run.run_id})["data"]["runOrError"]["stepStats"]}
+    assert steps["orders"]["materializations"] == [
+        {"assetKey": {"path": ["warehouse", "orders"]}, "partition": "2024-01-01"}]
+    assert steps["orders"]["expectationResults"] == [
+        {"success": False, "label": "no_nulls", "description": "3 null ids"}]
+    assert steps["report"]["materializations"] == [] and steps["report"]["expectationResults"] == []
