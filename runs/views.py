@@ -314,26 +314,10 @@ def _scaffold_yaml(job: dict[str, Any]) -> str:
     return yaml.safe_dump(scaffold, sort_keys=False) if scaffold else ""
 
 
-def _job(location_name: str, job_name: str) -> dict[str, Any]:
-    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name)
-    if snapshot is None:
-        raise selectors.NotFound("loaded code location", location_name)
-    for job in snapshot.get("jobs") or []:
-        if job["name"] == job_name:
-            return workspace_selectors.full_job(snapshot, job)
-    raise selectors.NotFound("job", f"{job_name}@{location_name}")
-
-
-def _repository_name(location_name: str) -> str:
-    """The repository a location's snapshot holds (GraphQL selectors name it; one per location)."""
-    snapshot = workspace_selectors.loaded_snapshots_cached().get(location_name) or {}
-    return snapshot.get("repository_name") or "__repository__"
-
-
 @not_found_as_404
 def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpResponse:
     """A job with its recent runs and the launchpad: run config (YAML), tags, Launch."""
-    job = _job(location_name, job_name)
+    job = workspace_selectors.cached_job(location_name=location_name, job_name=job_name)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
     form = launchpad_form(request, location_name=location_name, job_name=job_name, scaffold=_scaffold_yaml(job))
@@ -344,7 +328,7 @@ def job_detail(request: HttpRequest, location_name: str, job_name: str) -> HttpR
     recent = selectors.run_list(filters=selectors.RunFilter(job_name=job_name, location_name=location_name), limit=10)
     return render(request, "ui/job_detail.html", {
         "nav": "jobs", "location_name": location_name, "job": job, "config_text": config_text,
-        "repository_name": _repository_name(location_name),
+        "repository_name": workspace_selectors.location_repository_name(location_name=location_name),
         "tags_text": tags_text, "error": error, "errors": errors, "rows": _run_rows(recent),
         "ops": [node["name"] for node in (job.get("graph") or {}).get("nodes") or []],
         # the graph is drawn from GraphQL's solidHandles (static/ui/graph.js), from the job's top level

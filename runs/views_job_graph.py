@@ -12,14 +12,14 @@ from django.views.decorators.http import require_GET
 
 from core.ui import not_found_as_404
 from runs import selectors
-from runs.views import _job, _repository_name
+from workspace import selectors as workspace_selectors
 from workspace.graphs import subgraph_at
 
 
 @require_GET
 @not_found_as_404
 def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_path: str) -> HttpResponse:
-    job = _job(location_name, job_name)
+    job = workspace_selectors.cached_job(location_name=location_name, job_name=job_name)
     path = [part for part in graph_path.split("/") if part]
     base = reverse("job-detail", args=[location_name, job_name])
     focus = ""
@@ -50,6 +50,6 @@ def job_subgraph(request: HttpRequest, location_name: str, job_name: str, graph_
             # drawn from GraphQL's solidHandles under this handle (static/ui/graph.js); checked here
             "graph_source": "job",
             "graph_path": ".".join(path),
-            "repository_name": _repository_name(location_name),
+            "repository_name": workspace_selectors.location_repository_name(location_name=location_name),
         },
     )

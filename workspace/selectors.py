@@ -106,6 +106,24 @@ def full_job(snapshot: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, A
     return found
 
 
+def cached_job(*, location_name: str, job_name: str) -> dict[str, Any]:
+    """`job_snapshot` read from the process's decoded snapshots (`loaded_snapshots_cached`), as pages read a job.
+    Raises NotFound for an unknown or unloaded location, or job."""
+    snapshot = loaded_snapshots_cached().get(location_name)
+    if snapshot is None:
+        raise NotFound("loaded code location", location_name)
+    for job in snapshot.get("jobs") or []:
+        if job["name"] == job_name:
+            return full_job(snapshot, job)
+    raise NotFound("job", f"{job_name}@{location_name}")
+
+
+def location_repository_name(*, location_name: str) -> str:
+    """The repository a loaded location's snapshot holds (GraphQL selectors name it; one per location)."""
+    snapshot = loaded_snapshots_cached().get(location_name) or {}
+    return snapshot.get("repository_name") or "__repository__"
+
+
 def job_instigators(*, location_name: str, job_name: str) -> list[dict[str, Any]]:
     """The schedules and sensors of a loaded location that launch `job_name` (kind, name, cron), read from
     the cached snapshots."""
