@@ -2,8 +2,8 @@
 
 The event sink stores metadata as a list of `{label, type, data}` entries in strict JSON, where
 values JSON cannot hold are tagged (`{"__float__": "NaN"}`, `{"__bytes__": ...}`, `{"__items__": ...}`).
-Kinds without a dedicated type here (tables, lineage, code references, ...) are served as
-`JsonMetadataEntry`, so no stored entry can fail a page.
+Kinds without a dedicated type here (column lineage, code references, ...), and malformed entries, are
+served as `JsonMetadataEntry`, so no stored entry can fail a page.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import graphene
 
 from core.graphql import AssetKey as AssetKey  # shared with the workspace's asset nodes
 from core.markdown import markdown_html
+from workspace.schema_definitions import DefinitionTag
 
 INT32 = range(-(2**31), 2**31)
 
@@ -163,6 +164,58 @@ class NullMetadataEntry(graphene.ObjectType):
         interfaces = (MetadataEntry,)
 
 
+class TableConstraints(graphene.ObjectType):
+    other = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
+
+
+class TableColumnConstraints(graphene.ObjectType):
+    nullable = graphene.NonNull(graphene.Boolean)
+    unique = graphene.NonNull(graphene.Boolean)
+    other = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
+
+
+class TableColumn(graphene.ObjectType):
+    name = graphene.NonNull(graphene.String)
+    type = graphene.NonNull(graphene.String)
+    description = graphene.String()
+    constraints = graphene.NonNull(TableColumnConstraints)
+    tags = graphene.NonNull(graphene.List(graphene.NonNull(DefinitionTag)))
+
+
+class TableSchema(graphene.ObjectType):
+    constraints = graphene.Field(TableConstraints)
+    columns = graphene.NonNull(graphene.List(graphene.NonNull(TableColumn)))
+
+
+class Table(graphene.ObjectType):
+    """`records` are the rows, each as a JSON object; NaN and infinities, which JSON cannot hold, are written
+    as the strings JavaScript shows for them ("NaN", "Infinity", "-Infinity")."""
+
+    schema = graphene.NonNull(TableSchema)
+    records = graphene.NonNull(graphene.List(graphene.NonNull(graphene.String)))
+
+    def __init__(self, schema: TableSchema, rows: list[dict[str, Any]]):
+        super().__init__(schema=schema)
+        self.rows = rows  # the decoded records: the pages show the first rows without parsing JSON back
+
+    def resolve_records(root, info) -> list[str]:
+        return [json.dumps({key: _json_cell(value) for key, value in row.items()}) for row in root.rows]
+
+
+class TableMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    table = graphene.NonNull(Table)
+
+
+class TableSchemaMetadataEntry(graphene.ObjectType):
+    class Meta:
+        interfaces = (MetadataEntry,)
+
+    schema = graphene.NonNull(TableSchema)
+
+
 def _int_entry(label: str, data: Any) -> IntMetadataEntry:
     return IntMetadataEntry(label=label, intValue=data if data in INT32 else None, intRepr=str(data))
 
@@ -188,6 +241,56 @@ def _asset_entry(label: str, data: Any) -> AssetMetadataEntry:
     return AssetMetadataEntry(label=label, assetKey=AssetKey(path=[str(p) for p in path]))
 
 
+_NON_FINITE_TEXT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_CELL_TYPES = (str, int, float, bool, type(None))  # what a TableRecord holds
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE_TEXT[str(value)]
+    return value
+
+
+def _checked(value: Any, kind: type, *, optional: bool = False) -> Any:
+    """`value` when it is a `kind` (or None, if `optional`); a TypeError makes the entry fall back to JSON."""
+    if isinstance(value, kind) or (optional and value is None):
+        return value
+    raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+
+
+def _strings(value: Any) -> list[str]:
+    return [_checked(item, str) for item in _checked(value, list)]
+
+
+def _table_schema(data: Any) -> TableSchema:
+    """A stored schema (the shape orchestra/_core/metadata/json_form.py writes, with its defaults)."""
+    columns = []
+    for column in _checked(data["columns"], list):
+        constraints = _checked(column.get("constraints", {}), dict)
+        columns.append(TableColumn(
+            name=_checked(column["name"], str),
+            type=_checked(column["type"], str),
+            description=_checked(column.get("description"), str, optional=True),
+            constraints=TableColumnConstraints(
+                nullable=_checked(constraints.get("nullable", True), bool),
+                unique=_checked(constraints.get("unique", False), bool),
+                other=_strings(constraints.get("other", [])),
+            ),
+            tags=[DefinitionTag(key=key, value=_checked(value, str))
+                  for key, value in _checked(column.get("tags") or {}, dict).items()],
+        ))
+    constraints = _checked(data.get("constraints", {}), dict)
+    return TableSchema(columns=columns, constraints=TableConstraints(other=_strings(constraints.get("other", []))))
+
+
+def _table_entry(label: str, data: Any) -> TableMetadataEntry:
+    rows = _checked(data["records"], list)
+    for row in rows:
+        if not all(isinstance(value, _CELL_TYPES) for value in _checked(row, dict).values()):
+            raise TypeError("a table cell holds a str, int, float, bool or None")
+    return TableMetadataEntry(label=label, table=Table(schema=_table_schema(data["schema"]), rows=rows))
+
+
 # Stored metadata kind -> how to build its entry from (label, decoded data).
 ENTRY_BUILDERS: dict[str, Callable[[str, Any], graphene.ObjectType]] = {
     "text": lambda label, data: TextMetadataEntry(label=label, text=str(data)),
@@ -208,6 +311,8 @@ ENTRY_BUILDERS: dict[str, Callable[[str, Any], graphene.ObjectType]] = {
     ),
     "pool": lambda label, data: PoolMetadataEntry(label=label, pool=str(data)),
     "null": lambda label, data: NullMetadataEntry(label=label),
+    "table": _table_entry,
+    "table_schema": lambda label, data: TableSchemaMetadataEntry(label=label, schema=_table_schema(data)),
 }
 
 METADATA_ENTRY_TYPES = (
@@ -226,6 +331,8 @@ METADATA_ENTRY_TYPES = (
     JobMetadataEntry,
     PoolMetadataEntry,
     NullMetadataEntry,
+    TableMetadataEntry,
+    TableSchemaMetadataEntry,
 )
 
 

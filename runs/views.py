@@ -26,7 +26,7 @@ from core.permissions import Permission, actor_from_request, has_permission
 from core.ui import not_found_as_404, require_permission
 from runs import compute_logs, selectors, services
 from runs.daemon_health import daemon_statuses
-from runs.metadata_display import metadata_items
+from runs.metadata_display import link_templates, metadata_items
 from runs.models import RunStatus
 from runs.queue import run_queue_usage
 from runs.reexecution import run_reexecute
@@ -186,6 +186,7 @@ def _live_config(request: HttpRequest, run: Any, window: dict[str, Any], log: di
             request, Permission.LAUNCH_PIPELINE_REEXECUTION, run.location_name),
         "downloadBase": reverse("api:download_captured_log", args=[run.run_id, "FILE_KEY"]),
         "earlierUrl": reverse("run-events", args=[run.run_id]),
+        "links": link_templates(),  # the run, asset and job pages that metadata links to
     }
 
 

@@ -6,7 +6,9 @@
 // createElement/textContent only: data is never parsed as HTML, with one exception. Markdown metadata is shown
 // from `mdHtml` (Orchestra's extension of MarkdownMetadataEntry), the HTML the server's core.markdown made and
 // sanitized with nh3's allow-list (no script, style, iframe, event handler or javascript: URL survives it), the
-// very HTML the server-rendered page inserts. Requests go through static/ui/gql.js, the UI's GraphQL client.
+// very HTML the server-rendered page inserts. Metadata links and tables are built as runs.metadata_display renders
+// them, links to runs, assets and jobs from the server's own addresses (`cfg.links`).
+// Requests go through static/ui/gql.js, the UI's GraphQL client.
 // Paging back ("Load earlier events") stays the server's fragment: Dagster's logsForRun pages forward only.
 (function () {
   "use strict";
@@ -35,8 +37,11 @@
     " ... on PathMetadataEntry { path } ... on NotebookMetadataEntry { path } ... on JsonMetadataEntry { jsonString }",
     " ... on IntMetadataEntry { intRepr } ... on FloatMetadataEntry { floatRepr } ... on BoolMetadataEntry { boolValue }",
     " ... on TimestampMetadataEntry { timestamp } ... on PipelineRunMetadataEntry { runId }",
-    " ... on AssetMetadataEntry { assetKey { path } } ... on JobMetadataEntry { jobName } ... on PoolMetadataEntry { pool }",
-    "}"
+    " ... on AssetMetadataEntry { assetKey { path } } ... on JobMetadataEntry { jobName locationName }",
+    " ... on PoolMetadataEntry { pool } ... on TableMetadataEntry { table { records schema { ...TableColumns } } }",
+    " ... on TableSchemaMetadataEntry { schema { ...TableColumns } }",
+    "}",
+    "fragment TableColumns on TableSchema { columns { name type description } }"
   ];
   var QUERY = [
     "query RunLive($runId: ID!, $after: String, $limit: Int, $steps: Boolean!, $plan: Boolean!, $tail: Boolean!,",
@@ -109,19 +114,67 @@
     if (!(ms >= -62135596800000 && ms < 253402300800000)) return "timestamp out of range";
     return new Date(ms).toISOString();
   }
-  function metadataValue(entry) { // as runs.metadata_display.entry_text shows the same GraphQL entry
+  var TABLE_ROWS = 100; // as runs.metadata_display.TABLE_ROWS
+  var WEB_URL = /^https?:\/\//i;
+  function quoted(part) { // as runs.metadata_display._quoted: Python's quote(part, safe="")
+    if (part === "" || part === "." || part === ".." || part.indexOf("/") >= 0) return null;
+    try {
+      return encodeURIComponent(part).replace(/[!'()*]/g, function (c) { return "%" + c.charCodeAt(0).toString(16).toUpperCase(); });
+    } catch (e) { return null; } // a lone surrogate
+  }
+  function pageLink(kind, text, values) { // as runs.metadata_display._page_link, from the server's link templates
+    var paths = values.map(function (path) { return path.map(quoted); });
+    if (paths.some(function (path) { return !path.length || path.indexOf(null) >= 0; })) return text;
+    var parts = cfg.links[kind], href = parts[0];
+    paths.forEach(function (path, i) { href += path.join("/") + parts[i + 1]; });
+    return el("a", { href: href }, text);
+  }
+  function tableNode(headers, rows, more) { // as runs.metadata_display._table_html
+    var box = el("div", { "class": "metadata-table" }), table = box.appendChild(el("table"));
+    var head = table.appendChild(el("thead")).appendChild(el("tr"));
+    headers.forEach(function (text) { head.appendChild(el("th", null, text)); });
+    var body = table.appendChild(el("tbody"));
+    rows.forEach(function (cells) {
+      var tr = body.appendChild(el("tr"));
+      cells.forEach(function (text) { tr.appendChild(el("td", null, text)); });
+    });
+    if (more) box.appendChild(el("p", { "class": "metadata-more" }, "… " + more + (more === 1 ? " more row" : " more rows")));
+    return box;
+  }
+  function dataTable(table) { // as runs.metadata_display._table: the columns of the schema, else of the rows shown
+    var shown = table.records.slice(0, TABLE_ROWS).map(function (record) { return JSON.parse(record); });
+    var has = function (row, key) { return Object.prototype.hasOwnProperty.call(row, key); };
+    var columns = table.schema.columns.map(function (column) { return column.name; });
+    if (!columns.length) {
+      var seen = Object.create(null); // no prototype: a "__proto__" column is a key like any other
+      shown.forEach(function (row) {
+        Object.keys(row).forEach(function (key) { if (!has(seen, key)) { seen[key] = true; columns.push(key); } });
+      });
+    }
+    var cells = shown.map(function (row) {
+      return columns.map(function (column) { return has(row, column) ? String(row[column]) : ""; });
+    });
+    return tableNode(columns, cells, table.records.length - shown.length);
+  }
+  function metadataValue(entry) { // as runs.metadata_display.entry_text shows the same GraphQL entry: text or a node
     switch (entry.__typename) {
       case "TextMetadataEntry": return entry.text;
-      case "UrlMetadataEntry": return entry.url;
+      case "UrlMetadataEntry":
+        return WEB_URL.test(entry.url) ? el("a", { href: entry.url, rel: "noopener noreferrer nofollow" }, entry.url) : entry.url;
+      case "TableMetadataEntry": return dataTable(entry.table);
+      case "TableSchemaMetadataEntry":
+        return tableNode(["Column", "Type", "Description"], entry.schema.columns.map(function (column) {
+          return [column.name, column.type, column.description || ""];
+        }), 0);
       case "PathMetadataEntry": case "NotebookMetadataEntry": return entry.path;
       case "JsonMetadataEntry": return entry.jsonString;
       case "IntMetadataEntry": return entry.intRepr;
       case "FloatMetadataEntry": return entry.floatRepr;
       case "BoolMetadataEntry": return entry.boolValue ? "true" : "false";
       case "TimestampMetadataEntry": return timestampText(entry.timestamp);
-      case "PipelineRunMetadataEntry": return entry.runId;
-      case "AssetMetadataEntry": return entry.assetKey.path.join("/");
-      case "JobMetadataEntry": return entry.jobName;
+      case "PipelineRunMetadataEntry": return pageLink("run", entry.runId, [[entry.runId]]);
+      case "AssetMetadataEntry": return pageLink("asset", entry.assetKey.path.join("/"), [entry.assetKey.path]);
+      case "JobMetadataEntry": return pageLink("job", entry.jobName, [[entry.locationName], [entry.jobName]]);
       case "PoolMetadataEntry": return entry.pool;
       default: return "null";
     }
@@ -147,7 +200,8 @@
           block.innerHTML = entry.mdHtml;
           dl.appendChild(el("dd")).appendChild(block);
         } else {
-          dl.appendChild(el("dd", null, metadataValue(entry)));
+          var value = metadataValue(entry), dd = dl.appendChild(el("dd"));
+          if (typeof value === "string") dd.textContent = value; else dd.appendChild(value);
         }
       });
       msg.appendChild(dl);

@@ -1,7 +1,8 @@
 """The code location the browser tests drive through the UI of a real `orchestra dev`.
 
 Hostile strings (HOSTILE) reach the UI from an asset description, a log message, stdout and metadata values
-(text, and Markdown beside real Markdown: `**bold**`);
+(text, Markdown beside real Markdown: `**bold**`, and labels, URLs, names and table cells that the pages link or
+tabulate: `hostile_metadata_job`);
 the tests add them to run tags and run config through the launchpad. `flaky_job` fails until the flag
 file FIXED_FLAG (next to this file) exists, so re-executing it from failure succeeds.
 """
@@ -179,8 +180,36 @@ def metadata_job():
     never_started(then_fail(every_kind()))
 
 
+# Metadata shown as links and tables, with hostile strings wherever user code puts text.
+LINKABLE_HOSTILE = '"><img src=x onerror="window.__xss=1">'  # no "/": a run id or an asset key part can hold it
+HOSTILE_METADATA = {
+    f"url {HOSTILE}": dg.MetadataValue.url(f"https://example.com/?q={HOSTILE}"),
+    "script url": dg.MetadataValue.url("javascript:window.__xss=1"),
+    "run": dg.MetadataValue.dagster_run(LINKABLE_HOSTILE),
+    "asset": dg.MetadataValue.asset(dg.AssetKey(["hostile", LINKABLE_HOSTILE])),
+    "job": dg.MetadataValue.job("greet_job", "browser"),
+    "table": dg.MetadataValue.table(records=[
+        dg.TableRecord({"n": n, HOSTILE: HOSTILE if n % 2 else None, "ratio": n / 2, "ok": n == 3})
+        for n in range(120)]),
+    "schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=[
+        dg.TableColumn(HOSTILE, description=HOSTILE), dg.TableColumn("n", "int")])),
+}
+
+
+@dg.op
+def hostile_metadata() -> dg.Output:
+    time.sleep(1)  # the run's page is open before this output's row exists: the row arrives live
+    return dg.Output(1, metadata=HOSTILE_METADATA)
+
+
+@dg.job
+def hostile_metadata_job():
+    hostile_metadata()
+
+
 defs = dg.Definitions(
-    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job, nested_job, two_hundred_ops, metadata_job],
+    jobs=[greet_job, flaky_job, slow_job, chatty_job, hostile_job, nested_job, two_hundred_ops, metadata_job,
+          hostile_metadata_job],
     assets=[raw_numbers, doubled_numbers, hostile_asset],
     schedules=[nightly],
     sensors=[greeting_sensor],

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 
-from tests.browser.project import HOSTILE
+from tests.browser.project import HOSTILE, LINKABLE_HOSTILE
 
 try:
     from playwright.sync_api import expect
@@ -386,3 +386,45 @@ def test_hostile_strings_from_tags_config_logs_metadata_and_descriptions_are_sho
     assert_shown_escaped(page, page.locator("dd", has_text="Hostile."))
     assert_shown_escaped(page, page.locator(".metadata", has_text="meta"))
     assert_markdown_shown(page, page.locator(".metadata .markdown"))
+
+
+def assert_metadata_links_and_tables(page, metadata) -> None:
+    """The STEP_OUTPUT row of hostile_metadata_job: web URLs, the run, asset and job as links, the table's first
+    100 rows and the schema as tables; every hostile string shown as text."""
+    links = metadata.locator("a").evaluate_all(
+        "links => links.map((a) => [a.textContent, a.getAttribute('href'), a.getAttribute('rel')])")
+    quoted = quote(LINKABLE_HOSTILE, safe="")
+    web = f"https://example.com/?q={HOSTILE}"
+    assert links == [[web, web, "noopener noreferrer nofollow"], [LINKABLE_HOSTILE, f"/runs/{quoted}/", None],
+                     [f"hostile/{LINKABLE_HOSTILE}", f"/assets/hostile/{quoted}/", None],
+                     ["greet_job", "/locations/browser/jobs/greet_job/", None]]
+    shown = dict(zip(metadata.locator("dt").all_text_contents(), metadata.locator("dd").all_text_contents(),
+                     strict=True))
+    assert shown["script url"] == "javascript:window.__xss=1"  # text, not a link
+    cells = """table => [...table.querySelectorAll("tr")].map((tr) => [...tr.children].map((c) => c.textContent))"""
+    data, schema = metadata.locator(".metadata-table table").all()
+    rows = data.evaluate(cells)
+    assert rows[0] == ["n", HOSTILE, "ratio", "ok"] and len(rows) == 101  # the header and the first 100 records
+    assert rows[1:5] == [["0", "null", "0", "false"], ["1", HOSTILE, "0.5", "false"], ["2", "null", "1", "false"],
+                         ["3", HOSTILE, "1.5", "true"]]
+    expect(metadata.locator(".metadata-more")).to_have_text("… 20 more rows")
+    assert schema.evaluate(cells) == [["Column", "Type", "Description"], [HOSTILE, "string", HOSTILE], ["n", "int", ""]]
+    assert metadata.locator("script, img").count() == 0
+    assert page.evaluate("window.__xss") is None, f"injected code ran on {page.url}"
+
+
+def test_metadata_links_and_tables_show_live_as_after_a_reload_and_nothing_runs(page):
+    launch(page, "hostile_metadata_job")
+    metadata = page.locator("#event-rows .event[data-type=STEP_OUTPUT] dl.metadata")
+    assert metadata.count() == 0  # the op waits: its row arrives live, built by run_live.js
+    mark_live(page)
+    wait_for_status(page, "SUCCESS")
+    expect(page.locator("#run-live[data-state=stopped]")).to_have_count(1, timeout=FINISH_TIMEOUT)
+    assert_metadata_links_and_tables(page, metadata)
+    live = metadata.evaluate("dl => dl.outerHTML")
+    assert_not_reloaded(page)
+    assert_live_page_matches_a_reload(page)  # reloads: the server renders the row
+    assert metadata.evaluate("dl => dl.outerHTML") == live  # the same elements, attributes and text
+    assert_metadata_links_and_tables(page, metadata)
+    metadata.get_by_role("link", name="greet_job", exact=True).click()
+    expect(page).to_have_url(re.compile(r".*/locations/browser/jobs/greet_job/$"))

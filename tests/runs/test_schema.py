@@ -430,7 +430,7 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
         {"label": "ratio", "type": "float", "data": {"__float__": "NaN"}},
         {"label": "note", "type": "text", "data": HOSTILE},
         {"label": "upstream", "type": "asset", "data": {"path": ["raw", "events"]}},
-        {"label": "preview", "type": "table", "data": {"records": [{"a": 1}], "schema": {"columns": []}}},
+        {"label": "preview", "type": "table", "data": {"records": [{"a": [1]}], "schema": {"columns": []}}},
         {"label": "odd", "type": "float", "data": "not a number"},
         {"label": "when", "type": "timestamp", "data": 1700000000.5},
         {"label": "never", "type": "timestamp", "data": {"__float__": "NaN"}},
@@ -444,8 +444,8 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
           ... on TextMetadataEntry { text } ... on AssetMetadataEntry { assetKey { path } }
           ... on JsonMetadataEntry { jsonString } ... on TimestampMetadataEntry { timestamp } } } } } } }"""
     entries = gql(client, query, {"runId": run.run_id})["data"]["logsForRun"]["events"][0]["metadataEntries"]
-    # PostgreSQL's jsonb does not keep key order: compare the table as data.
-    assert json.loads(entries[5].pop("jsonString")) == {"records": [{"a": 1}], "schema": {"columns": []}}
+    # A table whose cell is not a scalar is served as JSON; PostgreSQL's jsonb does not keep key order.
+    assert json.loads(entries[5].pop("jsonString")) == {"records": [{"a": [1]}], "schema": {"columns": []}}
     assert entries == [
         {"__typename": "IntMetadataEntry", "label": "rows", "intValue": None, "intRepr": str(2**40)},
         {"__typename": "IntMetadataEntry", "label": "small", "intValue": 7, "intRepr": "7"},
@@ -459,6 +459,69 @@ def test_displayable_events_serve_stored_metadata_entries_and_never_fail_on_odd_
         {"__typename": "FloatMetadataEntry", "label": "never", "floatValue": None, "floatRepr": "nan"},
         {"__typename": "JsonMetadataEntry", "label": "scores", "jsonString": '"{\'best\': inf}"'},
     ]
+
+
+TABLE_QUERY = """query($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events {
+    ... on DisplayableEvent { metadataEntries { __typename label
+      ... on TableMetadataEntry { table { records schema { ...Schema } } }
+      ... on TableSchemaMetadataEntry { schema { ...Schema } }
+      ... on JsonMetadataEntry { jsonString } } } } } } }
+fragment Schema on TableSchema { constraints { other }
+  columns { name type description constraints { nullable unique other } tags { key value } } }"""
+
+
+def test_tables_and_table_schemas_are_served_as_dagsters_table_entries(client):
+    import orchestra as dg
+    from orchestra._core.metadata.json_form import metadata_to_json
+
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn("id", "int", constraints=dg.TableColumnConstraints(nullable=False, unique=True)),
+                 dg.TableColumn(HOSTILE, "string", description=HOSTILE,
+                                constraints=dg.TableColumnConstraints(other=[HOSTILE]), tags={"pii": HOSTILE})],
+        constraints=dg.TableConstraints(other=["id > 0"]))
+    metadata = metadata_to_json({
+        "rows": dg.MetadataValue.table(records=[dg.TableRecord({"id": 1, HOSTILE: HOSTILE}),
+                                                dg.TableRecord({"id": 2, HOSTILE: float("nan")})], schema=schema),
+        "schema": dg.MetadataValue.table_schema(schema),
+        HOSTILE: dg.MetadataValue.table(records=[dg.TableRecord({"x": None, "y": True, "z": 1.0})]),
+    })
+    run = services.run_create(job_name="etl")
+    store(run.run_id, EventInput("ASSET_MATERIALIZATION", asset_key="orders", payload={"metadata": metadata}))
+    entries = gql(client, TABLE_QUERY, {"runId": run.run_id})["data"]["logsForRun"]["events"][0]["metadataEntries"]
+    columns = [
+        {"name": "id", "type": "int", "description": None,
+         "constraints": {"nullable": False, "unique": True, "other": []}, "tags": []},
+        {"name": HOSTILE, "type": "string", "description": HOSTILE,
+         "constraints": {"nullable": True, "unique": False, "other": [HOSTILE]}, "tags": [{"key": "pii", "value": HOSTILE}]},
+    ]
+    served_schema = {"constraints": {"other": ["id > 0"]}, "columns": columns}
+    table, table_schema, inferred = entries
+    # Each record is one JSON object (jsonb may reorder its keys); NaN, which JSON cannot hold, as JavaScript shows it.
+    assert table["__typename"] == "TableMetadataEntry" and table["table"]["schema"] == served_schema
+    assert [json.loads(record) for record in table["table"]["records"]] == [{"id": 1, HOSTILE: HOSTILE},
+                                                                            {"id": 2, HOSTILE: "NaN"}]
+    assert table_schema == {"__typename": "TableSchemaMetadataEntry", "label": "schema", "schema": served_schema}
+    # Without a schema the SDK infers the columns from the first record, as Dagster's does.
+    assert inferred["label"] == HOSTILE and json.loads(inferred["table"]["records"][0]) == {"x": None, "y": True, "z": 1.0}
+    assert {c["name"]: c["type"] for c in inferred["table"]["schema"]["columns"]} == {"x": "string", "y": "bool", "z": "float"}
+
+
+@pytest.mark.parametrize("kind, data", [
+    ("table", {"records": "not a list", "schema": {"columns": []}}),
+    ("table", {"records": [{"a": {"nested": 1}}], "schema": {"columns": []}}),
+    ("table", {"records": [], "schema": {"columns": [{"name": 1, "type": "int"}]}}),
+    ("table", {"records": []}),
+    ("table_schema", {"columns": [{"name": "a", "type": "int", "constraints": {"nullable": "yes"}}]}),
+    ("table_schema", {"columns": [{"name": "a", "type": "int", "tags": {"k": 1}}]}),
+    ("table_schema", {"columns": ["a"]}),
+    ("table_schema", [HOSTILE]),
+])
+def test_a_malformed_table_or_table_schema_is_served_as_json(client, kind, data):
+    run = services.run_create(job_name="etl")
+    store(run.run_id, EventInput("ASSET_MATERIALIZATION", asset_key="orders", payload={
+        "metadata": [{"label": "t", "type": kind, "data": data}]}))
+    (entry,) = gql(client, TABLE_QUERY, {"runId": run.run_id})["data"]["logsForRun"]["events"][0]["metadataEntries"]
+    assert entry["__typename"] == "JsonMetadataEntry" and json.loads(entry["jsonString"]) == data
 
 
 def test_unknown_event_type_falls_back_to_a_log_message_without_failing_the_page(client):

@@ -86,7 +86,7 @@ def test_the_asset_page_shows_metadata_as_the_run_page_does(run, client):
                               {"label": "up", "type": "asset", "data": ["a", "b"]}]})])
     history = client.get("/assets/rows/").content.decode().split("<h2>Materializations</h2>")[1]
     for label, value in (("ok", "true"), ("when", "2024-05-01T12:00:00.000Z"), ("nan", "nan"), ("nothing", "null"),
-                         ("up", "a/b")):
+                         ("up", '<a href="/assets/a/b/">a/b</a>')):
         assert f"<dt>{label}</dt><dd>{value}</dd>" in history
 
 

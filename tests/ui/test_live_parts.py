@@ -123,23 +123,73 @@ def test_every_metadata_kind_is_shown_one_way_on_the_page_and_from_the_live_poll
         EventInput(event_type="STEP_OUTPUT", step_key="emit", message="out", payload={"metadata": metadata})])
     html = client.get(f"/runs/{run.run_id}/").content.decode()
     rows = re.search(r'<dl class="metadata">(.*?)</dl>', html, re.S).group(1)
-    shown = [html_lib.unescape(v) for v in re.findall(r"<dd>(.*?)</dd>", rows, re.S)]
-    assert shown == ["<b>t</b>", "1099511627776", "0.1", "inf", "false", '{"a": [1, null]}', "https://x.test/?a=1&b=2",
-                     "/p", "/n.ipynb", "a/b", "j", "1970-01-01T00:00:00.001Z", "null", "r-1", "db", shown[15],
-                     '{"no": "name"}']
-    assert json.loads(shown[15]) == metadata[15]["data"]  # a table as JSON (PostgreSQL's jsonb orders its keys)
-    entries = live_poll(client, live_config(html), after="0")["logsForRun"]["events"][0]["metadataEntries"]
+    shown = [v.replace("&amp;", "&") for v in re.findall(r"<dd>(.*?)</dd>", rows, re.S)]
+    table = "<thead><tr><th>n</th></tr></thead><tbody><tr><td>1</td></tr></tbody>"
+    assert shown == [
+        "&lt;b&gt;t&lt;/b&gt;", "1099511627776", "0.1", "inf", "false", "{&quot;a&quot;: [1, null]}",
+        '<a href="https://x.test/?a=1&b=2" rel="noopener noreferrer nofollow">https://x.test/?a=1&b=2</a>',
+        "/p", "/n.ipynb", '<a href="/assets/a/b/">a/b</a>', '<a href="/locations/loc/jobs/j/">j</a>',
+        "1970-01-01T00:00:00.001Z", "null", '<a href="/runs/r-1/">r-1</a>', "db",
+        f'<div class="metadata-table"><table>{table}</table></div>', "{&quot;no&quot;: &quot;name&quot;}"]
+    config = live_config(html)
+    entries = live_poll(client, config, after="0")["logsForRun"]["events"][0]["metadataEntries"]
     assert [e["__typename"] for e in entries] == [
         "TextMetadataEntry", "IntMetadataEntry", "FloatMetadataEntry", "FloatMetadataEntry", "BoolMetadataEntry",
         "JsonMetadataEntry", "UrlMetadataEntry", "PathMetadataEntry", "NotebookMetadataEntry", "AssetMetadataEntry",
         "JobMetadataEntry", "TimestampMetadataEntry", "NullMetadataEntry", "PipelineRunMetadataEntry",
-        "PoolMetadataEntry", "JsonMetadataEntry", "JsonMetadataEntry"]
-    assert entries[1]["intRepr"] == shown[1] and entries[3]["floatRepr"] == "inf" and entries[10]["jobName"] == "j"
-    assert entries[15]["jsonString"] == shown[15] and entries[11]["timestamp"] == 0.0015
+        "PoolMetadataEntry", "TableMetadataEntry", "JsonMetadataEntry"]
+    assert entries[1]["intRepr"] == shown[1] and entries[3]["floatRepr"] == "inf" and entries[11]["timestamp"] == 0.0015
+    assert entries[10]["jobName"] == "j" and entries[10]["locationName"] == "loc"
+    assert entries[15]["table"] == {"records": ['{"n": 1}'], "schema": {"columns": [
+        {"name": "n", "type": "int", "description": None}]}}
+    # The live page builds its links from the page's own addresses (runs.metadata_display.link_templates).
+    assert config["links"] == {"run": ["/runs/", "/"], "asset": ["/assets/", "/"],
+                               "job": ["/locations/", "/jobs/", "/"]}
     # Timestamps as JavaScript's Date.toISOString (milliseconds truncated toward zero), years 1-9999 only.
     assert timestamp_text(-0.0015) == "1969-12-31T23:59:59.999Z"
     assert timestamp_text(-62135596800.0) == "0001-01-01T00:00:00.000Z"
     assert timestamp_text(253402300800.0) == timestamp_text(math.nan) == "timestamp out of range"
+
+
+def test_links_and_tables_in_metadata_are_rendered_escaped_on_the_run_page(data, client):
+    """URLs, runs, assets and jobs as links; tables as HTML tables; hostile labels, cells and URLs stay text."""
+    import orchestra as dg
+    from orchestra._core.metadata.json_form import metadata_to_json
+
+    img = '"><img src=x onerror=alert(1)>'
+    metadata = metadata_to_json({
+        f"{HOSTILE} url": dg.MetadataValue.url("https://example.com/?a=1&b=2"),
+        "script url": dg.MetadataValue.url("javascript:alert(1)"),
+        "run": dg.MetadataValue.dagster_run(img), "asset": dg.MetadataValue.asset(dg.AssetKey(["raw", img])),
+        "job": dg.MetadataValue.job("etl", "data"),
+        "table": dg.MetadataValue.table(records=[dg.TableRecord({HOSTILE: HOSTILE, "n": 2.0})]),
+        "schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=[dg.TableColumn(img, description=HOSTILE)])),
+    })
+    run = _run()
+    services.event_store(run_id=run.run_id, events=[
+        EventInput(event_type="STEP_OUTPUT", step_key="emit", message="out", payload={"metadata": metadata})])
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert_escaped(html)
+    rows = re.search(r'<dl class="metadata">(.*?)</dl>', html, re.S).group(1)
+    shown = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", rows, re.S))
+    escaped, img_escaped = html_lib.escape(HOSTILE), html_lib.escape(img)
+    quoted = "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"
+    assert shown[f"{escaped} url"] == ('<a href="https://example.com/?a=1&amp;b=2" rel="noopener noreferrer nofollow">'
+                                       "https://example.com/?a=1&amp;b=2</a>")
+    assert shown["script url"] == "javascript:alert(1)"
+    assert shown["run"] == f'<a href="/runs/{quoted}/">{img_escaped}</a>'
+    assert shown["asset"] == f'<a href="/assets/raw/{quoted}/">raw/{img_escaped}</a>'
+    assert shown["job"] == '<a href="/locations/data/jobs/etl/">etl</a>'
+    # The columns of the schema the SDK inferred, in its order (jsonb keeps lists; it reorders a record's keys).
+    assert shown["table"] == (f'<div class="metadata-table"><table><thead><tr><th>{escaped}</th><th>n</th></tr>'
+                              f"</thead><tbody><tr><td>{escaped}</td><td>2</td></tr></tbody></table></div>")
+    assert shown["schema"] == ('<div class="metadata-table"><table><thead><tr><th>Column</th><th>Type</th>'
+                               f"<th>Description</th></tr></thead><tbody><tr><td>{img_escaped}</td><td>string</td>"
+                               f"<td>{escaped}</td></tr></tbody></table></div>")
+    # The live poll serves what run_live.js builds the same markup from.
+    entries = live_poll(client, live_config(html), after="0")["logsForRun"]["events"][0]["metadataEntries"]
+    table = next(e for e in entries if e["label"] == "table")["table"]
+    assert [json.loads(record) for record in table["records"]] == [{HOSTILE: HOSTILE, "n": 2.0}]
 
 
 def test_error_headline_names_the_class_when_the_message_does_not():
