@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from orchestra._config.types import ConfigType, ConfigTypeKind
+from orchestra._records import Record
 
 
 class DagsterEvaluationErrorReason(enum.Enum):
@@ -21,8 +21,7 @@ class DagsterEvaluationErrorReason(enum.Enum):
     FIELD_ALIAS_COLLISION = "FIELD_ALIAS_COLLISION"
 
 
-@dataclass(frozen=True)
-class StackEntry:
+class StackEntry(Record):
     """One step into a config value: a field name, a list index, or a map key/value."""
 
     kind: str  # "field" | "index" | "map_key" | "map_value"
@@ -73,17 +72,20 @@ def friendly_path_msg(stack: Stack) -> str:
     return f"at path {friendly_path(stack)}" if stack else "at the root"
 
 
-@dataclass(frozen=True)
-class EvaluationError:
+class EvaluationError(Record):
     """One reason a config value is invalid, where it is (`path`) and a message worded as Dagster's."""
 
     stack: Stack
     reason: DagsterEvaluationErrorReason
     message: str
-    error_data: dict[str, Any] = field(default_factory=dict)
+    error_data: dict[str, Any]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stack", EvaluationStack(self.stack))
+    def __init__(self, stack: Stack, reason: DagsterEvaluationErrorReason, message: str,
+                 error_data: dict[str, Any] | None = None) -> None:
+        object.__setattr__(self, "stack", EvaluationStack(stack))
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "error_data", {} if error_data is None else error_data)
 
     @property
     def path(self) -> list[str]:

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from orchestra._config import errors as e
 from orchestra._config.errors import EvaluationError, Stack, StackEntry
 from orchestra._config.types import ConfigScalarKind, ConfigType, ConfigTypeKind, PostProcessingError
 from orchestra._errors import DagsterInvalidConfigError
+from orchestra._records import Record
 
 
-@dataclass(frozen=True)
-class EvaluateValueResult:
+class EvaluateValueResult(Record):
     """The outcome of validating (and processing) a config value: `success`, `value`, `errors`."""
 
     success: bool
-    value: Any = None
-    errors: list[EvaluationError] = field(default_factory=list)
+    value: Any
+    errors: list[EvaluationError]
+
+    def __init__(self, success: bool, value: Any = None, errors: list[EvaluationError] | None = None) -> None:
+        object.__setattr__(self, "success", success)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "errors", [] if errors is None else errors)
 
     @classmethod
     def for_value(cls, value: Any) -> EvaluateValueResult:

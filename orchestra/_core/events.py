@@ -310,6 +310,18 @@ class DagsterEvent:
         return self._data("ASSET_OBSERVATION")
 
     @property
+    def materialization(self) -> Any:
+        return self._data("ASSET_MATERIALIZATION").materialization
+
+    @property
+    def step_expectation_result_data(self) -> Any:
+        return self._data("STEP_EXPECTATION_RESULT")
+
+    @property
+    def asset_check_evaluation_data(self) -> Any:
+        return self._data("ASSET_CHECK_EVALUATION")
+
+    @property
     def job_failure_data(self) -> JobFailureData:
         return self._data("PIPELINE_FAILURE")
 

@@ -78,6 +78,11 @@ class RunContext:
         section = self.op_section(step)
         return section.get("config") if section else None
 
+    def output_config(self, step: Any, output_name: str) -> Any:
+        """The output's `ops.<op>.outputs.<name>` run config (its IO manager's `output_config_schema`)."""
+        section = self.op_section(step)
+        return ((section or {}).get("outputs") or {}).get(output_name)
+
     def event(self, event_type: str, message: str, data: Any = None, step_key: str | None = None) -> DagsterEvent:
         return DagsterEvent(event_type, self.job_name, step_key, None, None, None, data, message, self.pid)
 
@@ -130,7 +135,8 @@ class RunContext:
 
 
 def check_io_manager_keys(job_def: Any, resource_defs: dict[str, Any]) -> None:
-    """Raise DagsterInvalidDefinitionError (Dagster's message) for an output whose IO manager is missing."""
+    """Raise DagsterInvalidDefinitionError (Dagster's message) for an output's IO manager or an input's
+    input manager that is missing."""
     from orchestra._errors import DagsterInvalidDefinitionError
 
     for step in plan_for_job(job_def).steps:
@@ -140,12 +146,21 @@ def check_io_manager_keys(job_def: Any, resource_defs: dict[str, Any]) -> None:
                     f"io manager with key '{output.io_manager_key}' required by output '{output.name}' of op "
                     f"'{step.node_handle.name}'' was not provided. Please provide a IOManagerDefinition to key "
                     f"'{output.io_manager_key}', or change the required key to one of the following keys which points "
-                    f"to an IOManagerDefinition: {sorted(k for k, v in resource_defs.items() if _is_io_manager_def(v))}"
+                    f"to an IOManagerDefinition: {_keys_of_type(resource_defs, 'IOManagerDefinition')}"
+                )
+        for step_input in step.inputs:
+            manager_key = step_input.definition.input_manager_key
+            if manager_key and manager_key not in resource_defs:
+                raise DagsterInvalidDefinitionError(
+                    f"input manager with key '{manager_key}' required by input '{step_input.name}' of op "
+                    f"'{step.node_handle.name}' was not provided. Please provide a IInputManagerDefinition to key "
+                    f"'{manager_key}', or change the required key to one of the following keys which points to an "
+                    f"IInputManagerDefinition: {_keys_of_type(resource_defs, 'InputManagerDefinition')}"
                 )
 
 
-def _is_io_manager_def(resource_def: Any) -> bool:
-    return any(cls.__name__ == "IOManagerDefinition" for cls in type(resource_def).__mro__)
+def _keys_of_type(resource_defs: dict[str, Any], class_name: str) -> list[str]:
+    return sorted(k for k, v in resource_defs.items() if any(c.__name__ == class_name for c in type(v).__mro__))
 
 
 def required_resource_keys(plan: ExecutionPlan, resource_defs: dict[str, Any], step_keys: list[str] | None = None) -> list[str]:

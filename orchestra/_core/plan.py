@@ -220,7 +220,7 @@ class _Builder:
         shared_inputs = graph_def.__dict__.get("_shared_step_inputs") if prefix is None else None
         for node in graph_def.nodes:
             handle = NodeHandle(node.name, prefix)
-            hooks = inherited_hooks | node.hook_defs
+            hooks = inherited_hooks | node.hook_defs if node.hook_defs else inherited_hooks
             if isinstance(node.definition, GraphDefinition):
                 def resolver(input_name: str, fan_in_index: Any = None, _g=graph_def, _n=node, _p=prefix, _r=graph_input_resolver) -> StepInputSource | None:
                     input_def = _n.definition.input_def_named(input_name)
@@ -228,9 +228,8 @@ class _Builder:
 
                 self.flatten(node.definition, handle, resolver, hooks)
             elif shared_inputs is not None and node.name in shared_inputs:
+                # (shared only from a job whose plan maps nothing: this node's outputs are not dynamic)
                 self.raw.append((handle, node, shared_inputs[node.name], node.tags, node.retry_policy))
-                if not self.dynamic:
-                    self.dynamic = any(o.is_dynamic for o in node.definition.output_defs)
                 if hooks:
                     self.hooks[str(handle)] = hooks
             else:
@@ -251,7 +250,10 @@ class _Builder:
                             self.dynamic = True
                     inputs.append(StepInput(d, source))
                 if not self.dynamic:
-                    self.dynamic = any(o.is_dynamic for o in node.definition.output_defs)
+                    for output_def in node.definition.output_defs:  # (a loop: no generator per node)
+                        if output_def.is_dynamic:
+                            self.dynamic = True
+                            break
                 self.raw.append((handle, node, inputs, node.tags, node.retry_policy))
                 if hooks:
                     self.hooks[str(handle)] = hooks

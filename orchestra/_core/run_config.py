@@ -53,7 +53,10 @@ def _input_config_type(dagster_type: Any) -> Any:
     return AnyMarker
 
 
-def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, list[Any]]) -> dict[str, Any]:
+def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, list[Any]],
+                 output_configs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`ops:` entries; `output_configs` maps IO manager keys to their per-output config Field (an op whose
+    outputs use such a manager gets an `outputs:` entry, Dagster's `output_config_schema`)."""
     from orchestra._core.definitions.graph import GraphDefinition
 
     config = _config()
@@ -65,21 +68,28 @@ def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, l
             if _is_config_mapping(mapping):
                 fields[node.name] = config.Field(config.Shape({"config": mapping.config_schema.as_field()}))
                 continue
-            children = _node_fields(job, node.definition, path, unconnected)
+            children = _node_fields(job, node.definition, path, unconnected, output_configs)
             fields[node.name] = config.Field(config.Shape({"ops": config.Field(config.Shape(children))}))
             continue
         inputs = unconnected.get(path)
-        if not inputs:
+        outputs = {
+            output.name: output_configs[output.io_manager_key]
+            for output in node.definition.output_defs if output.io_manager_key in output_configs
+        } if output_configs else None
+        if not inputs and not outputs:
             fields[node.name] = _op_field(node.definition)
             continue
         op_fields: dict[str, Any] = {"config": node.definition.config_field}
-        op_fields["inputs"] = config.Field(config.Shape({
-            step_input.name: config.Field(
-                _input_config_type(step_input.dagster_type),
-                is_required=not step_input.definition.has_default_value,
-            )
-            for step_input in inputs
-        }))
+        if inputs:
+            op_fields["inputs"] = config.Field(config.Shape({
+                step_input.name: config.Field(
+                    _input_config_type(step_input.dagster_type),
+                    is_required=not step_input.definition.has_default_value,
+                )
+                for step_input in inputs
+            }))
+        if outputs:
+            op_fields["outputs"] = config.Field(config.Shape(outputs))
         fields[node.name] = config.Field(config.Shape(op_fields))
     return fields
 
@@ -217,8 +227,12 @@ def run_config_schema_for_job(job: Any, in_process: bool = False, input_values: 
 
     job_def = getattr(job, "job_def", job)
     unconnected = _unconnected_for(job_def)
+    output_configs = {
+        key: field for key, resource_def in job.resource_defs.items()
+        if (field := getattr(resource_def, "output_config_field", None)) is not None
+    }
     fields: dict[str, Any] = {
-        "ops": config.Field(config.Shape(_node_fields(job_def, job_def.graph, "", unconnected))),
+        "ops": config.Field(config.Shape(_node_fields(job_def, job_def.graph, "", unconnected, output_configs))),
         "resources": _resources_field(job, job_def),
         "loggers": _loggers_field(job),
     }

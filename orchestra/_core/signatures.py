@@ -62,11 +62,18 @@ def type_hints_of(fn: Callable[..., Any], include_extras: bool = False) -> dict[
     """
     if type(fn) is not type(signature_of):  # not a plain Python function
         return typing.get_type_hints(fn, include_extras=include_extras)
-    annotations = fn.__annotations__
-    if all(value is None or type(value) is type for value in annotations.values()):
-        # Plain classes and `None` are what `get_type_hints` would return (`None` as `NoneType`): nothing
-        # to evaluate or strip, with or without extras.
-        return {name: _NONE_TYPE if value is None else value for name, value in annotations.items()}
+    # Plain classes and `None` are what `get_type_hints` would return (`None` as `NoneType`): nothing to
+    # evaluate or strip, with or without extras. (One loop: this runs a few times for every asset.)
+    plain: dict[str, Any] = {}
+    for name, value in fn.__annotations__.items():
+        if value is None:
+            plain[name] = _NONE_TYPE
+        elif type(value) is type:
+            plain[name] = value
+        else:
+            break
+    else:
+        return plain
     by_flag = _HINTS.get(fn)
     if by_flag is None:
         by_flag = _HINTS[fn] = {}
@@ -86,5 +93,13 @@ def function_kind(fn: Callable[..., Any]) -> tuple[bool, bool, bool]:
     """
     if type(fn) is types.FunctionType:
         flags = fn.__code__.co_flags
-        return bool(flags & _GENERATOR), bool(flags & _COROUTINE), bool(flags & _ASYNC_GENERATOR)
+        return (flags & _GENERATOR) != 0, (flags & _COROUTINE) != 0, (flags & _ASYNC_GENERATOR) != 0
     return inspect.isgeneratorfunction(fn), inspect.iscoroutinefunction(fn), inspect.isasyncgenfunction(fn)
+
+
+def docstring_of(fn: Callable[..., Any]) -> str | None:
+    """`inspect.getdoc(fn)`; a one-line docstring (most of them) is cleaned here, without `inspect.cleandoc`."""
+    doc = getattr(fn, "__doc__", None)
+    if type(doc) is str and "\n" not in doc and "\t" not in doc:
+        return doc.lstrip()  # what cleandoc leaves of one line: no indent, trailing spaces kept, "" if blank
+    return inspect.getdoc(fn)

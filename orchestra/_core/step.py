@@ -367,6 +367,7 @@ class StepWorker(InputLoading):
         contexts = _io_contexts()
         output_context = contexts.OutputContext(
             step_key=step.key, name=name, job_name=rc.job_name, run_id=rc.run_id, mapping_key=mapping_key,
+            config=rc.output_config(step, name),
             dagster_type=dagster_type, definition_metadata=definition.metadata, op_def=step.op_def, log_manager=log,
             resources=self.resources, instance=rc.instance, output_metadata=metadata,
             **(layer.output_context_kwargs(asset, rc) if asset is not None else {}),

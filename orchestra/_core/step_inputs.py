@@ -154,6 +154,7 @@ class InputLoading:
         upstream = contexts.OutputContext(
             step_key="none" if from_asset else upstream_key, name=output_name, job_name=rc.job_name,
             run_id="__EPHEMERAL_RUN_ID" if from_asset else (source_run_id or rc.run_id), mapping_key=mapping_key,
+            config=rc.output_config(upstream_step, output_name) if upstream_step is not None else None,
             dagster_type=upstream_def.dagster_type if upstream_def else None,
             definition_metadata=upstream_def.metadata if upstream_def else None,
             op_def=upstream_step.op_def if upstream_step else None, log_manager=log, resources=self.resources,

@@ -300,6 +300,33 @@ def _list(inner: DagsterType) -> DagsterType:
     return DagsterType(check, key=f"List.{inner.key}", name=f"[{inner.display_name}]", typing_type=list)
 
 
+class _ListFactory:
+    """`List[Int]`: Dagster's list type factory (what `list[int]` resolves to as well)."""
+
+    def __getitem__(self, inner_type: Any) -> DagsterType:
+        return _list(_wrappable(resolve_dagster_type(inner_type)))
+
+    def __call__(self, inner_type: Any) -> DagsterType:
+        return self[inner_type]
+
+
+class _OptionalFactory:
+    """`Optional[String]`: Dagster's type factory for a value that may be None."""
+
+    def __getitem__(self, inner_type: Any) -> DagsterType:
+        return _optional(_wrappable(resolve_dagster_type(inner_type)))
+
+
+def _wrappable(inner: DagsterType) -> DagsterType:
+    if inner.is_nothing:
+        raise DagsterInvalidDefinitionError("Type Nothing can not be wrapped in List or Optional")
+    return inner
+
+
+List = _ListFactory()
+Optional = _OptionalFactory()
+
+
 def _typed_dict(key_t: DagsterType, value_t: DagsterType) -> DagsterType:
     def check(ctx: Any, value: Any) -> TypeCheck:
         if not isinstance(value, dict):

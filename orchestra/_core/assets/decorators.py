@@ -27,19 +27,21 @@ from orchestra._core.definitions.inout import NO_VALUE, In, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
 from orchestra._core.gc_pause import built_while_paused
-from orchestra._core.signatures import function_kind, signature_of, type_hints_of
+from orchestra._core.signatures import docstring_of, function_kind, signature_of, type_hints_of
 from orchestra._core.types import resolve_dagster_type
 from orchestra._errors import DagsterInvalidDefinitionError
 
 # ASCII letters, digits and underscores (possibly none: an empty name is left to later checks), in
 # one regex match rather than a Python-level test per character of every dep of every asset
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_]*")
+# `Nothing` as the `DagsterType` it resolves to: the type of every dep's input and of `-> None` outputs
+_NOTHING = resolve_dagster_type(Nothing)
 _NOT_OUTPUT_TYPES = frozenset({"MaterializeResult", "ObserveResult", "Output", "AssetCheckResult", "Iterator",
                                "Generator", "Iterable", "AsyncIterator", "AsyncGenerator"})
 
 
 def _return_type(fn: Callable[..., Any]) -> Any:
-    """The asset output's type from the return annotation (`None` -> Nothing), or NO_VALUE."""
+    """The asset output's type from the return annotation (`None` -> Nothing, resolved), or NO_VALUE."""
     is_generator, _, is_async_generator = function_kind(fn)
     if is_generator or is_async_generator:
         return NO_VALUE
@@ -50,11 +52,12 @@ def _return_type(fn: Callable[..., Any]) -> Any:
     if "return" not in hints:
         return NO_VALUE
     annotation = hints["return"]
-    if typing.get_origin(annotation) is Output:  # `-> Output[int]`
+    plain_class = type(annotation) is type  # `-> None` (NoneType), `-> int`: no origin to look through
+    if not plain_class and typing.get_origin(annotation) is Output:  # `-> Output[int]`
         annotation = typing.get_args(annotation)[0]
     if annotation is None or annotation is type(None):
-        return Nothing
-    origin = typing.get_origin(annotation) or annotation
+        return _NOTHING
+    origin = annotation if plain_class else typing.get_origin(annotation) or annotation
     if getattr(origin, "__name__", "") in _NOT_OUTPUT_TYPES:
         return NO_VALUE
     return annotation
@@ -78,10 +81,9 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
     """Op `In`s for data parameters and `deps`; input name -> key; key -> partition mapping."""
     ins = dict(ins or {})
     params = _input_params(fn)
-    has_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in signature_of(fn).parameters.values())
     names = {p.name for p in params}
     for name in ins:
-        if name not in names and not has_kwargs:
+        if name not in names and not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in signature_of(fn).parameters.values()):
             raise DagsterInvalidDefinitionError(
                 f"Key '{name}' in provided ins dict does not correspond to any of the names of the arguments to the "
                 "decorated function"
@@ -102,23 +104,17 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
             mappings[key] = spec.partition_mapping
         op_ins[param.name] = In(dagster_type=spec.dagster_type, metadata=spec.metadata,
                                 input_manager_key=spec.input_manager_key, asset_key=key)
-    nothing = _nothing_type()
     for dep in deps:
         if dep.asset_key in keys.values():
             raise DagsterInvalidDefinitionError(
                 f"deps value {dep.asset_key} also declared as input/AssetIn"
             )
         name = _dep_input_name(dep.asset_key)
-        op_ins[name] = In(nothing, asset_key=dep.asset_key)
+        op_ins[name] = In(_NOTHING, asset_key=dep.asset_key)
         keys[name] = dep.asset_key
         if dep.partition_mapping is not None:
             mappings[dep.asset_key] = dep.partition_mapping
     return op_ins, keys, mappings
-
-
-def _nothing_type() -> Any:
-    """`Nothing` as the `DagsterType` an `In(Nothing)` resolves to (resolved once, not once per dep)."""
-    return resolve_dagster_type(Nothing)
 
 
 def _spec_deps(keys_by_input: dict[str, AssetKey], mappings: dict[AssetKey, Any], given: list[AssetDep]) -> list[AssetDep]:
@@ -237,15 +233,17 @@ def asset(
         out_type = dagster_type if dagster_type is not None else _return_type(fn)
         outs = {"result": Out(dagster_type=out_type, io_manager_key=manager_key, is_required=output_required,
                               metadata=metadata, code_version=code_version, description=description)}
-        check_outs, checks_by_output = _check_outs(list(check_specs or []), {asset_key}, "@asset")
-        outs.update(check_outs)
+        checks_by_output: dict[str, AssetCheckSpec] = {}
+        if check_specs:
+            check_outs, checks_by_output = _check_outs(list(check_specs), {asset_key}, "@asset")
+            outs.update(check_outs)
         wrapped = AssetComputeFn(
             fn, op_ins, outs, "@asset", output_keys={"result": asset_key},
             check_outputs={s.key: n for n, s in checks_by_output.items()},
             blocking={s.key for s in checks_by_output.values() if s.blocking},
         )
         _check_resource_args(wrapped, required_resource_keys)
-        doc = description or inspect.getdoc(fn)
+        doc = description or docstring_of(fn)
         op_def = OpDefinition(
             compute_fn=wrapped, name=op_name, description=doc,
             config_schema=_config_schema(wrapped, config_schema, "@asset"),
@@ -361,7 +359,7 @@ def multi_asset(
             blocking={s.key for s in checks_by_output.values() if s.blocking},
         )
         _check_resource_args(wrapped, required_resource_keys)
-        doc = description or inspect.getdoc(fn)
+        doc = description or docstring_of(fn)
         op_def = OpDefinition(
             compute_fn=wrapped, name=op_name, description=doc,
             config_schema=_config_schema(wrapped, config_schema, "@multi_asset"),
@@ -416,7 +414,7 @@ def graph_asset(
         output_names = [o.name for o in graph_def.output_defs]
         spec = AssetSpec(
             asset_key, deps=[AssetDep(k, partition_mapping=mappings.get(k)) for k in keys_by_input.values()],
-            description=description or inspect.getdoc(fn), metadata=metadata, group_name=group_name,
+            description=description or docstring_of(fn), metadata=metadata, group_name=group_name,
             code_version=code_version, automation_condition=automation_condition, owners=owners,
             tags=_tags_with_kinds(tags, kinds, None), partitions_def=partitions_def,
         )

@@ -99,7 +99,8 @@ class AssetsDefinition:
         self._selected_asset_keys = (
             {coerce_asset_key(k) for k in selected_asset_keys} if selected_asset_keys is not None else set(all_keys)
         )
-        all_checks = {spec.key for spec in self._check_specs_by_output_name.values()}
+        checks = self._check_specs_by_output_name
+        all_checks = {spec.key for spec in checks.values()} if checks else set()
         self._selected_asset_check_keys = set(selected_asset_check_keys) if selected_asset_check_keys is not None else all_checks
         if execution_type is None:
             execution_type = MATERIALIZATION if node_def is not None else UNEXECUTABLE

@@ -64,10 +64,13 @@ class AssetGraph:
         self.assets_def_by_key: dict[AssetKey, AssetsDefinition] = {}
         self.source_asset_by_key: dict[AssetKey, SourceAsset] = {}
         self.assets_def_by_check_key: dict[AssetCheckKey, AssetsDefinition] = {}
+        # whether some definition's key was taken by another (then that definition's deps are not all here)
+        self.keys_taken_over = False
         for assets_def in assets_defs:
             for key in assets_def._key_set():  # read only: no copies
                 existing = self.assets_def_by_key.get(key)
                 if existing is not None and existing is not assets_def:
+                    self.keys_taken_over = True
                     if existing.is_executable and assets_def.is_executable:
                         raise DagsterInvalidDefinitionError(
                             f"Asset key {key.to_user_string()} is defined multiple times. Definitions found in "
@@ -291,23 +294,20 @@ def build_asset_graph(assets: Iterable[Any] = (), asset_checks: Iterable[AssetCh
     """The asset graph of the given assets (AssetsDefinition, SourceAsset, AssetSpec) and checks."""
     defs, sources = coerce_assets([*assets, *asset_checks])
     graph = AssetGraph(defs, sources)
-    if _similar_deps_possible(graph, defs):
+    if _similar_deps_possible(graph):
         graph = AssetGraph(resolve_similar_deps(defs, sources), sources)
     return graph
 
 
-def _similar_deps_possible(graph: AssetGraph, defs: list[AssetsDefinition]) -> bool:
+def _similar_deps_possible(graph: AssetGraph) -> bool:
     """Whether `resolve_similar_deps` could change a definition; when not, it returns them all as they are.
 
     It only rewrites a one-part dependency key that no definition or source has. The graph's `upstream`
     holds every dependency of every definition it keeps, so the graph answers without a walk over each
     spec's deps, unless some definition lost its key to another (its deps are then not in the graph).
     """
-    by_key = graph.assets_def_by_key
-    for assets_def in defs:
-        for key in assets_def._key_set():
-            if by_key.get(key) is not assets_def:
-                return True
+    if graph.keys_taken_over:
+        return True
     known = graph._all_keys()
     return any(len(key.parts) == 1 for key in graph.upstream if key not in known)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from orchestra._core.assets.definition import MATERIALIZATION, AssetChecksDefinition, AssetsDefinition
+from orchestra._core.assets.definition import MATERIALIZATION, UNEXECUTABLE, AssetChecksDefinition, AssetsDefinition
 from orchestra._core.assets.graph import AssetGraph
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey
 from orchestra._core.assets.layer import AssetLayer
@@ -135,18 +135,20 @@ def build_assets_job(
     for node_name, view in views.items():
         deps: dict[str, Any] = {}
         extra_inputs: dict[str, list[str]] = {}  # ordering input -> the inputs whose asset it checks
-        upstream_keys: list[tuple[str, AssetKey]] = []
         loaded_from_storage: dict[str, str] = {}
-        for input_name, key, loads, needs_manager in view.inputs:
+        for input_name, key in view.inputs.items():
             producer = producers.get(key)
-            from_storage = producer is None or (not producer[1] and loads)
-            if from_storage and needs_manager:
-                loaded_from_storage[input_name] = asset_graph.io_manager_key(key)
-            if from_storage or producer[0] == node_name:
+            if producer is None or not producer[1]:  # not materialized here: read from storage, unless it only orders
+                loads, needs_manager = view.loads(input_name)
+                if producer is None or loads:
+                    if needs_manager:
+                        loaded_from_storage[input_name] = asset_graph.io_manager_key(key)
+                    continue
+            if producer[0] == node_name:
                 continue
             deps[input_name] = producer[2]
-            upstream_keys.append((input_name, key))
         if check_nodes and not view.is_checks:
+            upstream_keys = [(input_name, key) for input_name, key in view.inputs.items() if input_name in deps]
             for upstream_input, key in upstream_keys:
                 for check_node, check_output in check_nodes.get(key, []):
                     check_input = f"__blocking_check_{check_node}"
@@ -182,7 +184,7 @@ def build_assets_job(
                 if base_deps.get(input_name) != dep:
                     restriction = False
                     break
-        if shared is not None and shared.node.definition is node_def and shared.node.hook_defs == frozenset(view.hook_defs or ()):
+        if shared is not None and shared.node.definition is node_def and shared.node.hook_defs == view.hook_defs:
             graph_nodes[node_name] = shared.node
             if shared.inputs is not None and shared.view is view and deps == shared.deps:
                 shared_inputs[node_name] = shared.inputs
@@ -206,7 +208,9 @@ def build_assets_job(
     _check_source_io_managers(nodes.values(), asset_graph, producers, resources)
     job_partitions = partitions_def if partitions_def is not None else _common_partitions_def(nodes.values())
     job_tags = dict(tags or {})
-    layer = AssetLayer(asset_graph, nodes)
+    # the keys the layer's maps will have: the nodes' selected outputs and checks
+    job_checks = frozenset(key for view in views.values() if view.check_keys for key in view.check_keys)
+    layer = AssetLayer(asset_graph, nodes, frozenset(producers), job_checks)
     layer.build_args = dict(
         resource_defs=resource_defs, executor_def=executor_def, partitions_def=partitions_def, config=config,
         tags=tags, run_tags=run_tags, metadata=metadata, description=description, hooks=hooks,
@@ -239,29 +243,37 @@ class _JobNode:
                  "hook_defs")
 
     def __init__(self, assets_def: AssetsDefinition):
-        self.executable = assets_def.is_executable
+        # the definition's fields read directly (each property is a call, for 2,000 definitions per location)
+        execution_type = assets_def._execution_type
+        self.executable = execution_type != UNEXECUTABLE
         # the definition's kept sets (never changed; only read here)
         self.keys = assets_def._key_set()
         self.check_keys = assets_def._check_key_set() if assets_def._check_specs_by_output_name else _NONE
         self.is_checks = isinstance(assets_def, AssetChecksDefinition)
-        self.hook_defs = assets_def.hook_defs
+        self.hook_defs = assets_def._hook_defs
         if not self.executable:
             return
         node_def = self.node_def = _subset_node(assets_def)
-        self.materializes = assets_def.execution_type == MATERIALIZATION
-        # (key, the dependency of a downstream input on it): one shared, immutable dependency per output
+        self.materializes = execution_type == MATERIALIZATION
+        # (key, the dependency of a downstream input on it): one shared, immutable dependency per output,
+        # made as `DependencyDefinition(node_name, output_name)` makes it (its `__new__` only refuses a
+        # missing node name)
         selected = assets_def._selected_asset_keys
         dependency = _dependency_class()
-        self.outputs = [(key, dependency(node_def.name, output_name))
+        node_name = node_def.name
+        self.outputs = [(key, _new_tuple(dependency, (node_name, output_name, None)))
                         for output_name, key in assets_def._keys_by_output_name.items() if key in selected]
+        self.inputs = assets_def._keys_by_input_name  # the definition's own map, only read
+
+    def loads(self, input_name: str) -> tuple[bool, bool]:
+        """Whether an input reads its asset's value (not only ordering), and whether through the asset's IO
+        manager (no input manager of its own); asked only for an input whose asset the job does not materialize."""
+        node_def = self.node_def
         input_dict = getattr(node_def, "input_dict", None)
-        inputs = []
-        for input_name, key in assets_def._keys_by_input_name.items():  # read-only here: no copy
-            input_def = (input_dict.get(input_name) if input_dict is not None
-                         else node_def.input_def_named(input_name) if node_def.has_input(input_name) else None)
-            loads = input_def is not None and not input_def.dagster_type.is_nothing
-            inputs.append((input_name, key, loads, loads and not input_def.input_manager_key))
-        self.inputs = inputs
+        input_def = (input_dict.get(input_name) if input_dict is not None
+                     else node_def.input_def_named(input_name) if node_def.has_input(input_name) else None)
+        loads = input_def is not None and not input_def.dagster_type.is_nothing
+        return loads, loads and not input_def.input_manager_key
 
 
 _NONE: frozenset[Any] = frozenset()
@@ -281,6 +293,7 @@ class _BaseNode:
 
 _RESTRICTION_BASE: WeakKeyDictionary[AssetGraph, dict[str, _BaseNode]] = WeakKeyDictionary()
 _DEPENDENCY: list[type] = []
+_new_tuple = tuple.__new__
 
 
 def _dependency_class() -> type:

@@ -40,7 +40,7 @@ class AssetKey(NamedTuple("_AssetKey", [("parts", tuple)])):
                     raise DagsterInvalidDefinitionError(
                         f"Asset key path components must be strings, got {part!r} in {path!r}."
                     )
-        key = super().__new__(cls, parts)
+        key = tuple.__new__(cls, (parts,))  # what the named tuple's own `__new__` does, one Python call less
         key.__dict__["path"] = list(parts)
         return key
 

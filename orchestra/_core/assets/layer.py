@@ -38,16 +38,36 @@ class OutputAsset(NamedTuple):
 
 
 class AssetLayer:
-    """Asset meaning of the nodes of one asset job (see the module docstring)."""
+    """Asset meaning of the nodes of one asset job (see the module docstring).
 
-    def __init__(self, asset_graph: Any, assets_defs_by_node: dict[str, Any]):
+    The maps from handles to assets (`outputs`, `inputs`, `node_by_key`, `node_by_check`) are only
+    read when the job runs (or its plan reads an input's asset): they are built on first use, so a code
+    location that resolves and snapshots its jobs never builds them. The job's asset and check keys
+    are given by the job builder, which has them.
+    """
+
+    _MAPS = frozenset({"outputs", "inputs", "node_by_key", "node_by_check"})
+
+    def __init__(self, asset_graph: Any, assets_defs_by_node: dict[str, Any], asset_keys: frozenset[AssetKey],
+                 check_keys: frozenset[AssetCheckKey]):
         self.asset_graph = asset_graph
         self.assets_defs_by_node = assets_defs_by_node
+        self._asset_keys = asset_keys
+        self._check_keys = check_keys
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for a missing attribute: one of the maps before their first use
+        if name not in AssetLayer._MAPS:
+            raise AttributeError(f"'AssetLayer' object has no attribute '{name}'")
+        self._build_maps()
+        return self.__dict__[name]
+
+    def _build_maps(self) -> None:
         self.outputs: dict[tuple[str, str], OutputAsset] = {}
         self.inputs: dict[tuple[str, str], AssetKey] = {}
         self.node_by_key: dict[AssetKey, tuple[str, str]] = {}
         self.node_by_check: dict[AssetCheckKey, tuple[str, str]] = {}
-        for node_name, assets_def in assets_defs_by_node.items():
+        for node_name, assets_def in self.assets_defs_by_node.items():
             node_def = assets_def.node_def
             if not hasattr(node_def, "output_mappings"):  # an op: handles are its own names
                 self._add_op_node(node_name, assets_def)
@@ -97,11 +117,11 @@ class AssetLayer:
 
     @property
     def selected_asset_keys(self) -> set[AssetKey]:
-        return set(self.node_by_key)
+        return set(self._asset_keys)
 
     @property
     def selected_check_keys(self) -> set[AssetCheckKey]:
-        return set(self.node_by_check)
+        return set(self._check_keys)
 
     def output_context_kwargs(self, info: OutputAsset, rc: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"asset_key": info.asset_key, "partition_key": rc.partition_key}

@@ -19,7 +19,6 @@ import functools
 import heapq
 import re
 from collections.abc import Iterator, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestra._errors import DagsterInvalidDefinitionError
 
@@ -120,10 +119,17 @@ def get_timezone(name: str | None) -> dt.tzinfo:
     """The IANA time zone `name` (UTC when None); raises `ZoneInfoNotFoundError` for unknown names."""
     if not name or name == "UTC":
         return _UTC
+    # The time zone database (zoneinfo reads sysconfig to find it) only when a zone other than UTC is named.
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo(name)
 
 
 def is_valid_timezone(name: str) -> bool:
+    if not name or name == "UTC":
+        return True
+    from zoneinfo import ZoneInfoNotFoundError
+
     try:
         get_timezone(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):

@@ -27,9 +27,11 @@ def _kinds() -> tuple[type, type, type]:
 
 def _time_partitions_def(partitions_def: Any) -> Any:
     """The time window definition driving `partitions_def`, or None."""
-    time_window, multi, _ = _kinds()
-    if isinstance(partitions_def, time_window):
+    from orchestra._core.partitions.time_window import TimeWindowPartitionsDefinition
+
+    if isinstance(partitions_def, TimeWindowPartitionsDefinition):  # the usual case: imports no other kind
         return partitions_def
+    time_window, multi, _ = _kinds()
     if isinstance(partitions_def, multi):
         dims = [d for d in partitions_def.partitions_defs if isinstance(d.partitions_def, time_window)]
         return dims[0].partitions_def if len(dims) == 1 else None
@@ -37,8 +39,7 @@ def _time_partitions_def(partitions_def: Any) -> Any:
 
 
 def _check_schedulable(partitions_def: Any) -> None:
-    _, _, static = _kinds()
-    if _time_partitions_def(partitions_def) is None and not isinstance(partitions_def, static):
+    if _time_partitions_def(partitions_def) is None and not isinstance(partitions_def, _kinds()[2]):
         raise DagsterInvalidDefinitionError(
             "Tried to build a partitioned schedule from an asset job, but received an invalid partitions "
             "definition. The permitted partitions definitions are: \n1. TimeWindowPartitionsDefinition\n2. "
@@ -77,10 +78,9 @@ def _window_start_excluded(time_def: Any, start: Any) -> bool:
 def _evaluation_fn(partitions_def: Any, job: Any, tags: Mapping[str, str] | None) -> Any:
     from orchestra._core.partitions.base import partition_loading_context
 
-    time_window, multi, static = _kinds()
-
     def latest_partitions(context: ScheduleEvaluationContext) -> Any:
         # Each tick runs the latest complete partition; earlier ticks ran the earlier ones.
+        time_window, _, static = _kinds()
         instance = context._instance
         with partition_loading_context(effective_dt=context._scheduled_execution_time, dynamic_partitions_store=instance):
             if isinstance(partitions_def, static):
@@ -253,9 +253,9 @@ def build_schedule_from_partitioned_job(
     if partitions_def is None:
         raise DagsterInvariantViolationError("The provided job is not partitioned")
     _check_schedulable(partitions_def)
-    _, _, static = _kinds()
     should_execute = None
-    if isinstance(partitions_def, static):
+    time_def = _time_partitions_def(partitions_def)
+    if time_def is None:  # static partitions, the only other kind `_check_schedulable` lets through
         if cron_schedule is None:
             raise DagsterInvariantViolationError(
                 "Creating a schedule from a static partitions definition requires a cron schedule"
@@ -266,7 +266,6 @@ def build_schedule_from_partitioned_job(
                 "Cannot provide cron_schedule or execution_timezone to build_schedule_from_partitioned_job for a "
                 "time-partitioned job."
             )
-        time_def = _time_partitions_def(partitions_def)
         cron_schedule = time_def.get_cron_schedule(minute_of_hour, hour_of_day, day_of_week, day_of_month)
         execution_timezone = time_def.timezone
         if time_def.exclusions:

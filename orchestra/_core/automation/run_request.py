@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
 from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
+from orchestra._records import Record
 
 SYSTEM_TAG_PREFIX = "dagster/"
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
@@ -93,8 +93,7 @@ class SkipReason(NamedTuple("_SkipReason", [("skip_message", str | None)])):
         return super().__new__(cls, skip_message)
 
 
-@dataclass(frozen=True, eq=True, init=False)
-class RunRequest:
+class RunRequest(Record):
     """Everything needed to launch one run, returned by a schedule or sensor evaluation.
 
     Args:
@@ -124,7 +123,7 @@ class RunRequest:
     stale_assets_only: bool
     partition_key: str | None
     asset_check_keys: Sequence[Any] | None
-    asset_graph_subset: Any = field(default=None)
+    asset_graph_subset: Any
 
     def __init__(
         self,
@@ -157,7 +156,7 @@ class RunRequest:
     __hash__ = None  # type: ignore[assignment]  # run_config and tags are dicts
 
     def _asdict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in self._fields}
 
     def with_replaced_attrs(self, **kwargs: Any) -> RunRequest:
         """A copy with the given fields replaced (tags are normalized again)."""
@@ -165,7 +164,7 @@ class RunRequest:
             kwargs["tags"] = normalize_tags(kwargs["tags"])
         if "run_config" in kwargs:
             kwargs["run_config"] = run_config_dict(kwargs["run_config"])
-        return replace(self, **kwargs)
+        return RunRequest(**{**self._asdict(), **kwargs})
 
     def has_resolved_partition(self) -> bool:
         """True when the partition's tags have been applied (or there is no partition)."""

@@ -28,6 +28,9 @@ from orchestra._core.definitions.node import NodeDefinition
 from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
 
 
+_NO_HOOKS: frozenset[Any] = frozenset()
+
+
 class Node:
     """One use of a definition inside a graph, under its (possibly aliased) name."""
 
@@ -37,7 +40,7 @@ class Node:
         self.name = name
         self.definition = definition
         self.tags = {**definition.tags, **(tags or {})}
-        self.hook_defs = frozenset(hook_defs or ())
+        self.hook_defs = frozenset(hook_defs) if hook_defs else _NO_HOOKS  # (one empty set for every node without)
         self.retry_policy = retry_policy
 
     @property

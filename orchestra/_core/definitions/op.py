@@ -19,7 +19,7 @@ from orchestra._core.definitions.inout import (
 )
 from orchestra._core.definitions.node import NodeDefinition
 from orchestra._core.definitions.output import DynamicOutput, Output
-from orchestra._core.signatures import function_kind, signature_of, type_hints_of
+from orchestra._core.signatures import docstring_of, function_kind, signature_of, type_hints_of
 from orchestra._errors import DagsterInvalidDefinitionError
 
 CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})
@@ -213,11 +213,16 @@ class _DecoratedFn:
             input_params.append(param)
         self.input_defs = _resolve_inputs(decorator, self.name, input_params, hints, ins or {}, params)
         self.output_defs = _resolve_outputs(fn, hints, out, is_generator or is_async_generator)
-        nothing = {d.name for d in self.input_defs if d.is_nothing}
-        self.arg_input_names = tuple(d.name for d in self.input_defs if d.name not in nothing and any(p.name == d.name for p in input_params))
         self.accepts_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params)
+        # The inputs passed to the function: those with data (not `Nothing`) that it names, or all with
+        # data when it takes **kwargs. (An asset with only `deps` names none: nothing to look through.)
         if self.accepts_kwargs:
-            self.arg_input_names = tuple(d.name for d in self.input_defs if d.name not in nothing)
+            self.arg_input_names = tuple(d.name for d in self.input_defs if not d.is_nothing)
+        elif input_params:
+            param_names = {p.name for p in input_params}
+            self.arg_input_names = tuple(d.name for d in self.input_defs if d.name in param_names and not d.is_nothing)
+        else:
+            self.arg_input_names = ()
 
     @property
     def config_class(self) -> Any:
@@ -259,7 +264,6 @@ def _resolve_inputs(decorator: str, fn_name: str, input_params: list[inspect.Par
                     ins: dict[str, In], all_params: list[inspect.Parameter]) -> list[InputDefinition]:
     defs: list[InputDefinition] = []
     param_names = {p.name for p in input_params}
-    has_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in all_params)
     for name, spec in ins.items():
         if not isinstance(spec, In):
             raise DagsterInvalidDefinitionError(f"Invalid In for input '{name}' of {decorator} '{fn_name}': {spec!r}.")
@@ -281,7 +285,7 @@ def _resolve_inputs(decorator: str, fn_name: str, input_params: list[inspect.Par
         if name in param_names:
             continue
         definition = input_definition_from_in(name, spec)
-        if not definition.is_nothing and not has_kwargs:
+        if not definition.is_nothing and not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in all_params):
             raise DagsterInvalidDefinitionError(
                 f"{decorator} '{fn_name}' decorated function does not have argument(s) '{name}'. {decorator}-"
                 "decorated functions should have a keyword argument for each of their Ins, except for Ins that "
@@ -299,6 +303,8 @@ def _output_value_annotation(annotation: Any) -> Any:
     """
     if annotation is Output:
         return typing.Any
+    if type(annotation) is type:  # a plain class (`int`, `-> None`'s NoneType): no origin to look through
+        return annotation
     origin = typing.get_origin(annotation)
     if origin is Output:
         args = typing.get_args(annotation)
@@ -312,11 +318,10 @@ def _output_value_annotation(annotation: Any) -> Any:
 
 
 def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any, yields: bool | None = None) -> list[OutputDefinition]:
-    annotation = _output_value_annotation(hints.get("return", NO_VALUE))
     if yields is None:
         yields = inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
-    if yields:
-        annotation = NO_VALUE  # Iterator[...] says nothing about output types
+    # Iterator[...] says nothing about output types
+    annotation = NO_VALUE if yields else _output_value_annotation(hints.get("return", NO_VALUE))
     if out is None:
         if annotation is type(None) or annotation is None:
             from orchestra._builtins import Nothing
@@ -326,12 +331,17 @@ def _resolve_outputs(fn: Callable[..., Any], hints: dict[str, Any], out: Any, yi
     if isinstance(out, Out):
         return [output_definition_from_out("result", out, annotation)]
     if isinstance(out, dict):
-        args = typing.get_args(annotation) if typing.get_origin(annotation) is tuple else ()
+        args: tuple[Any, ...] | None = None  # the annotation's tuple items, read once an output needs them
         defs = []
         for index, (name, spec) in enumerate(out.items()):
             if not isinstance(spec, Out):
                 raise DagsterInvalidDefinitionError(f"Invalid Out for output '{name}': {spec!r}.")
-            inferred = _output_value_annotation(args[index]) if len(args) == len(out) else NO_VALUE
+            inferred = NO_VALUE
+            if spec.dagster_type is NO_VALUE:  # an output typed by its `Out` (every asset's) ignores the annotation
+                if args is None:
+                    args = typing.get_args(annotation) if typing.get_origin(annotation) is tuple else ()
+                if len(args) == len(out):
+                    inferred = _output_value_annotation(args[index])
             defs.append(output_definition_from_out(name, spec, inferred))
         return defs
     raise DagsterInvalidDefinitionError(f"Invalid out {out!r}: expected an Out or a dict of Outs.")
@@ -371,7 +381,7 @@ def op(
                 )
             schema = wrapped.config_schema()
         definition = OpDefinition(
-            compute_fn=wrapped, name=name or fn.__name__, description=description or inspect.getdoc(fn),
+            compute_fn=wrapped, name=name or fn.__name__, description=description or docstring_of(fn),
             config_schema=schema, required_resource_keys=required_resource_keys, tags=tags, version=version,
             retry_policy=retry_policy, code_version=code_version, pool=pool,
         )

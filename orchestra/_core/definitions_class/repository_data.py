@@ -7,6 +7,7 @@ first use, so loading a location with many asset jobs stays linear in the number
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -26,11 +27,17 @@ def _job_classes() -> tuple[type, type]:
     return JobDefinition, GraphDefinition
 
 
-def _automation_classes() -> tuple[type, type]:
+def _schedule_class() -> type:
     from orchestra._core.automation.schedule import ScheduleDefinition
-    from orchestra._core.automation.sensor import SensorDefinition
 
-    return ScheduleDefinition, SensorDefinition
+    return ScheduleDefinition
+
+
+def _is_sensor(obj: Any) -> bool:
+    # Only a class whose module was imported can have instances: a location without sensors does not
+    # import them (their module and their contexts) just to find that it has none.
+    module = sys.modules.get("orchestra._core.automation.sensor")
+    return module is not None and isinstance(obj, module.SensorDefinition)
 
 
 _KIND_CLASSES: tuple[type, ...] = ()
@@ -42,8 +49,8 @@ def _kind(obj: Any) -> str:
     if not _KIND_CLASSES:
         from orchestra._core.assets.definition import AssetsDefinition
 
-        _KIND_CLASSES = (AssetsDefinition, *_job_classes(), *_automation_classes())
-    assets_class, job_class, graph_class, schedule_class, sensor_class = _KIND_CLASSES
+        _KIND_CLASSES = (AssetsDefinition, *_job_classes(), _schedule_class())
+    assets_class, job_class, graph_class, schedule_class = _KIND_CLASSES
     if type(obj) is assets_class:  # the common case, thousands per location
         # `keys` is not empty (read without building it: `_kind` runs several times per definition)
         if not obj._selected_asset_keys.isdisjoint(obj._specs_by_key):
@@ -55,7 +62,7 @@ def _kind(obj: Any) -> str:
         return "graph"
     if isinstance(obj, UnresolvedAssetJobDefinition):
         return "unresolved_job"
-    if isinstance(obj, sensor_class):
+    if _is_sensor(obj):
         return "sensor"
     if isinstance(obj, schedule_class):
         return "schedule"

@@ -54,12 +54,14 @@ def is_valid_cron(text: str) -> bool:
 @lru_cache(maxsize=8192)
 def parse_key(key: str, tz_name: str, fmt: str) -> datetime:
     """The instant a key names; a key without an offset means the first occurrence of its time."""
-    try:
-        parsed = datetime.strptime(key, fmt)
-    except ValueError:
-        if "%z" in fmt:
-            raise
-        parsed = datetime.strptime(key, fmt + "%z")
+    parsed = _parse_padded(key, fmt)
+    if parsed is None:
+        try:
+            parsed = datetime.strptime(key, fmt)
+        except ValueError:
+            if "%z" in fmt:
+                raise
+            parsed = datetime.strptime(key, fmt + "%z")
     tz = _cron.get_timezone(tz_name)
     if parsed.tzinfo is not None:
         return datetime.fromtimestamp(parsed.timestamp(), tz)
@@ -67,6 +69,45 @@ def parse_key(key: str, tz_name: str, fmt: str) -> datetime:
 
 
 _FAST_DIRECTIVES = {"Y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"}
+_STRPTIME_DEFAULTS = {"year": 1900, "month": 1, "day": 1}
+
+
+@lru_cache(maxsize=128)
+def _padded_key_pattern(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """For a format of %Y %m %d %H %M %S (each at most once) and literal text: a pattern matching its
+    zero-padded keys, and the `datetime` field each group holds. None for other formats."""
+    pattern, fields, i = [], [], 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char != "%":
+            pattern.append(re.escape(char))
+            i += 1
+            continue
+        directive = fmt[i + 1 : i + 2]
+        if directive == "%":
+            pattern.append("%")
+        elif directive in _FAST_DIRECTIVES and _FAST_DIRECTIVES[directive] not in fields:
+            pattern.append("([0-9]{4})" if directive == "Y" else "([0-9]{2})")
+            fields.append(_FAST_DIRECTIVES[directive])
+        else:
+            return None
+        i += 2
+    return re.compile("".join(pattern)), tuple(fields)
+
+
+def _parse_padded(key: str, fmt: str) -> datetime | None:
+    """`datetime.strptime(key, fmt)` for a zero-padded key of a format `_padded_key_pattern` reads, else
+    None: strptime then parses the key, or raises its own error (an out-of-range field comes back None
+    here). Importing `_strptime` and compiling its patterns cost about a millisecond, as much as
+    defining a location's daily partitions."""
+    pattern = _padded_key_pattern(fmt)
+    match = pattern[0].fullmatch(key) if pattern is not None else None
+    if match is None:
+        return None
+    try:
+        return datetime(**{**_STRPTIME_DEFAULTS, **dict(zip(pattern[1], map(int, match.groups()), strict=True))})
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=128)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orchestra._core.selection.graph import SelectionGraph, coerce_selection_graph
 from orchestra._errors import DagsterError, DagsterInvalidSubsetError
+from orchestra._records import Record
 
 if TYPE_CHECKING:
     from orchestra._core.selection.combinators import (
@@ -304,8 +304,7 @@ def _filtered(graph: SelectionGraph, include_sources: bool) -> Iterable[Any]:
 # --- leaves ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=True)
-class AllSelection(AssetSelection):
+class AllSelection(AssetSelection, Record):
     include_sources: bool = False
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -315,8 +314,7 @@ class AllSelection(AssetSelection):
         return "*"
 
 
-@dataclass(frozen=True)
-class AllAssetCheckSelection(AssetSelection):
+class AllAssetCheckSelection(AssetSelection, Record):
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         return set()
 
@@ -324,8 +322,7 @@ class AllAssetCheckSelection(AssetSelection):
         return set(graph.check_keys)
 
 
-@dataclass(frozen=True)
-class KeysAssetSelection(AssetSelection):
+class KeysAssetSelection(AssetSelection, Record):
     selected_keys: tuple = ()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -348,8 +345,7 @@ class KeysAssetSelection(AssetSelection):
         return f"KeysAssetSelection(selected_keys={list(self.selected_keys)!r})"
 
 
-@dataclass(frozen=True)
-class KeyPrefixesAssetSelection(AssetSelection):
+class KeyPrefixesAssetSelection(AssetSelection, Record):
     selected_key_prefixes: tuple = ()
     include_sources: bool = False
 
@@ -364,8 +360,7 @@ class KeyPrefixesAssetSelection(AssetSelection):
         return f"KeyPrefixesAssetSelection(selected_key_prefixes={prefixes!r}, include_sources={self.include_sources})"
 
 
-@dataclass(frozen=True)
-class KeySubstringAssetSelection(AssetSelection):
+class KeySubstringAssetSelection(AssetSelection, Record):
     selected_key_substring: str = ""
     include_sources: bool = False
 
@@ -376,8 +371,7 @@ class KeySubstringAssetSelection(AssetSelection):
         return f"key_substring:{_quote(self.selected_key_substring)}"
 
 
-@dataclass(frozen=True)
-class KeyWildcardAssetSelection(AssetSelection):
+class KeyWildcardAssetSelection(AssetSelection, Record):
     """`key:<pattern>` from a selection string: `*` matches any run of characters."""
 
     selected_key_wildcard: str = ""
@@ -393,8 +387,7 @@ class KeyWildcardAssetSelection(AssetSelection):
         return f"key:{_quote(self.selected_key_wildcard)}"
 
 
-@dataclass(frozen=True)
-class GroupsAssetSelection(AssetSelection):
+class GroupsAssetSelection(AssetSelection, Record):
     selected_groups: tuple = ()
     include_sources: bool = False
 
@@ -414,8 +407,7 @@ class GroupsAssetSelection(AssetSelection):
         return f"GroupsAssetSelection(selected_groups={list(self.selected_groups)!r}, include_sources={self.include_sources})"
 
 
-@dataclass(frozen=True)
-class TagAssetSelection(AssetSelection):
+class TagAssetSelection(AssetSelection, Record):
     key: str = ""
     value: str = ""
     include_sources: bool = False
@@ -430,8 +422,7 @@ class TagAssetSelection(AssetSelection):
         return f"tag:{_quote(self.key)}" + (f"={_quote(self.value)}" if self.value else "")
 
 
-@dataclass(frozen=True)
-class KindAssetSelection(AssetSelection):
+class KindAssetSelection(AssetSelection, Record):
     include_sources: bool = False
     kind_str: str | None = None
 
@@ -444,8 +435,7 @@ class KindAssetSelection(AssetSelection):
         return f"kind:{_quote(self.kind_str or '')}"
 
 
-@dataclass(frozen=True)
-class OwnerAssetSelection(AssetSelection):
+class OwnerAssetSelection(AssetSelection, Record):
     selected_owner: str | None = None
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -455,8 +445,7 @@ class OwnerAssetSelection(AssetSelection):
         return f"owner:{_quote(self.selected_owner or '')}"
 
 
-@dataclass(frozen=True)
-class AssetChecksForAssetKeysSelection(AssetSelection):
+class AssetChecksForAssetKeysSelection(AssetSelection, Record):
     selected_asset_keys: tuple = ()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -466,8 +455,7 @@ class AssetChecksForAssetKeysSelection(AssetSelection):
         return {c for key in self.selected_asset_keys for c in graph.checks_by_asset.get(key, ())}
 
 
-@dataclass(frozen=True)
-class AssetCheckKeysSelection(AssetSelection):
+class AssetCheckKeysSelection(AssetSelection, Record):
     selected_asset_check_keys: tuple = ()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:

@@ -3,18 +3,17 @@ required neighbours) and set algebra (`|`, `&`, `-`). `AssetSelection`'s methods
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from orchestra._core.selection.asset_selection import AllSelection, AssetSelection
 from orchestra._core.selection.graph import SelectionGraph
+from orchestra._records import Record
 
 # --- graph position ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UpstreamAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class UpstreamAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
     depth: int | None = None
     include_self: bool = True
 
@@ -30,9 +29,8 @@ class UpstreamAssetSelection(AssetSelection):
         return f"{depth}+{self.child.operand_to_selection_str()}"
 
 
-@dataclass(frozen=True)
-class DownstreamAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class DownstreamAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
     depth: int | None = None
     include_self: bool = True
 
@@ -46,9 +44,8 @@ class DownstreamAssetSelection(AssetSelection):
         return f"{self.child.operand_to_selection_str()}+{depth}"
 
 
-@dataclass(frozen=True)
-class RootsAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class RootsAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         selected = self.child.resolve_inner(graph, allow_missing)
@@ -58,9 +55,8 @@ class RootsAssetSelection(AssetSelection):
         return f"roots({self.child.to_selection_str()})"
 
 
-@dataclass(frozen=True)
-class SinksAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class SinksAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         selected = self.child.resolve_inner(graph, allow_missing)
@@ -70,27 +66,24 @@ class SinksAssetSelection(AssetSelection):
         return f"sinks({self.child.to_selection_str()})"
 
 
-@dataclass(frozen=True)
-class RequiredNeighborsAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class RequiredNeighborsAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         selected = self.child.resolve_inner(graph, allow_missing)
         return {n for k in selected for n in graph.nodes[k].execution_set}
 
 
-@dataclass(frozen=True)
-class ParentSourcesAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class ParentSourcesAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         selected = self.child.resolve_inner(graph, allow_missing)
         return {p for k in selected for p in graph.parents(k) if not graph.nodes[p].is_materializable}
 
 
-@dataclass(frozen=True)
-class MaterializableAssetSelection(AssetSelection):
-    child: AssetSelection = field(default_factory=AllSelection)
+class MaterializableAssetSelection(AssetSelection, Record):
+    child: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         return {k for k in self.child.resolve_inner(graph, allow_missing) if graph.nodes[k].is_materializable}
@@ -99,8 +92,7 @@ class MaterializableAssetSelection(AssetSelection):
 # --- set algebra ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OrAssetSelection(AssetSelection):
+class OrAssetSelection(AssetSelection, Record):
     operands: tuple = ()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -119,8 +111,7 @@ class OrAssetSelection(AssetSelection):
         return f"OrAssetSelection(operands={list(self.operands)!r})"
 
 
-@dataclass(frozen=True)
-class AndAssetSelection(AssetSelection):
+class AndAssetSelection(AssetSelection, Record):
     operands: tuple = ()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
@@ -141,10 +132,9 @@ class AndAssetSelection(AssetSelection):
         return f"AndAssetSelection(operands={list(self.operands)!r})"
 
 
-@dataclass(frozen=True)
-class SubtractAssetSelection(AssetSelection):
-    left: AssetSelection = field(default_factory=AllSelection)
-    right: AssetSelection = field(default_factory=AllSelection)
+class SubtractAssetSelection(AssetSelection, Record):
+    left: AssetSelection = AllSelection()
+    right: AssetSelection = AllSelection()
 
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         return self.left.resolve_inner(graph, allow_missing) - self.right.resolve_inner(graph, allow_missing)

@@ -14,6 +14,7 @@ KIND_TAG_PREFIX = "dagster/kind/"
 
 
 _KIND_PREFIX_LENGTH = len(KIND_TAG_PREFIX)
+_Edges = tuple[dict[Any, set[Any]], dict[Any, set[Any]]]  # (upstream keys, downstream keys) by key
 
 
 class AssetNodeInfo:
@@ -55,17 +56,20 @@ class SelectionGraph:
         {AssetKey(['clean'])}
     """
 
-    def __init__(self, nodes: Iterable[AssetNodeInfo], check_keys: Iterable[Any] = (), extra_definitions: Iterable[Any] = ()):
+    def __init__(self, nodes: Iterable[AssetNodeInfo], check_keys: Iterable[Any] = (), extra_definitions: Iterable[Any] = (),
+                 *, linked: bool = False):
+        """`linked`: the nodes come with their children (`from_asset_graph`), which are otherwise worked out here."""
         self.extra_definitions = list(extra_definitions)  # check-only definitions, which own no node
         self.asset_graph: Any = None  # the assets area's AssetGraph, when built from one
         self.nodes: dict[Any, AssetNodeInfo] = {}
         for node in nodes:
             self.nodes[node.key] = node
-        for node in self.nodes.values():
-            for parent in node.parents:
-                parent_node = self.nodes.get(parent)
-                if parent_node is not None:
-                    parent_node.children.add(node.key)
+        if not linked:
+            for node in self.nodes.values():
+                for parent in node.parents:
+                    parent_node = self.nodes.get(parent)
+                    if parent_node is not None:
+                        parent_node.children.add(node.key)
         self.check_keys: set[Any] = set(check_keys)
         self.checks_by_asset: dict[Any, set[Any]] = {}
         for check_key in self.check_keys:
@@ -120,19 +124,25 @@ class SelectionGraph:
     # --- building ------------------------------------------------------------------------------
 
     @classmethod
-    def from_assets(cls, assets: Iterable[Any]) -> SelectionGraph:
-        """A graph from `AssetsDefinition`s, `AssetSpec`s, `SourceAsset`s and check definitions."""
+    def from_assets(cls, assets: Iterable[Any], *, edges: _Edges | None = None
+                    ) -> SelectionGraph:
+        """A graph from `AssetsDefinition`s, `AssetSpec`s, `SourceAsset`s and check definitions.
+
+        `edges` (upstream and downstream keys by key, from an `AssetGraph` where every key belongs to the one
+        definition that has it) are then each node's parents and children, shared rather than worked out again.
+        """
         nodes: list[AssetNodeInfo] = []
         check_keys: list[Any] = []
         extra: list[Any] = []
         for obj in assets:
-            own_nodes = _nodes_of(obj)
+            own_nodes = _nodes_of(obj, edges)
             own_checks = _check_keys_of(obj)
             nodes.extend(own_nodes)
-            check_keys.extend(own_checks)
-            if own_checks and not own_nodes:
-                extra.append(obj)
-        return cls(nodes, check_keys, extra)
+            if own_checks:
+                check_keys.extend(own_checks)
+                if not own_nodes:
+                    extra.append(obj)
+        return cls(nodes, check_keys, extra, linked=edges is not None)
 
 
     @classmethod
@@ -149,13 +159,21 @@ class SelectionGraph:
                 definitions.setdefault(id(source), source)
         for checks_def in asset_graph.assets_def_by_check_key.values():
             definitions.setdefault(id(checks_def), checks_def)
-        graph = cls.from_assets(definitions.values())
+        # when no key was taken from one definition by another, the selection graph's nodes are the asset
+        # graph's keys, each from its one definition, whose parents are its spec's deps, as in the asset
+        # graph (for these types): share the asset graph's dependencies both ways
+        shared = not getattr(asset_graph, "keys_taken_over", True) and all(
+            type(d).__name__ in _SPEC_DEP_TYPES for d in definitions.values())
+        graph = cls.from_assets(definitions.values(), edges=(asset_graph.upstream, asset_graph.downstream) if shared else None)
         graph.asset_graph = asset_graph
         try:
             asset_graph._orchestra_selection_graph = graph
         except AttributeError:  # a graph type that refuses new attributes: rebuild next time
             pass
         return graph
+
+
+_SPEC_DEP_TYPES = frozenset({"AssetsDefinition", "AssetChecksDefinition", "SourceAsset"})
 
 
 def coerce_selection_graph(all_assets: Any) -> SelectionGraph:
@@ -186,18 +204,19 @@ def _dep_keys(deps: Iterable[Any]) -> list[Any]:
     return keys
 
 
-def _nodes_of(obj: Any) -> list[AssetNodeInfo]:
+def _nodes_of(obj: Any, edges: _Edges | None = None) -> list[AssetNodeInfo]:
     type_name = type(obj).__name__
     if type_name == "AssetsDefinition":  # thousands per location
-        return _nodes_of_assets_def(obj)
+        return _nodes_of_assets_def(obj, edges)
     if type_name == "AssetSpec":
         return [_node_from_spec(obj, None, materializable=False, observable=False)]
     if type_name == "SourceAsset":
-        return [AssetNodeInfo(
+        node = AssetNodeInfo(
             obj.key, group_name=getattr(obj, "group_name", None), tags=dict(getattr(obj, "tags", None) or {}),
             owners=getattr(obj, "owners", None) or (), is_materializable=False,
             is_observable=bool(getattr(obj, "is_observable", False)), assets_def=obj,
-        )]
+        )
+        return _linked([node], edges)
     specs = list(getattr(obj, "specs", None) or ())
     if not specs:
         return []
@@ -215,10 +234,17 @@ def _nodes_of(obj: Any) -> list[AssetNodeInfo]:
         execution_set = frozenset(n.key for n in nodes)
         for node in nodes:
             node.execution_set = execution_set
+    return _linked(nodes, edges)
+
+
+def _linked(nodes: list[AssetNodeInfo], edges: _Edges | None) -> list[AssetNodeInfo]:
+    if edges is not None:
+        for node in nodes:
+            node.parents, node.children = edges[0][node.key], edges[1][node.key]
     return nodes
 
 
-def _nodes_of_assets_def(obj: Any) -> list[AssetNodeInfo]:
+def _nodes_of_assets_def(obj: Any, edges: _Edges | None) -> list[AssetNodeInfo]:
     """`_nodes_of` an `AssetsDefinition`: the nodes `_node_from_spec` makes, with their fields set directly
     (no keyword parsing or defaults to look up: ~40% of building a 2,000-asset location's graph)."""
     materializable = bool(obj.is_materializable)
@@ -228,15 +254,17 @@ def _nodes_of_assets_def(obj: Any) -> list[AssetNodeInfo]:
     for spec in obj.specs:
         node = new(AssetNodeInfo)
         key = node.key = spec.key
-        node.parents = set(_dep_keys(spec.deps))
-        node.children = set()
+        if edges is None:
+            node.parents = set(_dep_keys(spec.deps))
+            node.children = set()
+        else:  # the same keys: the spec's deps, and the keys whose spec lists this one
+            node.parents, node.children = edges[0][key], edges[1][key]
         node.group_name = spec.group_name or DEFAULT_GROUP_NAME
-        tags = node.tags = dict(spec.tags or {})
-        kinds = node.kinds = set(spec.kinds or ())
-        for tag in tags:  # `dagster/kind/<kind>` tags name kinds too
-            if tag.startswith(KIND_TAG_PREFIX):
-                kinds.add(tag[_KIND_PREFIX_LENGTH:])
-        node.owners = list(spec.owners or ())
+        # the spec's own tags, kinds and owners, shared (the graph only reads them, and an AssetSpec's kinds
+        # already hold every kind its `dagster/kind/<kind>` tags name, see `AssetSpec.__init__`)
+        node.tags = spec.tags
+        node.kinds = spec.kinds
+        node.owners = spec.owners
         node.is_materializable = materializable
         node.is_external = not materializable
         node.is_observable = observable
@@ -260,7 +288,9 @@ def _node_from_spec(spec: Any, assets_def: Any, *, materializable: bool, observa
     )
 
 
-def _check_keys_of(obj: Any) -> list[Any]:
+def _check_keys_of(obj: Any) -> Any:
+    if type(obj).__name__ == "AssetsDefinition":
+        return obj._check_key_set()  # its kept set (read here, not changed): no copy for each asset
     keys = getattr(obj, "check_keys", None)
     if keys is None:
         return []

@@ -1,0 +1,163 @@
+"""Second sweep of programs shaped like Dagster 1.13's documentation: behaviours that differed here.
+
+Expected values come from running the same programs on Dagster 1.13.
+"""
+
+import pytest
+
+import orchestra as dg
+
+# --- DagsterEvent accessors used by tests in the docs -----------------------------------------
+
+
+def test_a_materialization_event_exposes_its_materialization():
+    @dg.asset
+    def sized():
+        return dg.MaterializeResult(metadata={"rows": 3})
+
+    result = dg.materialize([sized])
+    event = result.get_asset_materialization_events()[0]
+
+    assert event.materialization.asset_key == dg.AssetKey("sized")
+    assert event.materialization.metadata["rows"].value == 3
+
+
+def test_expectation_and_check_events_expose_their_data():
+    @dg.op
+    def expects(context):
+        context.log_event(dg.ExpectationResult(success=False, description="has rows"))
+
+    @dg.job
+    def expecting():
+        expects()
+
+    expectation = next(e for e in expecting.execute_in_process().all_events if e.is_expectation_result)
+    assert expectation.step_expectation_result_data.expectation_result.description == "has rows"
+
+    @dg.asset
+    def checked(): ...
+
+    @dg.asset_check(asset=checked)
+    def not_empty():
+        return dg.AssetCheckResult(passed=True)
+
+    result = dg.materialize([checked, not_empty])
+    check_event = next(e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    assert check_event.asset_check_evaluation_data.passed is True
+
+
+# --- IO managers: per-output config and input managers ------------------------------------------
+
+
+def _table_io_manager(tables):
+    class TableIOManager(dg.IOManager):
+        def handle_output(self, context, obj):
+            tables[context.config["table"]] = obj
+
+        def load_input(self, context):
+            return tables[context.upstream_output.config["table"]]
+
+    @dg.io_manager(output_config_schema={"table": str})
+    def table_io_manager(_):
+        return TableIOManager()
+
+    return table_io_manager
+
+
+def test_output_config_schema_adds_outputs_to_run_config_and_reaches_both_contexts():
+    tables = {}
+
+    @dg.op
+    def produce():
+        return [1]
+
+    @dg.op
+    def extend(values):
+        return [*values, 2]
+
+    @dg.job(resource_defs={"io_manager": _table_io_manager(tables)})
+    def tabled():
+        extend(produce())
+
+    result = tabled.execute_in_process(run_config={"ops": {
+        "produce": {"outputs": {"result": {"table": "t1"}}},
+        "extend": {"outputs": {"result": {"table": "t2"}}},
+    }})
+
+    assert result.success
+    assert tables == {"t1": [1], "t2": [1, 2]}
+
+
+def test_output_config_is_required_when_its_schema_is():
+    @dg.op
+    def produce():
+        return 1
+
+    @dg.job(resource_defs={"io_manager": _table_io_manager({})})
+    def tabled():
+        produce()
+
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        tabled.execute_in_process()
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        tabled.execute_in_process(run_config={"ops": {"produce": {"outputs": {"result": {"name": "x"}}}}})
+
+
+def test_outputs_are_not_accepted_without_an_output_config_schema():
+    @dg.op
+    def produce():
+        return 1
+
+    @dg.job
+    def plain():
+        produce()
+
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        plain.execute_in_process(run_config={"ops": {"produce": {"outputs": {"result": {"table": "x"}}}}})
+
+
+def test_a_missing_input_manager_is_a_definition_error():
+    @dg.asset
+    def upstream():
+        return 1
+
+    @dg.asset(ins={"upstream": dg.AssetIn(input_manager_key="special_loader")})
+    def downstream(upstream):
+        return upstream
+
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="input manager with key 'special_loader'"):
+        dg.materialize([upstream, downstream])
+
+
+# --- type factories ------------------------------------------------------------------------------
+
+
+def test_list_and_optional_type_factories():
+    assert dg.List[dg.Int].display_name == "[Int]"
+    assert dg.Optional[dg.String].display_name == "String?"
+
+    @dg.op(ins={"xs": dg.In(dg.List[dg.Int])})
+    def first_two(xs):
+        return xs[:2]
+
+    @dg.op
+    def numbers():
+        return [3, 4, 5]
+
+    @dg.op
+    def words():
+        return ["a"]
+
+    @dg.job
+    def ok():
+        first_two(numbers())
+
+    @dg.job
+    def wrong():
+        first_two(words())
+
+    assert ok.execute_in_process().output_for_node("first_two") == [3, 4]
+    with pytest.raises(dg.DagsterTypeCheckDidNotPass):
+        wrong.execute_in_process()
+    with pytest.raises(dg.DagsterInvalidDefinitionError):
+        dg.List[dg.Nothing]  # noqa: B018
