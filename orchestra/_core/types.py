@@ -216,10 +216,30 @@ def _nothing_check(_ctx: Any, value: Any) -> TypeCheck:
 
 
 NothingType = DagsterType(_nothing_check, key="Nothing", name="Nothing", is_builtin=True, kind="NOTHING", typing_type=type(None))
-PythonDict = DagsterType(
-    lambda _c, v: _PASS if isinstance(v, dict) else _mismatch(v, "dict"), key="PythonDict", name="dict",
-    is_builtin=True, typing_type=dict,
-)
+
+
+def _isinstance_check(py: Any, name: str, expected: str) -> Callable[[Any, Any], TypeCheck]:
+    def check(_ctx: Any, value: Any) -> TypeCheck:
+        if isinstance(value, py):
+            return _PASS
+        return TypeCheck(
+            False,
+            f"Value of type {type(value)} failed type check for Dagster type {name}, expected value to be "
+            f"of Python type {expected}.",
+        )
+
+    return check
+
+
+def _python_collection(py: type, key: str) -> DagsterType:
+    """Dagster's untyped `PythonSet` / `PythonTuple`: what `set`, `tuple`, `Set` and `Tuple` resolve to."""
+    name = py.__name__
+    return DagsterType(_isinstance_check(py, name, name), key=key, name=name, is_builtin=True, typing_type=py)
+
+
+PythonDict = _python_collection(dict, "PythonDict")
+PythonSet = _python_collection(set, "PythonSet")
+PythonTuple = _python_collection(tuple, "PythonTuple")
 
 _BUILTINS = {
     BuiltinEnum.ANY: AnyType,
@@ -230,7 +250,8 @@ _BUILTINS = {
     BuiltinEnum.NOTHING: NothingType,
 }
 _PYTHON_BUILTINS: dict[Any, DagsterType] = {
-    int: Int, str: String, float: Float, bool: Bool, dict: PythonDict, type(None): NothingType,
+    int: Int, str: String, float: Float, bool: Bool, dict: PythonDict, set: PythonSet, tuple: PythonTuple,
+    type(None): NothingType,
     None: AnyType, typing.Any: AnyType, object: AnyType,
 }
 
@@ -255,19 +276,6 @@ class PythonObjectDagsterType(DagsterType):
             _isinstance_check(python_type, name, type_str), key=key or name, name=name,
             typing_type=kwargs.pop("typing_type", python_type), **kwargs,
         )
-
-
-def _isinstance_check(py: Any, name: str, expected: str) -> Callable[[Any, Any], TypeCheck]:
-    def check(_ctx: Any, value: Any) -> TypeCheck:
-        if isinstance(value, py):
-            return _PASS
-        return TypeCheck(
-            False,
-            f"Value of type {type(value)} failed type check for Dagster type {name}, expected value to be "
-            f"of Python type {expected}.",
-        )
-
-    return check
 
 
 def _inferred(python_type: type) -> DagsterType:
@@ -323,8 +331,34 @@ def _wrappable(inner: DagsterType) -> DagsterType:
     return inner
 
 
+class _DictFactory:
+    """`Dict[String, Int]`: a dict whose keys and values are checked; `Dict` alone is any dict."""
+
+    def __getitem__(self, key_and_value: tuple[Any, Any]) -> DagsterType:
+        key_type, value_type = key_and_value
+        return _typed_dict(resolve_dagster_type(key_type), resolve_dagster_type(value_type))
+
+
+class _SetFactory:
+    """`Set[Int]`: a set whose items are checked; `Set` alone is any set."""
+
+    def __getitem__(self, item_type: Any) -> DagsterType:
+        return _typed_set(resolve_dagster_type(item_type))
+
+
+class _TupleFactory:
+    """`Tuple[Int, String]`: a tuple of exactly these item types; `Tuple` alone is any tuple."""
+
+    def __getitem__(self, item_types: Any) -> DagsterType:
+        items = item_types if isinstance(item_types, tuple) else (item_types,)
+        return _typed_tuple([resolve_dagster_type(item) for item in items])
+
+
 List = _ListFactory()
 Optional = _OptionalFactory()
+Dict = _DictFactory()
+Set = _SetFactory()
+Tuple = _TupleFactory()
 
 
 def _typed_dict(key_t: DagsterType, value_t: DagsterType) -> DagsterType:
@@ -342,6 +376,37 @@ def _typed_dict(key_t: DagsterType, value_t: DagsterType) -> DagsterType:
         check, key=f"TypedPythonDict.{key_t.key}.{value_t.key}",
         name=f"Dict[{key_t.display_name},{value_t.display_name}]", typing_type=dict,
     )
+
+
+def _typed_set(item_t: DagsterType) -> DagsterType:
+    def check(ctx: Any, value: Any) -> TypeCheck:
+        if not isinstance(value, set):
+            return TypeCheck(False, f"Value should be a set, got a{type(value)}")
+        for item in value:
+            result = item_t.type_check(ctx, item)
+            if not result.success:
+                return result
+        return _PASS
+
+    return DagsterType(check, key=f"TypedPythonSet.{item_t.key}", name=f"Set[{item_t.display_name}]", typing_type=set)
+
+
+def _typed_tuple(item_ts: list[DagsterType]) -> DagsterType:
+    key = "TypedPythonTuple" + ".".join(t.key for t in item_ts)
+
+    def check(ctx: Any, value: Any) -> TypeCheck:
+        if not isinstance(value, tuple):
+            return TypeCheck(False, f"Value should be a tuple, got a {type(value)}")
+        if len(value) != len(item_ts):
+            return TypeCheck(False, f"Tuple with key {key} requires {len(item_ts)} entries, received {len(value)} values")
+        for item_t, item in zip(item_ts, value, strict=True):
+            result = item_t.type_check(ctx, item)
+            if not result.success:
+                return result
+        return _PASS
+
+    name = "Tuple[" + ",".join(t.display_name for t in item_ts) + "]"
+    return DagsterType(check, key=key, name=name, typing_type=tuple)
 
 
 _CACHE: dict[Any, DagsterType] = {}
@@ -366,6 +431,8 @@ def resolve_dagster_type(dagster_type: Any) -> DagsterType:
 def _resolve(t: Any) -> DagsterType:
     if isinstance(t, BuiltinEnum):
         return _BUILTINS[t]
+    if isinstance(t, _DictFactory | _SetFactory | _TupleFactory):  # the bare `Dict`, `Set`, `Tuple`
+        return {_DictFactory: PythonDict, _SetFactory: PythonSet, _TupleFactory: PythonTuple}[type(t)]
     if t in _PYTHON_BUILTINS:
         return _PYTHON_BUILTINS[t]
     if isinstance(t, type) and issubclass(t, DagsterType):
@@ -390,7 +457,11 @@ def _resolve(t: Any) -> DagsterType:
         if args:
             return _typed_dict(resolve_dagster_type(args[0]), resolve_dagster_type(args[1]))
         return PythonDict
-    if origin is not None:  # other generics (tuple[...], set[...], Iterator[...]): check the origin class
+    if origin is set:
+        return _typed_set(resolve_dagster_type(args[0])) if args else PythonSet
+    if origin is tuple:
+        return _typed_tuple([resolve_dagster_type(a) for a in args]) if args else PythonTuple
+    if origin is not None:  # other generics (frozenset[...], Iterator[...]): check the origin class
         return _inferred(origin) if isinstance(origin, type) else AnyType
     if isinstance(t, type):
         return _inferred(t)

@@ -161,3 +161,39 @@ def test_list_and_optional_type_factories():
         wrong.execute_in_process()
     with pytest.raises(dg.DagsterInvalidDefinitionError):
         dg.List[dg.Nothing]  # noqa: B018
+
+
+@pytest.mark.parametrize(("dagster_type", "name", "key"), [
+    (dg.Dict[str, int], "Dict[String,Int]", "TypedPythonDict.String.Int"),
+    (dg.Set[int], "Set[Int]", "TypedPythonSet.Int"),
+    (dg.Tuple[int, str], "Tuple[Int,String]", "TypedPythonTupleInt.String"),
+    (set[int], "Set[Int]", "TypedPythonSet.Int"),
+    (tuple[int, str], "Tuple[Int,String]", "TypedPythonTupleInt.String"),
+    (dg.Dict, "dict", "PythonDict"),
+    (dg.Set, "set", "PythonSet"),
+    (dg.Tuple, "tuple", "PythonTuple"),
+    (tuple, "tuple", "PythonTuple"),
+])
+def test_dict_set_and_tuple_types_resolve_to_dagsters_names_and_keys(dagster_type, name, key):
+    @dg.op(out=dg.Out(dagster_type))
+    def produce():
+        return None
+
+    resolved = produce.outs["result"].dagster_type
+    assert (resolved.display_name, resolved.key) == (name, key)
+
+
+@pytest.mark.parametrize(("dagster_type", "good", "bad", "message"), [
+    (dg.Tuple[int, str], (1, "a"), (1, 2), 'Value "2" of python type "int" must be a string.'),
+    (dg.Tuple[int, str], (1, "a"), (1, "a", 3),
+     "Tuple with key TypedPythonTupleInt.String requires 2 entries, received 3 values"),
+    (dg.Set[int], {1, 2}, {1, "a"}, 'Value "a" of python type "str" must be a int.'),
+    (dg.Set[int], set(), [1], "Value should be a set, got a<class 'list'>"),
+    (dg.Dict[str, int], {"a": 1}, {"a": "b"}, 'Value "b" of python type "str" must be a int.'),
+    (dg.Dict, {1: "x"}, [1], "Value of type <class 'list'> failed type check for Dagster type dict, expected value "
+                             "to be of Python type dict."),
+])
+def test_dict_set_and_tuple_type_checks_fail_with_dagsters_messages(dagster_type, good, bad, message):
+    assert dg.check_dagster_type(dagster_type, good).success
+    check = dg.check_dagster_type(dagster_type, bad)
+    assert (check.success, check.description) == (False, message)
