@@ -347,8 +347,8 @@ def __getattr__(name: str) -> object:  # not `Any`: a module global would shadow
     if module_name is None:
         raise AttributeError(f"module 'orchestra' has no attribute {name!r}")
     # A first use imports a module, and those it imports: thousands of objects that live as long as the
-    # process, which the collections the import triggers would walk and not free (~3 ms of the ~35 it
-    # takes to import what a code location uses).
+    # process, which the collections the import triggers would walk and not free (~3 ms of importing
+    # what a code location uses).
     from orchestra._core.gc_pause import collection_paused
 
     with collection_paused():

@@ -16,8 +16,8 @@ class Record:
     `__init__` sets its fields with `object.__setattr__`.
 
     This is what `@dataclass(frozen=True)` gives, written once: a dataclass generates each class's
-    methods with `exec` when the class is defined, ~0.4 ms a class, which made defining the SDK's
-    selections, run requests and config errors a fifth of `import orchestra`.
+    methods with `exec` when the class is defined, ~0.4 ms a class, and defining the SDK's selections,
+    run requests and config errors that way took ~6 ms of loading a code location.
 
     Example:
         >>> class Point(Record):

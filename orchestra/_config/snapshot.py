@@ -42,6 +42,9 @@ _SCALAR_JSON_TYPES = {
 }
 
 
+_PLAIN_LEAVES = frozenset({str, bool, int, type(None)})  # what `_plain` gives back as it is
+
+
 def _plain(value: Any) -> Any:
     """A value from user code (a default, a description) as plain JSON; the rest of a schema already is."""
     if value is None or type(value) in (str, bool, int):
@@ -213,24 +216,38 @@ def _plain_default(value: Any, field_memo: dict[Any, Any]) -> Any:
 
     A shape's implicit default holds its fields' defaults as they are: the run-config schema's root
     default holds its `ops` default, which holds the one default every unconfigured op shares; walking
-    them again for each was a twentieth of a 2,000-op location's snapshot.
+    them again for each was a twentieth of a 2,000-op location's snapshot. A dict that is plain
+    already (string keys, plain values: an `ops` default of 2,000 entries) is used as it is, not copied.
     """
     if type(value) is not dict:
         return _plain(value)
+    if not value:  # plain as it is: every unconfigured op's `{}`
+        return value
     entry = field_memo.get(("default", id(value)))
     if entry is None:  # the value kept alive so its id stays its own
-        plain = {k: _plain_default(v, field_memo) for k, v in value.items()} if all(
-            type(k) is str for k in value) else _plain(value)
+        if all(type(k) is str for k in value):
+            leaves = _PLAIN_LEAVES
+            plain = {k: v if type(v) in leaves or (type(v) is dict and not v) else _plain_default(v, field_memo)
+                     for k, v in value.items()}
+            if all(plain[k] is v for k, v in value.items()):
+                plain = value
+        else:
+            plain = _plain(value)
         entry = field_memo[("default", id(value))] = (value, plain)
     return entry[1]
 
 
 def _named_field_snap(name: str, field: Field, field_memo: dict[Any, Any]) -> dict[str, Any]:
+    """The snap of `field` under `name`, made once per pair: the jobs of a location share their ops'
+    fields under the ops' names (an asset's op is in its group's job and in `__ASSET_JOB`)."""
     entry = field_memo.get(id(field))
     if entry is None:  # the Field kept alive so its id stays its own
-        entry = field_memo[id(field)] = (field, _field_snap("", field, field_memo))
-    snap = entry[1].copy()
-    snap["name"] = name
+        entry = field_memo[id(field)] = (field, _field_snap("", field, field_memo), {})
+    named = entry[2]
+    snap = named.get(name)
+    if snap is None:
+        snap = named[name] = entry[1].copy()
+        snap["name"] = name
     return snap
 
 
@@ -252,7 +269,12 @@ def _type_snap(config_type: ConfigType, field_memo: dict[Any, Any] | None = None
         ]
     if ConfigTypeKind.has_fields(config_type.kind):
         field_memo = {} if field_memo is None else field_memo
-        snap["fields"] = [_named_field_snap(n, f, field_memo) for n, f in config_type.fields.items()]  # type: ignore[attr-defined]
+        fields = []
+        for name, field in config_type.fields.items():  # type: ignore[attr-defined]
+            entry = field_memo.get(id(field))  # (inlined: 2,000 ops' fields in a large job's `ops` shape)
+            named = entry[2].get(name) if entry is not None else None
+            fields.append(named if named is not None else _named_field_snap(name, field, field_memo))
+        snap["fields"] = fields
         snap["field_aliases"] = dict(getattr(config_type, "field_aliases", {}) or {}) or None
     return snap
 

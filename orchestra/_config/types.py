@@ -321,8 +321,9 @@ def _fields_key(prefix: str, fields: Mapping[str, Field], description: str | Non
         digest.update(f":description: {description}".encode())
     parts = []  # hashed in one call: a 2,000-op job's `ops` shape has 2,000 fields
     for name in sorted(fields):
+        field = fields[name]
         parts.append(f":fieldname:{name}".encode())
-        parts.append(_field_key_part(fields[name]))
+        parts.append(field._key_part or _field_key_part(field))
     digest.update(b"".join(parts))
     for name in sorted(aliases):
         digest.update(f":fieldname: {name}:fieldalias: {aliases[name]}".encode())

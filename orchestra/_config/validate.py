@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestra._config import errors as e
 from orchestra._config.errors import EvaluationError, Stack, StackEntry
+from orchestra._config.field import FIELD_NO_DEFAULT_PROVIDED
 from orchestra._config.types import ConfigScalarKind, ConfigType, ConfigTypeKind, PostProcessingError
 from orchestra._errors import DagsterInvalidConfigError
 from orchestra._records import Record
@@ -222,13 +223,14 @@ def _fill(config_type: ConfigType, value: Any, stack: Stack, post_process: bool)
                 item = value[name]
             elif name in aliases and aliases[name] in value:
                 item = value[aliases[name]]
-            elif fld.default_provided:
-                if reuse_resolved and fld.default_is_resolved:  # already filled in: not walked again
-                    values[name] = fld.default_value
-                    continue
-                item = fld.default_value
             else:
-                continue
+                # the Field's own attributes rather than its properties: a Python call each, per field
+                item = fld._default_value
+                if item is FIELD_NO_DEFAULT_PROVIDED:
+                    continue
+                if reuse_resolved and fld._default_is_resolved:  # already filled in: not walked again
+                    values[name] = item
+                    continue
             result = _process(fld.config_type, item, (*stack, StackEntry("field", name)), post_process)
             if result.errors:
                 errors.extend(result.errors)

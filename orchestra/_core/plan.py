@@ -206,51 +206,60 @@ class _Builder:
         self.steps: dict[str, ExecutionStep] = {}
         self.raw: list[tuple[NodeHandle, Any, list[StepInput], dict, Any]] = []
         self.hooks: dict[str, frozenset] = {}
-        # the source of an input wired to (graph position, node, output): the same for every input wired
-        # there (sources are never changed; each asset's output feeds several downstream assets)
-        self.step_sources: dict[tuple[str | None, str, str], StepInputSource] = {}
+        # by graph position, the source of an input wired by a dependency: the same for every input wired
+        # to that output (sources are never changed; each asset's output feeds several downstream assets)
+        self.step_sources: dict[str | None, dict[DependencyDefinition, StepInputSource]] = {}
         self.dynamic = False  # some op has a dynamic output, or an input collects one
+        self.nothing = StepInputSource(FROM_NOTHING)  # (unconnected inputs that only order)
 
     def flatten(self, graph_def: GraphDefinition, prefix: NodeHandle | None, graph_input_resolver: Any,
                 inherited_hooks: frozenset = frozenset()) -> None:
         deps_by_node = graph_def.dependency_map
-        step_sources = self.step_sources
-        # a job built as a restriction of a larger one (`build_assets_job`) carries the wired inputs of its
-        # top-level op nodes that are the same `Node`s with the same dependencies there: what this loop gives
-        shared_inputs = graph_def.__dict__.get("_shared_step_inputs") if prefix is None else None
-        for node in graph_def.nodes:
-            handle = NodeHandle(node.name, prefix)
+        # the source of an input wired to an output of a node of this graph, by its dependency
+        step_sources = self.step_sources.setdefault(prefix._path if prefix is not None else None, {})
+        # a job built as a restriction of a larger one (`build_assets_job`) carries the handles and wired inputs
+        # of its top-level op nodes that are the same `Node`s with the same dependencies there: what this loop
+        # gives (shared only from a job whose plan maps nothing: these nodes' outputs are not dynamic)
+        shared_steps = graph_def.__dict__.get("_shared_steps") if prefix is None else None
+        # an unconnected input that only orders, where no graph input maps (an asset job's `deps` on assets
+        # it does not run): `input_source`'s answer, one source for all
+        unmapped = not graph_def.input_mappings
+        for node in graph_def.node_dict.values():
             hooks = inherited_hooks | node.hook_defs if node.hook_defs else inherited_hooks
-            if isinstance(node.definition, GraphDefinition):
+            shared = shared_steps.get(node.name) if shared_steps is not None else None
+            if shared is not None:
+                handle, inputs = shared
+                self.raw.append((handle, node, inputs, node.tags, node.retry_policy))
+                if hooks:
+                    self.hooks[handle._path] = hooks
+                continue
+            handle = NodeHandle(node.name, prefix)
+            definition = node.definition
+            if isinstance(definition, GraphDefinition):
                 def resolver(input_name: str, fan_in_index: Any = None, _g=graph_def, _n=node, _p=prefix, _r=graph_input_resolver) -> StepInputSource | None:
                     input_def = _n.definition.input_def_named(input_name)
                     return self.input_source(_g, _p, _n, input_def, _r, unconnected_ok=True)
 
                 self.flatten(node.definition, handle, resolver, hooks)
-            elif shared_inputs is not None and node.name in shared_inputs:
-                # (shared only from a job whose plan maps nothing: this node's outputs are not dynamic)
-                self.raw.append((handle, node, shared_inputs[node.name], node.tags, node.retry_policy))
-                if hooks:
-                    self.hooks[str(handle)] = hooks
             else:
                 node_deps = deps_by_node.get(node.name) or {}
                 inputs = []
-                where = prefix._path if prefix is not None else None
-                for d in node.definition.input_defs:
+                for d in definition.input_defs:
                     dep = node_deps.get(d.name)
                     if type(dep) is DependencyDefinition:  # the usual wiring: `input_source`'s answer, directly
-                        ref = (where, dep.node, dep.output)
-                        source = step_sources.get(ref)
+                        source = step_sources.get(dep)
                         if source is None:
                             key, out, _, _ = self.output_ref(graph_def, prefix, dep.node, dep.output)
-                            source = step_sources[ref] = StepInputSource(FROM_STEP, key, out)
+                            source = step_sources[dep] = StepInputSource(FROM_STEP, key, out)
+                    elif dep is None and unmapped and d.dagster_type.is_nothing:
+                        source = self.nothing
                     else:
                         source = self.input_source(graph_def, prefix, node, d, graph_input_resolver)
                         if source is not None and source.kind == FROM_COLLECT:
                             self.dynamic = True
                     inputs.append(StepInput(d, source))
                 if not self.dynamic:
-                    for output_def in node.definition.output_defs:  # (a loop: no generator per node)
+                    for output_def in definition.output_defs:  # (a loop: no generator per node)
                         if output_def.is_dynamic:
                             self.dynamic = True
                             break

@@ -4,6 +4,7 @@ and validation of run config against it before anything runs; also `validate_run
 
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Any
 
@@ -61,7 +62,7 @@ def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, l
 
     config = _config()
     fields: dict[str, Any] = {}
-    for node in sorted(graph_def.nodes, key=lambda n: n.name):
+    for node in sorted(graph_def.nodes, key=_node_name):
         path = f"{prefix}.{node.name}" if prefix else node.name
         if isinstance(node.definition, GraphDefinition):
             mapping = node.definition.config_mapping
@@ -92,6 +93,9 @@ def _node_fields(job: Any, graph_def: Any, prefix: str, unconnected: dict[str, l
             op_fields["outputs"] = config.Field(config.Shape(outputs))
         fields[node.name] = config.Field(config.Shape(op_fields))
     return fields
+
+
+_node_name = operator.attrgetter("name")  # the sort key of a graph's nodes (2,000 ops: no Python call each)
 
 
 def _op_field(op_def: Any) -> Any:

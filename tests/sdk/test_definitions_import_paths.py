@@ -9,11 +9,13 @@ partition kinds or sensors imports none of them. Nothing here measures time (tha
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import pickle
 import random
 import subprocess
 import sys
+import typing
 from dataclasses import FrozenInstanceError
 from datetime import datetime
 
@@ -21,6 +23,42 @@ import pytest
 
 import orchestra as dg
 from orchestra._core.selection import asset_selection, combinators
+from orchestra._records import Record
+
+# --- Record: a frozen dataclass's value semantics ----------------------------------------------------
+
+
+class _Point(Record):
+    x: int
+    y: int = 0
+    scale: typing.ClassVar[int] = 10
+
+
+class _Point3(_Point):
+    z: int = 0
+
+
+def test_a_record_has_the_fields_and_value_semantics_of_a_frozen_dataclass():
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int = 0
+
+    for record, dataclass_value in ((_Point(1), Point(1)), (_Point(1, 2), Point(1, 2)), (_Point(y=2, x=1), Point(y=2, x=1))):
+        assert repr(record).replace("_Point", "Point") == repr(dataclass_value).split(".")[-1]
+        assert hash(record) == hash(dataclass_value)
+        for clone in (copy.copy(record), copy.deepcopy(record), pickle.loads(pickle.dumps(record))):
+            assert clone == record and hash(clone) == hash(record)
+    assert _Point.__match_args__ == ("x", "y") and _Point3.__match_args__ == ("x", "y", "z")
+    assert _Point3(1, 2, 3) == _Point3(x=1, y=2, z=3) and _Point3(1) != _Point(1)  # another class: never equal
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'x'"):
+        _Point(1).x = 2
+    with pytest.raises(FrozenInstanceError, match="cannot delete field 'x'"):
+        del _Point(1).x
+    for args, kwargs in (((), {}), ((1, 2, 3), {}), ((1,), {"x": 2}), ((1,), {"nope": 2})):
+        with pytest.raises(TypeError):
+            _Point(*args, **kwargs)
+
 
 # --- selections: values with fields -----------------------------------------------------------------
 
@@ -157,6 +195,43 @@ def test_a_partitioned_schedule_of_static_partitions_still_needs_a_cron_schedule
     with pytest.raises(dg.DagsterInvariantViolationError, match="requires a cron schedule"):
         dg.build_schedule_from_partitioned_job(by_letter)
     assert dg.build_schedule_from_partitioned_job(by_letter, cron_schedule="0 0 * * *").cron_schedule == "0 0 * * *"
+
+
+# --- an asset's deps: ordering-only inputs resolved once ------------------------------------------------
+
+
+def _inputs(assets_def):
+    return [(d.name, d.dagster_type.display_name, d.asset_key.to_user_string()) for d in assets_def.node_def.input_defs]
+
+
+def test_deps_come_after_the_data_inputs_as_nothing_inputs():
+    @dg.asset(deps=["b"], ins={"y": dg.AssetIn(key="yy")})
+    def a(x, **kwargs): ...
+
+    assert _inputs(a) == [("x", "Any", "x"), ("y", "Any", "yy"), ("b", "Nothing", "b")]
+    assert a.node_def.compute_fn.arg_input_names == ("x", "y")
+    assert a.keys_by_input_name == {"x": dg.AssetKey("x"), "y": dg.AssetKey("yy"), "b": dg.AssetKey("b")}
+
+    @dg.multi_asset(outs={"o1": dg.AssetOut(), "o2": dg.AssetOut()}, deps=["d1"])
+    def m(u): ...
+
+    assert _inputs(m) == [("u", "Any", "u"), ("d1", "Nothing", "d1")]
+
+    @dg.multi_asset_check(specs=[dg.AssetCheckSpec("c1", asset="a", additional_deps=["w"]), dg.AssetCheckSpec("c2", asset="b")])
+    def checks(): ...
+
+    assert _inputs(checks) == [("a", "Nothing", "a"), ("w", "Nothing", "w"), ("b", "Nothing", "b")]
+
+
+def test_deps_named_as_another_input_take_its_place_as_before():
+    @dg.asset(deps=[dg.AssetKey(["p", "q"]), "p_q"])  # one input name for two keys: the last one stays
+    def a(): ...
+
+    assert _inputs(a) == [("p_q", "Nothing", "p_q")] and a.keys_by_input_name == {"p_q": dg.AssetKey("p_q")}
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="parameter 'x' that is one of the input_defs of type 'Nothing'"):
+
+        @dg.asset(ins={"x": dg.AssetIn(key="other")}, deps=["x"])
+        def b(x): ...
 
 
 # --- readers with a shortcut ---------------------------------------------------------------------------

@@ -142,3 +142,63 @@ def test_a_locations_jobs_share_the_run_config_entries_of_the_definitions_they_s
     assert processed["loggers"] == {} and "other_io" in processed["resources"]
     with pytest.raises(dg.DagsterInvalidConfigError):
         dg.validate_run_config(jobs["some"], {"loggers": {"console": {"config": {"nope": 1}}}})
+
+
+def test_shared_plain_defaults_are_used_as_they_are_and_the_others_made_plain():
+    from orchestra._config.snapshot import config_type_snapshot
+
+    plain = {"rows": 3, "nested": {"x": "y"}, "empty": {}}
+    schema = {"plain": dg.Field(dg.Permissive(), default_value=plain),
+              "tuples": dg.Field(dg.Permissive(), default_value={"t": (1, 2), "n": {"x": [1]}}),
+              "implicit": {"n": dg.Field(int, default_value=3)}}
+    snap = config_type_snapshot(schema)
+    assert json.loads(json.dumps(snap)) == snap  # plain JSON all through
+    defaults = snap["field"]["default_value"]
+    assert defaults == {"plain": plain, "tuples": {"t": [1, 2], "n": {"x": [1]}}, "implicit": {"n": 3}}
+
+
+# --- jobs sharing nodes -----------------------------------------------------------------------------------
+
+
+@dg.asset
+def first() -> int:
+    return 1
+
+
+@dg.asset
+def second(first: int) -> int:
+    return first + 1
+
+
+@dg.asset(deps=[second])
+def third() -> None:
+    return None
+
+
+def test_a_node_in_several_jobs_has_its_dependencies_in_each():
+    """Asset jobs share their nodes with `__ASSET_JOB` (the same op); a node's snap is shared only where
+    its dependencies are the same: `third` waits for `second` only in the jobs that run `second`."""
+    from orchestra._core.snapshot.jobs import job_snapshot
+    from orchestra._core.snapshot.location import (
+        snapshot_and_json_from_definitions,
+        snapshot_from_definitions,
+    )
+    from orchestra._core.snapshot.read import full_job
+
+    defs = dg.Definitions(assets=[first, second, third], jobs=[
+        dg.define_asset_job("all_three", selection=["first", "second", "third"]),
+        dg.define_asset_job("last_two", selection=["second", "third"]),
+        dg.define_asset_job("only_third", selection=["third"]),
+    ])
+    snapshot, text = snapshot_and_json_from_definitions(defs, "x")
+    assert snapshot_from_definitions(defs, "x") == snapshot == json.loads(text)  # with or without the text
+    graphs = {job["name"]: {n["name"]: n for n in job["graph"]["nodes"]} for job in snapshot["jobs"]}
+    assert graphs["__ASSET_JOB"]["second"]["depends_on"] == {"first": [{"node": "first", "output": "result"}]}
+    assert "depends_on" not in graphs["last_two"]["second"]
+    assert graphs["last_two"]["third"] == graphs["all_three"]["third"] == graphs["__ASSET_JOB"]["third"]
+    assert graphs["only_third"]["third"] == {"name": "third"}
+    assert graphs["__ASSET_JOB"]["third"]["depends_on"] == {"second": [{"node": "second", "output": "result"}]}
+    for job in defs.resolve_all_job_defs():  # each as a snapshot of that job alone describes it
+        alone = json.loads(json.dumps(job_snapshot(job)))
+        in_location = full_job(snapshot, next(j for j in snapshot["jobs"] if j["name"] == job.name))
+        assert {**in_location, "snapshot_id": None} == {**alone, "snapshot_id": None}, job.name

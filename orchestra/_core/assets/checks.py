@@ -62,7 +62,7 @@ def asset_check(
         dep_list = list(deps)
         if data_input is None and asset_key not in {i.key for i in ins.values()}:
             dep_list.insert(0, AssetDep(asset_key))
-        op_ins, keys_by_input, mappings = _build_ins(fn, ins, [], "@asset_check")
+        op_ins, _, keys_by_input, mappings = _build_ins(fn, ins, [], "@asset_check")
         from orchestra._builtins import Nothing
 
         for dep in dep_list:
@@ -121,12 +121,12 @@ def multi_asset_check(
             for key in [spec.asset_key, *[d.asset_key for d in spec.additional_deps]]:
                 if key not in data_keys and key not in {d.asset_key for d in deps}:
                     deps.append(AssetDep(key))
-        op_ins, keys_by_input, mappings = _build_ins(fn, asset_ins, deps, "@multi_asset_check")
+        op_ins, dep_inputs, keys_by_input, mappings = _build_ins(fn, asset_ins, deps, "@multi_asset_check")
         outs = {check_output_name(spec.key): Out(is_required=False) for spec in specs}
         by_output = {check_output_name(spec.key): spec for spec in specs}
         wrapped = AssetComputeFn(fn, op_ins, outs, "@multi_asset_check", output_keys={},
                                  check_outputs={s.key: n for n, s in by_output.items()},
-                                 blocking={s.key for s in specs if s.blocking})
+                                 blocking={s.key for s in specs if s.blocking}, nothing_inputs=dep_inputs)
         _check_resource_args(wrapped, required_resource_keys)
         op_def = OpDefinition(
             compute_fn=wrapped, name=name or fn.__name__, description=description or inspect.getdoc(fn),

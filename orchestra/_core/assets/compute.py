@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey
@@ -25,6 +25,7 @@ from orchestra._core.assets.results import (
     ObserveResult,
 )
 from orchestra._core.definitions.inout import NO_VALUE as CORE_NO_VALUE
+from orchestra._core.definitions.inout import InputDefinition
 from orchestra._core.definitions.op import _DecoratedFn
 from orchestra._core.definitions.output import Output
 from orchestra._errors import DagsterAssetCheckFailedError, DagsterInvariantViolationError
@@ -51,8 +52,8 @@ class AssetComputeFn(_DecoratedFn):
 
     def __init__(self, fn: Any, ins: dict, out: dict, decorator: str, *, output_keys: dict[str, AssetKey],
                  check_outputs: dict[AssetCheckKey, str], blocking: set[AssetCheckKey], observation: bool = False,
-                 context_class: Any = None):
-        super().__init__(fn, ins, out, decorator)
+                 context_class: Any = None, nothing_inputs: Sequence[InputDefinition] = ()):
+        super().__init__(fn, ins, out, decorator, nothing_inputs)
         self.output_keys = output_keys  # asset output name -> key, in declaration order
         self.check_outputs = check_outputs  # check key -> output name
         self.blocking = blocking

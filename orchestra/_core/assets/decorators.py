@@ -23,7 +23,7 @@ from orchestra._core.assets.keys import (
     coerce_key_prefix,
 )
 from orchestra._core.assets.specs import AssetCheckSpec, AssetDep, AssetIn, AssetOut, AssetSpec, coerce_deps
-from orchestra._core.definitions.inout import NO_VALUE, In, Out
+from orchestra._core.definitions.inout import NO_VALUE, In, InputDefinition, Out
 from orchestra._core.definitions.op import CONTEXT_NAMES, OpDefinition
 from orchestra._core.definitions.output import Output
 from orchestra._core.gc_pause import built_while_paused
@@ -76,9 +76,12 @@ def _input_params(fn: Callable[..., Any]) -> list[inspect.Parameter]:
             and p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)]
 
 
-def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: list[AssetDep],
-               decorator: str) -> tuple[dict[str, In], dict[str, AssetKey], dict[AssetKey, Any]]:
-    """Op `In`s for data parameters and `deps`; input name -> key; key -> partition mapping."""
+def _build_ins(
+    fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: list[AssetDep], decorator: str,
+) -> tuple[dict[str, In], list[InputDefinition], dict[str, AssetKey], dict[AssetKey, Any]]:
+    """Op `In`s for data parameters; the ordering-only inputs of `deps`, already resolved (each would
+    otherwise be an `In` resolved once more by the op, for every dep of every asset); input name -> key;
+    key -> partition mapping."""
     ins = dict(ins or {})
     params = _input_params(fn)
     names = {p.name for p in params}
@@ -104,17 +107,21 @@ def _build_ins(fn: Callable[..., Any], ins: dict[str, AssetIn] | None, deps: lis
             mappings[key] = spec.partition_mapping
         op_ins[param.name] = In(dagster_type=spec.dagster_type, metadata=spec.metadata,
                                 input_manager_key=spec.input_manager_key, asset_key=key)
+    dep_inputs: dict[str, InputDefinition] = {}
     for dep in deps:
         if dep.asset_key in keys.values():
             raise DagsterInvalidDefinitionError(
                 f"deps value {dep.asset_key} also declared as input/AssetIn"
             )
         name = _dep_input_name(dep.asset_key)
-        op_ins[name] = In(_NOTHING, asset_key=dep.asset_key)
+        if name in op_ins:  # named as a data input: it takes that input's place (and the op refuses it there)
+            op_ins[name] = In(_NOTHING, asset_key=dep.asset_key)
+        else:
+            dep_inputs[name] = InputDefinition(name, _NOTHING, asset_key=dep.asset_key)
         keys[name] = dep.asset_key
         if dep.partition_mapping is not None:
             mappings[dep.asset_key] = dep.partition_mapping
-    return op_ins, keys, mappings
+    return op_ins, list(dep_inputs.values()), keys, mappings
 
 
 def _spec_deps(keys_by_input: dict[str, AssetKey], mappings: dict[AssetKey, Any], given: list[AssetDep]) -> list[AssetDep]:
@@ -227,7 +234,7 @@ def asset(
         asset_key = coerce_asset_key(key) if key is not None else AssetKey([*coerce_key_prefix(key_prefix), name or fn.__name__])
         op_name = asset_key.to_python_identifier()
         dep_list = coerce_deps(deps)
-        op_ins, keys_by_input, mappings = _build_ins(fn, ins, dep_list, "@asset")
+        op_ins, dep_inputs, keys_by_input, mappings = _build_ins(fn, ins, dep_list, "@asset")
         resources = dict(resource_defs or {})
         manager_key = _attach_io_manager(resources, io_manager_def, io_manager_key, op_name)
         out_type = dagster_type if dagster_type is not None else _return_type(fn)
@@ -240,7 +247,7 @@ def asset(
         wrapped = AssetComputeFn(
             fn, op_ins, outs, "@asset", output_keys={"result": asset_key},
             check_outputs={s.key: n for n, s in checks_by_output.items()},
-            blocking={s.key for s in checks_by_output.values() if s.blocking},
+            blocking={s.key for s in checks_by_output.values() if s.blocking}, nothing_inputs=dep_inputs,
         )
         _check_resource_args(wrapped, required_resource_keys)
         doc = description or docstring_of(fn)
@@ -312,7 +319,7 @@ def multi_asset(
             asset_in = (ins or {}).get(param.name)
             data_keys.add(asset_in.key if asset_in and asset_in.key else AssetKey([*(asset_in.key_prefix or [] if asset_in else []), param.name]))
         extra = [AssetDep(k) for k in sorted(spec_dep_keys) if k not in data_keys and k not in {d.asset_key for d in dep_list}]
-        op_ins, keys_by_input, mappings = _build_ins(fn, ins, [*dep_list, *extra], "@multi_asset")
+        op_ins, dep_inputs, keys_by_input, mappings = _build_ins(fn, ins, [*dep_list, *extra], "@multi_asset")
         for spec in specs or ():
             for dep in spec.deps:
                 if dep.partition_mapping is not None:
@@ -356,7 +363,7 @@ def multi_asset(
         wrapped = AssetComputeFn(
             fn, op_ins, op_outs, "@multi_asset", output_keys=keys_by_output,
             check_outputs={s.key: n for n, s in checks_by_output.items()},
-            blocking={s.key for s in checks_by_output.values() if s.blocking},
+            blocking={s.key for s in checks_by_output.values() if s.blocking}, nothing_inputs=dep_inputs,
         )
         _check_resource_args(wrapped, required_resource_keys)
         doc = description or docstring_of(fn)

@@ -158,7 +158,17 @@ class AssetsDefinition:
 
     def _key_set(self) -> set[AssetKey]:
         """The selected keys as kept, not copied: for code in the SDK that only reads them."""
-        return self._derived("keys", lambda: {k for k in self._specs_by_key if k in self._selected_asset_keys})
+        views = self.__dict__.get("_views")  # `_derived`'s store, read first: asked several times per definition
+        keys = views.get("keys") if views is not None else None
+        if keys is None:
+            keys = self._derived("keys", self._selected_spec_keys)
+        return keys
+
+    def _selected_spec_keys(self) -> set[AssetKey]:
+        selected = self._selected_asset_keys
+        if len(selected) == len(self._specs_by_key) and selected.issuperset(self._specs_by_key):
+            return selected  # every spec selected (the usual case): the same set, never changed
+        return {k for k in self._specs_by_key if k in selected}
 
     def _check_key_set(self) -> set[AssetCheckKey] | frozenset[AssetCheckKey]:
         """The selected check keys as kept, not copied: for code in the SDK that only reads them."""

@@ -93,22 +93,26 @@ class AssetGraph:
                 from orchestra._core.assets.source_asset import observable_assets_def
 
                 self.assets_def_by_key[source.key] = observable_assets_def(source, source.node_def)
-        self.upstream: dict[AssetKey, set[AssetKey]] = {}
-        self.downstream: dict[AssetKey, set[AssetKey]] = {}
-        upstream, downstream = self.upstream, self.downstream
-        for key in self.all_asset_keys:
-            upstream[key] = set()
-            downstream[key] = set()
-        for key, assets_def in self.assets_def_by_key.items():
-            parents = upstream[key]
-            for dep in assets_def._specs_by_key[key].deps:  # `get_asset_spec(key)`, for a key it has
-                dep_key = dep.asset_key
-                parents.add(dep_key)
-                if dep_key not in upstream:  # a key no definition here has (no set made per edge)
+        # each key's dependencies (its spec's deps: `get_asset_spec(key)`, for a key it has), each set made
+        # in one go, then the keys depending on each key
+        upstream: dict[AssetKey, set[AssetKey]] = {
+            key: {dep.asset_key for dep in assets_def._specs_by_key[key].deps}
+            for key, assets_def in self.assets_def_by_key.items()
+        }
+        for key in self.source_asset_by_key:
+            if key not in upstream:
+                upstream[key] = set()
+        downstream: dict[AssetKey, set[AssetKey]] = {key: set() for key in upstream}
+        for key in self.assets_def_by_key:
+            for dep_key in upstream[key]:
+                children = downstream.get(dep_key)
+                if children is None:  # a key no definition here has
                     upstream[dep_key] = set()
                     downstream[dep_key] = {key}
                 else:
-                    downstream[dep_key].add(key)
+                    children.add(key)
+        self.upstream = upstream
+        self.downstream = downstream
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -319,6 +323,9 @@ def check_loaded_inputs_exist(asset_graph: AssetGraph) -> None:
     dependency declared with `deps=` (nothing loaded) may still name an asset defined elsewhere.
     """
     known = asset_graph._all_keys()
+    read = {key for assets_def in asset_graph.assets_defs for key in assets_def._keys_by_input_name.values()}
+    if read <= known:  # every input's asset is here (the usual case): no input to look at
+        return
     for assets_def in asset_graph.assets_defs:
         for input_name, key in assets_def._keys_by_input_name.items():  # read only: no copy
             if key in known or not assets_def.node_def.has_input(input_name):

@@ -71,6 +71,9 @@ def build_assets_job(
     nodes: dict[str, AssetsDefinition] = {}
     node_defs: dict[str, Any] = {}
     views: dict[str, _JobNode] = {}
+    # key -> (node, materialized, dependency on it, the node's position)
+    producers: dict[AssetKey, tuple[str, bool, Any, int]] = {}
+    check_nodes: dict[AssetKey, list[tuple[str, str]]] = {}  # the blocking checks on each asset: (node, output)
     # the definitions of the selected keys and checks, in the graph's topological order: only these
     # are looked at, so a 100-asset job of a 2,000-asset location does not walk all 2,000
     candidates: dict[int, AssetsDefinition] = {}
@@ -83,7 +86,8 @@ def build_assets_job(
         if check_def is not None:
             candidates[id(check_def)] = check_def
     order = asset_graph.assets_def_order()
-    for assets_def in sorted(candidates.values(), key=lambda d: order[id(d)]):
+    for def_id in sorted(candidates, key=order.__getitem__):
+        assets_def = candidates[def_id]
         view = job_node(assets_def)
         if not view.executable:
             continue
@@ -116,23 +120,36 @@ def build_assets_job(
                 f'Two assets in the same job compute with a node named "{name_}"; give one of them a different name '
                 "or key."
             )
+        position = len(views)
         nodes[name_] = assets_def
         node_defs[name_] = view.node_def
         views[name_] = view
-
-    producers: dict[AssetKey, tuple[str, bool, Any]] = {}  # key -> (node, materialized, dependency on it)
-    for node_name, view in views.items():
+        materializes = view.materializes
         for key, dependency in view.outputs:
-            producers[key] = (node_name, view.materializes, dependency)
-    check_nodes: dict[AssetKey, list[tuple[str, str]]] = {}
-    for node_name, view in views.items():
+            producers[key] = (name_, materializes, dependency, position)
         if view.is_checks:
-            for output_name, spec in nodes[node_name].check_specs_by_output_name.items():
+            for output_name, spec in assets_def.check_specs_by_output_name.items():
                 if spec.blocking:
-                    check_nodes.setdefault(spec.asset_key, []).append((node_name, output_name))
+                    check_nodes.setdefault(spec.asset_key, []).append((name_, output_name))
 
+    # Each node's dependencies, then its node, as `GraphDefinition(node_defs=..., dependencies=...)` would make
+    # it from a `NodeInvocation(name, hook_defs=...)` (names are unique, every node has its entry). The graph
+    # needs no dependency check when it is valid as built, either as
+    # - a restriction: every node runs the same definition as in the largest job already built on this asset
+    #   graph (a group's job inside `__ASSET_JOB`), with dependencies that are some of its dependencies there
+    #   (its inputs are the op's own plus the blocking-check inputs it is wired to, outputs are never changed,
+    #   its edges are a subset of an acyclic graph's, and every upstream node is in this job, as in `producers`);
+    # - or wired: no blocking-check input was added, every op has the inputs and outputs its definition names
+    #   (`_JobNode.wired`), and every dependency points at an earlier node (so there is no cycle).
+    # A node whose op gets no different inputs than in that larger job shares its `Node`, and with the same
+    # dependencies, its handle and wired step inputs.
+    base = _RESTRICTION_BASE.get(asset_graph)
+    restriction = base is not None
+    wired = not check_nodes
     dependencies: dict[str, dict[str, Any]] = {}
-    for node_name, view in views.items():
+    graph_nodes: dict[str, Any] = {}
+    shared_steps: dict[str, Any] = {}
+    for position, (node_name, view) in enumerate(views.items()):
         deps: dict[str, Any] = {}
         extra_inputs: dict[str, list[str]] = {}  # ordering input -> the inputs whose asset it checks
         loaded_from_storage: dict[str, str] = {}
@@ -147,6 +164,8 @@ def build_assets_job(
             if producer[0] == node_name:
                 continue
             deps[input_name] = producer[2]
+            if producer[3] >= position:
+                wired = False
         if check_nodes and not view.is_checks:
             upstream_keys = [(input_name, key) for input_name, key in view.inputs.items() if input_name in deps]
             for upstream_input, key in upstream_keys:
@@ -156,25 +175,11 @@ def build_assets_job(
                         extra_inputs[check_input] = []
                         deps[check_input] = DependencyDefinition(check_node, check_output)
                     extra_inputs[check_input].append(upstream_input)
+        node_def = node_defs[node_name]
         if extra_inputs or loaded_from_storage:
-            node_defs[node_name] = _with_inputs(node_defs[node_name], extra_inputs, loaded_from_storage)
+            node_def = node_defs[node_name] = _with_inputs(node_def, extra_inputs, loaded_from_storage)
         dependencies[node_name] = deps
 
-    # the graph's nodes made here, as `GraphDefinition(node_defs=..., dependencies=...)` would make them from
-    # a `NodeInvocation(name, hook_defs=...)` per node (names are unique, every node has its entry).
-    # A job whose every node runs the same definition as in the largest job already built on this asset graph (a
-    # group's job inside `__ASSET_JOB`), with dependencies that are some of its dependencies there, is a
-    # restriction of that valid graph and needs no dependency check: its inputs are the op's own plus the
-    # blocking-check inputs it is wired to (so each wired input exists), outputs are never changed, its
-    # edges are a subset of an acyclic graph's, and every upstream node is in this job (as in `producers`).
-    # A node whose op gets no different inputs here shares that job's `Node`, and with the same
-    # dependencies, its wired step inputs.
-    base = _RESTRICTION_BASE.get(asset_graph)
-    restriction = base is not None
-    graph_nodes: dict[str, Any] = {}
-    shared_inputs: dict[str, Any] = {}
-    for node_name, deps in dependencies.items():
-        node_def, view = node_defs[node_name], views[node_name]
         shared = base.get(node_name) if base is not None else None
         if shared is None or shared.view is not view:  # another definition, or a subset of it
             restriction = False
@@ -184,18 +189,20 @@ def build_assets_job(
                 if base_deps.get(input_name) != dep:
                     restriction = False
                     break
+        if wired and not view.wired:
+            wired = False
         if shared is not None and shared.node.definition is node_def and shared.node.hook_defs == view.hook_defs:
             graph_nodes[node_name] = shared.node
-            if shared.inputs is not None and shared.view is view and deps == shared.deps:
-                shared_inputs[node_name] = shared.inputs
+            if shared.step is not None and shared.view is view and deps == shared.deps:
+                shared_steps[node_name] = shared.step
         else:
             graph_nodes[node_name] = Node(node_name, node_def, None, view.hook_defs)
     graph_def = GraphDefinition._from_parts(
         name, description=None, nodes=graph_nodes, deps=dependencies, input_mappings=[], output_mappings=[],
-        config=None, tags=None, validated=restriction,
+        config=None, tags=None, validated=restriction or wired,
     )
-    if shared_inputs:
-        graph_def._shared_step_inputs = shared_inputs  # read by the plan's wiring (`plan._Builder.flatten`)
+    if shared_steps:
+        graph_def._shared_steps = shared_steps  # read by the plan's wiring (`plan._Builder.flatten`)
     new_base = None
     if not restriction and (base is None or len(graph_nodes) > len(base)):  # validated just now
         new_base = {node_name: _BaseNode(views[node_name], dependencies[node_name], node)
@@ -224,10 +231,10 @@ def build_assets_job(
     if new_base is not None:  # the job is valid: later restrictions of it can share its parts
         wiring = job_def._cache.get("plan_wiring")
         if wiring is not None and not wiring[0].dynamic:  # wired inputs by op node (no step is mapped)
-            for node_name, (_, node, inputs, _, _) in wiring[1].items():
+            for node_name, (handle, node, inputs, _, _) in wiring[1].items():
                 entry = new_base.get(node_name)
                 if entry is not None and entry.node is node:
-                    entry.inputs = inputs
+                    entry.step = (handle, inputs)
         _RESTRICTION_BASE[asset_graph] = new_base
     return job_def
 
@@ -240,7 +247,7 @@ class _JobNode:
     """
 
     __slots__ = ("executable", "keys", "check_keys", "is_checks", "node_def", "outputs", "materializes", "inputs",
-                 "hook_defs")
+                 "hook_defs", "wired")
 
     def __init__(self, assets_def: AssetsDefinition):
         # the definition's fields read directly (each property is a call, for 2,000 definitions per location)
@@ -264,6 +271,11 @@ class _JobNode:
         self.outputs = [(key, _new_tuple(dependency, (node_name, output_name, None)))
                         for output_name, key in assets_def._keys_by_output_name.items() if key in selected]
         self.inputs = assets_def._keys_by_input_name  # the definition's own map, only read
+        # whether the op has every input and output the definition names (what the graph's dependency check
+        # would look up for each dependency of each job; a subset's op lacks the outputs it leaves out)
+        input_dict, output_dict = getattr(node_def, "input_dict", None), getattr(node_def, "output_dict", None)
+        self.wired = (input_dict is not None and output_dict is not None and self.inputs.keys() <= input_dict.keys()
+                      and assets_def._keys_by_output_name.keys() <= output_dict.keys())
 
     def loads(self, input_name: str) -> tuple[bool, bool]:
         """Whether an input reads its asset's value (not only ordering), and whether through the asset's IO
@@ -282,13 +294,13 @@ _NONE: frozenset[Any] = frozenset()
 class _BaseNode:
     """A node of the largest valid job built on an asset graph, which smaller jobs on it restrict."""
 
-    __slots__ = ("view", "deps", "node", "inputs")
+    __slots__ = ("view", "deps", "node", "step")
 
     def __init__(self, view: _JobNode, deps: dict[str, Any], node: Any):
         self.view = view  # its definition's `_JobNode` (the op before a job gives it other inputs)
         self.deps = deps
         self.node = node
-        self.inputs: list[Any] | None = None  # its wired step inputs (an op node, no step mapped)
+        self.step: tuple[Any, list[Any]] | None = None  # its handle and wired step inputs (an op node, no step mapped)
 
 
 _RESTRICTION_BASE: WeakKeyDictionary[AssetGraph, dict[str, _BaseNode]] = WeakKeyDictionary()

@@ -70,9 +70,10 @@ class AssetDep:
     """
 
     def __init__(self, asset: Any, *, partition_mapping: Any = None, metadata: dict[str, Any] | None = None):
-        self.asset_key = _coerce_dep_key(asset)
+        # `deps=["name"]`, the usual case, straight to its key (an asset's deps come through here twice)
+        self.asset_key = AssetKey(asset) if type(asset) is str else _coerce_dep_key(asset)
         self.partition_mapping = partition_mapping
-        self.metadata = dict(metadata or {})
+        self.metadata = dict(metadata) if metadata else {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AssetDep) and (self.asset_key, self.partition_mapping) == (other.asset_key, other.partition_mapping)

@@ -164,7 +164,7 @@ class RunRequest(Record):
             kwargs["tags"] = normalize_tags(kwargs["tags"])
         if "run_config" in kwargs:
             kwargs["run_config"] = run_config_dict(kwargs["run_config"])
-        return RunRequest(**{**self._asdict(), **kwargs})
+        return type(self)(**{**self._asdict(), **kwargs})
 
     def has_resolved_partition(self) -> bool:
         """True when the partition's tags have been applied (or there is no partition)."""

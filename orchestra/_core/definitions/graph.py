@@ -175,8 +175,8 @@ class GraphDefinition(NodeDefinition):
         cached = self.__dict__.get("_required_resource_keys")
         if cached is None:
             keys: set[str] = set()
-            for op_def in self.iterate_op_defs():
-                keys |= op_def.required_resource_keys
+            for node in self._nodes.values():  # an inner graph's keys are its ops' (and kept with it)
+                keys.update(node.definition.required_resource_keys)
             cached = self.__dict__["_required_resource_keys"] = frozenset(keys)
         return cached
 
@@ -274,13 +274,13 @@ def _validate_dependencies(graph_name: str, nodes: dict[str, Node], deps: dict[s
     position = {name: index for index, name in enumerate(nodes)}
     backward = True
     for node_name, input_deps in deps.items():
-        node = nodes[node_name]
+        definition = nodes[node_name].definition
         here = position[node_name]
         for input_name, dep in input_deps.items():
-            if not node.definition.has_input(input_name):
+            if not definition.has_input(input_name):
                 raise DagsterInvalidDefinitionError(
                     f'Invalid dependencies: node "{node_name}" does not have input "{input_name}". Available inputs: '
-                    f"{[d.name for d in node.definition.input_defs]}"
+                    f"{[d.name for d in definition.input_defs]}"
                 )
             if not isinstance(dep, (DependencyDefinition, MultiDependencyDefinition, DynamicCollectingDependencyDefinition)):
                 raise DagsterInvalidDefinitionError(

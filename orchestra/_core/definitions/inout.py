@@ -30,7 +30,7 @@ class In:
         self.dagster_type = dagster_type
         self.description = description
         self.default_value = default_value
-        self.metadata = dict(metadata or {})
+        self.metadata = dict(metadata) if metadata else {}  # (one `In` per dep of every asset)
         self.asset_key = asset_key
         self.asset_partitions = asset_partitions
         self.input_manager_key = input_manager_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from orchestra._core.definitions.inout import (
@@ -176,7 +176,8 @@ class _RawFn:
 class _DecoratedFn:
     """A function decorated with `@op`: inputs passed by keyword, optional context/config/resource params."""
 
-    def __init__(self, fn: Callable[..., Any], ins: dict[str, In] | None, out: Any, decorator: str = "@op"):
+    def __init__(self, fn: Callable[..., Any], ins: dict[str, In] | None, out: Any, decorator: str = "@op",
+                 nothing_inputs: Sequence[InputDefinition] = ()):
         self.decorated_fn = fn
         self.fn = fn
         self.name = fn.__name__
@@ -212,6 +213,8 @@ class _DecoratedFn:
                 continue
             input_params.append(param)
         self.input_defs = _resolve_inputs(decorator, self.name, input_params, hints, ins or {}, params)
+        # Ordering-only (`Nothing`) inputs the function does not take, resolved by the caller (an asset's deps)
+        self.input_defs += nothing_inputs
         self.output_defs = _resolve_outputs(fn, hints, out, is_generator or is_async_generator)
         self.accepts_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params)
         # The inputs passed to the function: those with data (not `Nothing`) that it names, or all with
@@ -263,7 +266,7 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
 def _resolve_inputs(decorator: str, fn_name: str, input_params: list[inspect.Parameter], hints: dict[str, Any],
                     ins: dict[str, In], all_params: list[inspect.Parameter]) -> list[InputDefinition]:
     defs: list[InputDefinition] = []
-    param_names = {p.name for p in input_params}
+    param_names = {p.name for p in input_params} if input_params else set()
     for name, spec in ins.items():
         if not isinstance(spec, In):
             raise DagsterInvalidDefinitionError(f"Invalid In for input '{name}' of {decorator} '{fn_name}': {spec!r}.")

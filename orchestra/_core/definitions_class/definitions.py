@@ -34,7 +34,7 @@ def _check_members(param: str, items: Any, kinds: tuple[str, ...], expected: str
 
 def _specs_to_assets(assets: list[Any]) -> list[Any]:
     """AssetSpecs on their own become external (unexecutable) AssetsDefinitions."""
-    if not any(_kind(obj) == "spec" for obj in assets):
+    if not any(type(obj).__name__ == "AssetSpec" and _kind(obj) == "spec" for obj in assets):  # (the name first: cheap)
         return assets
     from orchestra._core.assets.graph import external_assets_def
 

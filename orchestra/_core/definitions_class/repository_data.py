@@ -7,6 +7,7 @@ first use, so loading a location with many asset jobs stays linear in the number
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -111,9 +112,13 @@ class RepositoryData:
         else:  # job-only code locations never import the assets area
             self.asset_graph = None
             self.selection_graph = SelectionGraph([])
-        self.assets_defs_by_key = {key: ad for ad in assets_defs for key in ad.keys}
         self.source_assets_by_key = {sa.key: sa for sa in source_assets}
         self.asset_checks_defs_by_key = {key: cd for cd in asset_checks_defs for key in cd.check_keys}
+
+    @functools.cached_property
+    def assets_defs_by_key(self) -> dict[Any, Any]:
+        """Each asset key's definition, as given (made when first asked: loading a location never does)."""
+        return {key: ad for ad in self.assets_defs for key in ad.keys}
 
     def job_names(self) -> list[str]:
         return list(self._jobs)  # insertion order, as Dagster lists them

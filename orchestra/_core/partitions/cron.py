@@ -14,7 +14,6 @@ naive datetimes keeps listing thousands of partition keys cheap.
 
 from __future__ import annotations
 
-import calendar
 import heapq
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -219,6 +218,8 @@ def iter_ticks(cron: CronSchedule, tz: tzinfo, timestamp: float, ascending: bool
     if cron.text.endswith(" 29 2 *"):
         # Dagster walks February 28th and moves leap years' ticks a day later; the walk is bounded
         # by the 28th, so a tick on the 29th itself is not found from its own instant. Kept as is.
+        import calendar  # (only this cron needs it: a location that loads no such schedule does not import it)
+
         base = parse_cron(cron.text[: -len(" 29 2 *")] + " 28 2 *")
         for naive, fold in _iter_ticks(base, tz, timestamp, ascending):
             if calendar.isleap(naive.year):

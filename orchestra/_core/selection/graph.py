@@ -135,8 +135,10 @@ class SelectionGraph:
         check_keys: list[Any] = []
         extra: list[Any] = []
         for obj in assets:
-            own_nodes = _nodes_of(obj, edges)
-            own_checks = _check_keys_of(obj)
+            if type(obj).__name__ == "AssetsDefinition":  # thousands per location
+                own_nodes, own_checks = _nodes_of_assets_def(obj, edges), obj._check_key_set()  # (a kept set, read)
+            else:
+                own_nodes, own_checks = _nodes_of(obj, edges), _check_keys_of(obj)
             nodes.extend(own_nodes)
             if own_checks:
                 check_keys.extend(own_checks)
@@ -251,7 +253,10 @@ def _nodes_of_assets_def(obj: Any, edges: _Edges | None) -> list[AssetNodeInfo]:
     observable = bool(obj.is_observable)
     nodes = []
     new = object.__new__
-    for spec in obj.specs:
+    selected = obj._selected_asset_keys
+    for spec_key, spec in obj._specs_by_key.items():  # `obj.specs`, read without making the list
+        if spec_key not in selected:
+            continue
         node = new(AssetNodeInfo)
         key = node.key = spec.key
         if edges is None:
@@ -288,9 +293,7 @@ def _node_from_spec(spec: Any, assets_def: Any, *, materializable: bool, observa
     )
 
 
-def _check_keys_of(obj: Any) -> Any:
-    if type(obj).__name__ == "AssetsDefinition":
-        return obj._check_key_set()  # its kept set (read here, not changed): no copy for each asset
+def _check_keys_of(obj: Any) -> list[Any]:
     keys = getattr(obj, "check_keys", None)
     if keys is None:
         return []

@@ -61,11 +61,24 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
         )
     memo = {} if memo is None else memo
     described: dict[int, tuple[Any, str, list[str]]] = memo.setdefault("ops", {})
+    for table in ("types", "usual_items", "definitions"):  # what `_describe` adds to
+        memo.setdefault(table, {})
+    # a node in several jobs (an asset's op in its group's job and `__ASSET_JOB`) with the same
+    # dependencies has the same snap: made once (the node kept alive so its id stays its own)
+    node_snaps: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = memo.setdefault("nodes", {})
+    # one `[{"node", "output"}]` per output that feeds inputs, however many inputs and jobs it feeds
+    dependency_snaps: dict[tuple[str, str], list[dict[str, Any]]] = memo.setdefault("dependencies", {})
 
     dependency_map = graph_def.dependency_map
     no_deps: dict[str, Any] = {}
     nodes = []
     for node in graph_def.nodes:
+        node_deps = dependency_map.get(node.name, no_deps)
+        if not mapped_inputs:
+            seen = node_snaps.get(id(node))
+            if seen is not None and seen[1] == node_deps:
+                nodes.append(seen[2])
+                continue
         definition = node.definition
         entry = described.get(id(definition))
         if entry is None:
@@ -78,7 +91,6 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
         tags = node.tags
         if tags:
             snap["tags"] = to_plain(dict(tags))
-        node_deps = dependency_map.get(name, no_deps)
         if node_deps:
             depends: dict[str, Any] = {}
             for input_name in input_names:
@@ -86,7 +98,10 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
                 if dep is None:
                     continue
                 if type(dep) is DependencyDefinition:  # the usual case, one output
-                    depends[input_name] = [{"node": dep.node, "output": dep.output}]
+                    found = dependency_snaps.get((dep.node, dep.output))
+                    if found is None:
+                        found = dependency_snaps[(dep.node, dep.output)] = [{"node": dep.node, "output": dep.output}]
+                    depends[input_name] = found
                 else:
                     found = _dependencies(graph_def, name, input_name)
                     if found:
@@ -97,6 +112,8 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
             from_graph = {n: mapped_inputs[(name, n)] for n in input_names if (name, n) in mapped_inputs}
             if from_graph:
                 snap["from_graph_inputs"] = from_graph
+        else:
+            node_snaps[id(node)] = (node, node_deps, snap)
         nodes.append(snap)
     return {
         "name": graph_def.name,
@@ -112,21 +129,14 @@ def graph_snapshot(graph_def: Any, memo: dict[str, Any] | None = None) -> dict[s
 def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple[Any, str, list[str]]:
     """Add `definition` to the location's table: (the definition, kept alive so its id stays its own;
     its key in the table; its input names)."""
-    type_ids: dict[int, tuple[Any, str]] = memo.setdefault("types", {})
-    table: dict[str, Any] = memo.setdefault("definitions", {})
-
-    def type_ref(dagster_type: Any) -> str:
-        entry = type_ids.get(id(dagster_type))
-        if entry is None:
-            snap = _type_snap(dagster_type)
-            type_table = memo.setdefault("dagster_types", {})
-            entry = type_ids[id(dagster_type)] = (dagster_type, _table_key(type_table, str(snap["key"]), snap))
-        return entry[1]
+    type_ids: dict[int, tuple[Any, str]] = memo["types"]
+    # an input or output with only its name and type (most are) is the same entry in every definition
+    # that has it: `{"name": "asset_0", "type": "Nothing"}` in each op reading asset_0, one `result`
+    usual_items: dict[tuple[str, str], dict[str, Any]] = memo["usual_items"]
 
     # each part is left out when it has its usual value (`DEFINITION_DEFAULTS`, `INPUT_DEFAULTS`,
     # `OUTPUT_DEFAULTS`): most of 2,000 asset ops' description was nulls, falses and "io_manager"
     is_graph = isinstance(definition, graph_class)
-    input_defs = definition.input_defs
     name = definition.name
     parts: dict[str, Any] = {"name": name if type(name) is str else to_plain(name)}
     if is_graph:
@@ -137,15 +147,25 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
     resource_keys = getattr(definition, "required_resource_keys", None)
     if resource_keys:
         parts["required_resource_keys"] = sorted(resource_keys)
+    input_names = []
+    input_defs = definition.input_defs
     if input_defs:
         inputs = []
         for d in input_defs:
+            input_name = d.name
+            input_names.append(input_name)
             entry = type_ids.get(id(d.dagster_type))
-            item = {"name": d.name, "type": entry[1] if entry is not None else type_ref(d.dagster_type)}
-            if d.description is not None:
-                item["description"] = to_plain(d.description)
-            if d.has_default_value is not False:
-                item["has_default_value"] = to_plain(d.has_default_value)
+            type_key = entry[1] if entry is not None else _type_ref(d.dagster_type, memo)
+            if d.description is None and d.has_default_value is False:
+                item = usual_items.get((input_name, type_key))
+                if item is None:
+                    item = usual_items[(input_name, type_key)] = {"name": input_name, "type": type_key}
+            else:
+                item = {"name": input_name, "type": type_key}
+                if d.description is not None:
+                    item["description"] = to_plain(d.description)
+                if d.has_default_value is not False:
+                    item["has_default_value"] = to_plain(d.has_default_value)
             inputs.append(item)
         parts["inputs"] = inputs
     output_defs = definition.output_defs
@@ -153,15 +173,21 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
         outputs = []
         for d in output_defs:
             entry = type_ids.get(id(d.dagster_type))
-            item = {"name": d.name, "type": entry[1] if entry is not None else type_ref(d.dagster_type)}
-            if d.description is not None:
-                item["description"] = to_plain(d.description)
-            if d.is_required is not True:
-                item["is_required"] = to_plain(d.is_required)
-            if d.is_dynamic is not False:
-                item["is_dynamic"] = to_plain(d.is_dynamic)
-            if d.io_manager_key != "io_manager":
-                item["io_manager_key"] = to_plain(d.io_manager_key)
+            type_key = entry[1] if entry is not None else _type_ref(d.dagster_type, memo)
+            if d.description is None and d.is_required is True and d.is_dynamic is False and d.io_manager_key == "io_manager":
+                item = usual_items.get((d.name, type_key))
+                if item is None:
+                    item = usual_items[(d.name, type_key)] = {"name": d.name, "type": type_key}
+            else:
+                item = {"name": d.name, "type": type_key}
+                if d.description is not None:
+                    item["description"] = to_plain(d.description)
+                if d.is_required is not True:
+                    item["is_required"] = to_plain(d.is_required)
+                if d.is_dynamic is not False:
+                    item["is_dynamic"] = to_plain(d.is_dynamic)
+                if d.io_manager_key != "io_manager":
+                    item["io_manager_key"] = to_plain(d.io_manager_key)
             outputs.append(item)
         parts["outputs"] = outputs
     if is_graph:
@@ -173,7 +199,18 @@ def _describe(definition: Any, memo: dict[str, Any], graph_class: type) -> tuple
         version = getattr(definition, "version", None)
         if version is not None:
             parts["code_version"] = version if type(version) is str else to_plain(version)
-    return definition, _table_key(table, str(parts["name"]), parts), [d.name for d in input_defs]
+    return definition, _table_key(memo["definitions"], str(parts["name"]), parts), input_names
+
+
+def _type_ref(dagster_type: Any, memo: dict[str, Any]) -> str:
+    """The key of `dagster_type` in the location's `dagster_types` table, added on first use."""
+    type_ids: dict[int, tuple[Any, str]] = memo["types"]
+    entry = type_ids.get(id(dagster_type))
+    if entry is None:
+        snap = _type_snap(dagster_type)
+        type_table = memo.setdefault("dagster_types", {})
+        entry = type_ids[id(dagster_type)] = (dagster_type, _table_key(type_table, str(snap["key"]), snap))
+    return entry[1]
 
 
 # What an entry of `node_definitions` means when it leaves a part out
@@ -278,22 +315,29 @@ def job_snapshot_and_json(job: Any, memo: dict[str, dict[str, Any]] | None = Non
         "resource_keys": sorted(job.resource_defs),
         "partitions": to_plain(partitions),
         "is_asset_job": bool(asset_keys or check_keys),
-        # from the tuple a key holds, not its `path` list: one object fewer to read per key
-        "asset_keys": sorted(["/".join(k.parts) for k in asset_keys]),
-        "asset_check_keys": sorted(f"{'/'.join(c.asset_key.path)}:{c.name}" for c in check_keys),
+        "asset_keys": None,  # lists of str: set below, not walked again (2,000 keys in `__ASSET_JOB`)
+        "asset_check_keys": None,
         "graph": None,
         "run_config_schema": None,
     }
     snap = to_plain(snap)
+    # from the tuple a key holds, not its `path` list: one object fewer to read per key
+    snap["asset_keys"] = sorted(["/".join(k.parts) for k in asset_keys])
+    snap["asset_check_keys"] = sorted(f"{'/'.join(c.asset_key.path)}:{c.name}" for c in check_keys)
     snap["graph"] = graph_snapshot(job.graph, memo["graph"])  # already plain
     snap["run_config_schema"] = run_config_schema_snapshot(job, memo)  # already plain
     return snap, canonical_json_bytes(snap)
 
 
-def tables_digest(tables_text: str | bytes) -> str:
+def tables_digest(tables_text: str | bytes | list[bytes | memoryview]) -> str:
     """What a job's id covers of the location besides the job itself: the hash of the canonical JSON of
-    the definition tables (`definition_tables`)."""
-    return json_hash(tables_text)
+    the definition tables (`definition_tables`), given whole or as pieces to join."""
+    if not isinstance(tables_text, list):
+        return json_hash(tables_text)
+    digest = hashlib.sha256()
+    for piece in tables_text:
+        digest.update(piece)
+    return digest.hexdigest()
 
 
 def stamp_job_id(snap: dict[str, Any], text: bytes, digest: str) -> list[bytes | memoryview]:

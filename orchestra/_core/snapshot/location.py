@@ -71,17 +71,23 @@ def snapshot_from_definitions(defs: Any, location_name: str) -> dict[str, Any]:
         >>> snapshot["jobs"][0]["name"], snapshot["version"]
         ('__ASSET_JOB', 2)
     """
-    return snapshot_and_json_from_definitions(defs, location_name)[0]
+    with collection_paused():  # hundreds of thousands of long-lived dicts and lists, none garbage
+        snapshot, _ = _snapshot(defs, location_name, with_text=False)
+    return snapshot
 
 
 def snapshot_and_json_from_definitions(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     """`snapshot_from_definitions(defs, location_name)` and its canonical JSON text (what a code server
     sends: encoding the snapshot, megabytes for a large location, was already done to hash it)."""
     with collection_paused():  # hundreds of thousands of long-lived dicts and lists, none garbage
-        return _snapshot(defs, location_name)
+        snapshot, pieces = _snapshot(defs, location_name, with_text=True)
+    return snapshot, b"".join(pieces).decode("utf-8", "surrogatepass")
 
 
-def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
+def _snapshot(defs: Any, location_name: str, *, with_text: bool) -> tuple[dict[str, Any], list[bytes | memoryview]]:
+    """The snapshot and, `with_text`, its canonical JSON as pieces to join. The id is hashed from the
+    pieces either way; joining them (and decoding the text) copies the whole document twice, so it is
+    done only for a caller that keeps the text (a code server), not for one that only wants the dict."""
     repository = defs.get_repository_def() if hasattr(defs, "get_repository_def") else defs
     jobs = repository.get_all_jobs()
     jobs_by_asset: dict[Any, list[str]] = {}
@@ -89,8 +95,12 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     for job in jobs:
         asset_keys, check_keys = asset_keys_of_job(job)
         name = job.name
-        for key in asset_keys:
-            jobs_by_asset.setdefault(key, []).append(name)
+        for key in asset_keys:  # (no new list per key and job, as `setdefault` would make)
+            names = jobs_by_asset.get(key)
+            if names is None:
+                jobs_by_asset[key] = [name]
+            else:
+                names.append(name)
         for check_key in check_keys:
             jobs_by_check.setdefault(check_key, []).append(name)
     memo = location_memo()
@@ -117,8 +127,9 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     tables = definition_tables(memo)
     snapshot.update(tables)
     encoded: dict[str, list[bytes | memoryview]] = {key: [canonical_json_bytes(value)] for key, value in snapshot.items() if key != "jobs"}
-    # canonical_json(tables), from the encodings just made (the definitions are most of it)
-    digest_of_tables = tables_digest(b"".join(_object_pieces({key: encoded[key] for key in tables})))
+    # canonical_json(tables), from the encodings just made (the definitions are most of it), hashed
+    # piece by piece rather than copied into one text first
+    digest_of_tables = tables_digest(_object_pieces({key: encoded[key] for key in tables}))
     job_pieces: list[bytes | memoryview] = [b"["]
     for index, (snap, text) in enumerate(job_snaps):
         if index:
@@ -132,8 +143,10 @@ def _snapshot(defs: Any, location_name: str) -> tuple[dict[str, Any], str]:
     for piece in _object_pieces(encoded):
         digest.update(piece)
     snapshot["snapshot_id"] = digest.hexdigest()
+    if not with_text:
+        return snapshot, []
     encoded["snapshot_id"] = [canonical_json_bytes(snapshot["snapshot_id"])]
-    return snapshot, b"".join(_object_pieces(encoded)).decode("utf-8", "surrogatepass")
+    return snapshot, _object_pieces(encoded)
 
 
 def _object_pieces(encoded: dict[str, list[bytes | memoryview]]) -> list[bytes | memoryview]:
