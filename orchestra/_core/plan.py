@@ -59,13 +59,22 @@ class StepInputSource:
 
 
 class StepInput:
-    __slots__ = ("name", "dagster_type", "source", "definition")
+    """An input of a step: its definition and where its value comes from."""
+
+    __slots__ = ("definition", "source")
 
     def __init__(self, definition: InputDefinition, source: StepInputSource):
-        self.name = definition.name
-        self.dagster_type = definition.dagster_type
         self.definition = definition
         self.source = source
+
+    # read from the definition when asked (a large job's plan makes thousands of inputs; few are read)
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def dagster_type(self) -> Any:
+        return self.definition.dagster_type
 
 
 class ExecutionStep:
@@ -215,8 +224,11 @@ class _Builder:
     def flatten(self, graph_def: GraphDefinition, prefix: NodeHandle | None, graph_input_resolver: Any,
                 inherited_hooks: frozenset = frozenset()) -> None:
         deps_by_node = graph_def.dependency_map
-        # the source of an input wired to an output of a node of this graph, by its dependency
+        # the source of an input wired to an output of a node of this graph, by its dependency; a job built from
+        # assets comes with those of its op nodes' outputs (made once per definition: the same in every job)
         step_sources = self.step_sources.setdefault(prefix._path if prefix is not None else None, {})
+        if prefix is None:
+            step_sources.update(graph_def.__dict__.get("_step_sources", ()))
         # a job built as a restriction of a larger one (`build_assets_job`) carries the handles and wired inputs
         # of its top-level op nodes that are the same `Node`s with the same dependencies there: what this loop
         # gives (shared only from a job whose plan maps nothing: these nodes' outputs are not dynamic)

@@ -1043,3 +1043,139 @@ def test_a_job_that_is_no_restriction_is_still_checked():
     finally:
         graph_module._validate_dependencies = general
     assert validated == ["just_a", "pair", "__ASSET_JOB"]  # not g2, a restriction of the implicit job
+
+
+# --- resolving a location: what is built once, shared, or left until a run asks -----------------------
+
+
+def _resolve_location():
+    @dg.multi_asset(outs={"m1": dg.AssetOut(code_version="1"), "m2": dg.AssetOut()}, can_subset=True,
+                    check_specs=[dg.AssetCheckSpec("m1_ok", asset="m1")], partitions_def=dg.StaticPartitionsDefinition(["x"]))
+    def pair(context):
+        for name in context.selected_output_names:
+            yield dg.Output(1, name)
+
+    @dg.asset(deps=["m2", "nowhere"], group_name="g", owners=["team:a"], tags={"tier": "gold"}, kinds={"python"})
+    def after() -> None:
+        pass
+
+    @dg.asset(group_name="g")
+    def reads(m1: int, raw: int) -> int:
+        return m1 + raw
+
+    @dg.asset_check(asset=after)
+    def after_ok() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.op
+    def inner(x: int) -> int:
+        return x
+
+    @dg.graph_asset(group_name="g")
+    def graph_backed(reads: int) -> int:
+        return inner(reads)
+
+    raw = dg.SourceAsset("raw")
+    observed = dg.AssetSpec("external", deps=["after"])
+    return dg.Definitions(assets=[pair, after, reads, graph_backed, raw, observed], asset_checks=[after_ok],
+                          jobs=[dg.define_asset_job("g", selection=dg.AssetSelection.groups("g")),
+                                dg.define_asset_job("m2_only", selection=["m2"])])
+
+
+def test_asset_layer_maps_wait_for_their_first_use_and_the_given_keys_are_theirs():
+    for job in _resolve_location().resolve_all_job_defs():
+        layer = job._asset_layer
+        assert "outputs" not in layer.__dict__ and "node_by_key" not in layer.__dict__, job.name
+        keys, checks = layer.selected_asset_keys, layer.selected_check_keys
+        assert keys == set(layer.node_by_key) and checks == set(layer.node_by_check), job.name  # now built
+        assert {"outputs", "inputs", "node_by_check"} <= set(layer.__dict__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        layer.nope  # noqa: B018
+
+
+def _linked(graph):
+    return {key: (set(node.parents), set(node.children)) for key, node in graph.nodes.items()}
+
+
+def test_selection_graph_shares_the_asset_graphs_edges_and_they_are_the_ones_it_would_work_out():
+    from orchestra._core.assets.graph import build_asset_graph
+    from orchestra._core.selection.graph import SelectionGraph
+
+    defs = _resolve_location()
+    asset_graph = defs.resolve_asset_graph()
+    shared = defs.get_repository_def().selection_graph
+    assert not asset_graph.keys_taken_over
+    assert shared.nodes[dg.AssetKey("after")].parents is asset_graph.upstream[dg.AssetKey("after")]
+    definitions = {id(d): d for d in [*asset_graph.assets_def_by_key.values(), asset_graph.source_asset_by_key[
+        dg.AssetKey("raw")], *asset_graph.assets_def_by_check_key.values()]}
+    worked_out = SelectionGraph.from_assets(definitions.values())
+    assert list(shared.nodes) == list(worked_out.nodes) and _linked(shared) == _linked(worked_out)
+    assert shared.check_keys == worked_out.check_keys
+
+    # an external spec whose key an asset takes over: the edges are worked out, not shared
+    taken = build_asset_graph([dg.AssetSpec("reads", deps=["m2"]), *asset_graph.assets_defs])
+    assert taken.keys_taken_over
+    graph = SelectionGraph.from_asset_graph(taken)
+    assert graph.nodes[dg.AssetKey("after")].parents is not taken.upstream[dg.AssetKey("after")]
+    assert graph.nodes[dg.AssetKey("after")].parents == taken.upstream[dg.AssetKey("after")]
+
+
+def test_asset_graph_edges_are_every_spec_dependency_both_ways():
+    asset_graph = _resolve_location().resolve_asset_graph()
+    upstream = {key: {dep.asset_key for dep in d.get_asset_spec(key).deps} for key, d in asset_graph.assets_def_by_key.items()}
+    for key in asset_graph.source_asset_by_key:
+        upstream.setdefault(key, set())
+    for deps in list(upstream.values()):
+        for dep in deps:
+            upstream.setdefault(dep, set())  # a key no definition has (`nowhere`)
+    downstream = {key: {k for k, deps in upstream.items() if key in deps} for key in upstream}
+    assert asset_graph.upstream == upstream and asset_graph.downstream == downstream
+    assert dg.AssetKey("nowhere") in asset_graph.upstream
+
+
+def test_selections_resolved_with_their_checks_once_give_what_resolving_each_gives():
+    graph = _resolve_location().get_repository_def().selection_graph
+    selections = [dg.AssetSelection.all(), dg.AssetSelection.groups("g"), dg.AssetSelection.assets("m1", "after"),
+                  dg.AssetSelection.checks_for_assets("after"), dg.AssetSelection.all() - dg.AssetSelection.groups("g"),
+                  dg.AssetSelection.all_asset_checks(), dg.AssetSelection.assets("m1").without_checks()]
+    for selection in selections:
+        assert selection.resolve_with_checks(graph) == (selection.resolve(graph), selection.resolve_checks(graph))
+
+
+def _malformed(make):
+    @dg.asset
+    def up() -> int:
+        return 1
+
+    @dg.asset
+    def after(down: int) -> int:
+        return down
+
+    return dg.Definitions(assets=[up, after, make()]).resolve_all_job_defs()
+
+
+def test_asset_jobs_valid_as_built_still_refuse_what_the_dependency_check_refuses():
+    from orchestra._core.assets.definition import AssetsDefinition
+
+    @dg.op
+    def compute(x: int) -> int:
+        return x
+
+    up, down = dg.AssetKey("up"), dg.AssetKey("down")
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match='node "compute" does not have input "y"'):
+        _malformed(lambda: AssetsDefinition(keys_by_input_name={"x": up, "y": up}, keys_by_output_name={"result": down},
+                                            node_def=compute))
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match='node "compute" does not have output "nope"'):
+        _malformed(lambda: AssetsDefinition(keys_by_input_name={"x": up}, keys_by_output_name={"nope": down},
+                                            node_def=compute))
+
+    @dg.multi_asset(specs=[dg.AssetSpec("a1"), dg.AssetSpec("a3", deps=["a2"])])
+    def ends():  # listed before `a2`, which it depends on: a dependency on a later node
+        pass
+
+    @dg.asset(deps=["a1"])
+    def a2() -> None:
+        pass
+
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Circular dependencies exist"):
+        dg.Definitions(assets=[ends, a2]).resolve_all_job_defs()

@@ -160,9 +160,7 @@ class AssetsDefinition:
         """The selected keys as kept, not copied: for code in the SDK that only reads them."""
         views = self.__dict__.get("_views")  # `_derived`'s store, read first: asked several times per definition
         keys = views.get("keys") if views is not None else None
-        if keys is None:
-            keys = self._derived("keys", self._selected_spec_keys)
-        return keys
+        return keys if keys is not None else self._derived("keys", self._selected_spec_keys)
 
     def _selected_spec_keys(self) -> set[AssetKey]:
         selected = self._selected_asset_keys

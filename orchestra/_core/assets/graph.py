@@ -66,9 +66,10 @@ class AssetGraph:
         self.assets_def_by_check_key: dict[AssetCheckKey, AssetsDefinition] = {}
         # whether some definition's key was taken by another (then that definition's deps are not all here)
         self.keys_taken_over = False
+        by_key = self.assets_def_by_key
         for assets_def in assets_defs:
             for key in assets_def._key_set():  # read only: no copies
-                existing = self.assets_def_by_key.get(key)
+                existing = by_key.get(key)
                 if existing is not None and existing is not assets_def:
                     self.keys_taken_over = True
                     if existing.is_executable and assets_def.is_executable:
@@ -78,7 +79,9 @@ class AssetGraph:
                         )
                     if existing.is_executable:
                         continue
-                self.assets_def_by_key[key] = assets_def
+                by_key[key] = assets_def
+            if not assets_def._check_specs_by_output_name:  # most assets have no checks
+                continue
             for check_key in assets_def._check_key_set():
                 if check_key in self.assets_def_by_check_key and self.assets_def_by_check_key[check_key] is not assets_def:
                     raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {check_key.to_user_string()}")
@@ -102,15 +105,12 @@ class AssetGraph:
         for key in self.source_asset_by_key:
             if key not in upstream:
                 upstream[key] = set()
+        for key in set().union(*upstream.values()) - upstream.keys():  # keys no definition here has
+            upstream[key] = set()
         downstream: dict[AssetKey, set[AssetKey]] = {key: set() for key in upstream}
         for key in self.assets_def_by_key:
             for dep_key in upstream[key]:
-                children = downstream.get(dep_key)
-                if children is None:  # a key no definition here has
-                    upstream[dep_key] = set()
-                    downstream[dep_key] = {key}
-                else:
-                    children.add(key)
+                downstream[dep_key].add(key)
         self.upstream = upstream
         self.downstream = downstream
 
@@ -149,7 +149,11 @@ class AssetGraph:
         if cached is None:
             grouped: dict[str, set[AssetKey]] = {}
             for key, assets_def in self.assets_def_by_key.items():
-                grouped.setdefault(assets_def.execution_type, set()).add(key)
+                execution_type = assets_def._execution_type
+                keys = grouped.get(execution_type)
+                if keys is None:  # (not `setdefault(..., set())`: a set made for every key)
+                    keys = grouped[execution_type] = set()
+                keys.add(key)
             cached = {kind: frozenset(keys) for kind, keys in grouped.items()}
             self.__dict__["_keys_by_execution_type_cache"] = cached
         return cached
@@ -259,8 +263,9 @@ class AssetGraph:
             following = []
             for key in level:
                 for child in dependents.get(key, ()):
-                    in_degree[child] -= 1
-                    if in_degree[child] == 0:
+                    remaining = in_degree[child] - 1
+                    in_degree[child] = remaining
+                    if not remaining:
                         following.append(child)
             level = sorted(following)
         if len(ordered) != len(in_degree):
@@ -312,8 +317,7 @@ def _similar_deps_possible(graph: AssetGraph) -> bool:
     """
     if graph.keys_taken_over:
         return True
-    known = graph._all_keys()
-    return any(len(key.parts) == 1 for key in graph.upstream if key not in known)
+    return any(len(key.parts) == 1 for key in graph.upstream.keys() - graph._all_keys())
 
 
 def check_loaded_inputs_exist(asset_graph: AssetGraph) -> None:

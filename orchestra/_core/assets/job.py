@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from orchestra._core.assets.definition import MATERIALIZATION, UNEXECUTABLE, AssetChecksDefinition, AssetsDefinition
+from orchestra._core.assets.definition import (
+    MATERIALIZATION,
+    UNEXECUTABLE,
+    AssetChecksDefinition,
+    AssetsDefinition,
+)
 from orchestra._core.assets.graph import AssetGraph
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey
 from orchestra._core.assets.layer import AssetLayer
@@ -74,6 +79,7 @@ def build_assets_job(
     # key -> (node, materialized, dependency on it, the node's position)
     producers: dict[AssetKey, tuple[str, bool, Any, int]] = {}
     check_nodes: dict[AssetKey, list[tuple[str, str]]] = {}  # the blocking checks on each asset: (node, output)
+    step_sources: dict[Any, Any] = {}  # the plan's source of an input wired to each op node's output
     # the definitions of the selected keys and checks, in the graph's topological order: only these
     # are looked at, so a 100-asset job of a 2,000-asset location does not walk all 2,000
     candidates: dict[int, AssetsDefinition] = {}
@@ -125,8 +131,10 @@ def build_assets_job(
         node_defs[name_] = view.node_def
         views[name_] = view
         materializes = view.materializes
-        for key, dependency in view.outputs:
+        for key, dependency, source in view.outputs:
             producers[key] = (name_, materializes, dependency, position)
+            if source is not None:
+                step_sources[dependency] = source
         if view.is_checks:
             for output_name, spec in assets_def.check_specs_by_output_name.items():
                 if spec.blocking:
@@ -180,33 +188,31 @@ def build_assets_job(
             node_def = node_defs[node_name] = _with_inputs(node_def, extra_inputs, loaded_from_storage)
         dependencies[node_name] = deps
 
-        shared = base.get(node_name) if base is not None else None
-        if shared is None or shared.view is not view:  # another definition, or a subset of it
-            restriction = False
-        elif deps and restriction:
-            base_deps = shared.deps
-            for input_name, dep in deps.items():
-                if base_deps.get(input_name) != dep:
-                    restriction = False
-                    break
         if wired and not view.wired:
             wired = False
-        if shared is not None and shared.node.definition is node_def and shared.node.hook_defs == view.hook_defs:
-            graph_nodes[node_name] = shared.node
-            if shared.step is not None and shared.view is view and deps == shared.deps:
-                shared_steps[node_name] = shared.step
+        shared = base.get(node_name) if base is not None else None
+        if shared is None:
+            restriction = False
+            graph_nodes[node_name] = Node(node_name, node_def, None, view.hook_defs)
+            continue
+        base_view, base_deps, node, step = shared
+        same_view = base_view is view  # else another definition, or a subset of it
+        if restriction and not (same_view and deps.items() <= base_deps.items()):  # or a dependency it lacks
+            restriction = False
+        # the same op (its hooks are its view's when the view is the same)
+        if node.definition is node_def and (same_view or node.hook_defs == view.hook_defs):
+            graph_nodes[node_name] = node
+            if same_view and step is not None and deps == base_deps:
+                shared_steps[node_name] = step
         else:
             graph_nodes[node_name] = Node(node_name, node_def, None, view.hook_defs)
     graph_def = GraphDefinition._from_parts(
         name, description=None, nodes=graph_nodes, deps=dependencies, input_mappings=[], output_mappings=[],
         config=None, tags=None, validated=restriction or wired,
     )
+    graph_def._step_sources = step_sources  # both read by the plan's wiring (`plan._Builder.flatten`)
     if shared_steps:
-        graph_def._shared_steps = shared_steps  # read by the plan's wiring (`plan._Builder.flatten`)
-    new_base = None
-    if not restriction and (base is None or len(graph_nodes) > len(base)):  # validated just now
-        new_base = {node_name: _BaseNode(views[node_name], dependencies[node_name], node)
-                    for node_name, node in graph_nodes.items()}
+        graph_def._shared_steps = shared_steps
     resources = _merged_resources(nodes.values(), asset_graph, resource_defs)
     if "io_manager" not in resources:  # asset values persist, even under execute_in_process, as in Dagster
         from orchestra._core.io_managers.builtin import default_job_io_manager
@@ -228,13 +234,15 @@ def build_assets_job(
         description=description, partitions_def=job_partitions, tags=job_tags, run_tags=run_tags, metadata=metadata,
         hook_defs=hooks, op_retry_policy=op_retry_policy, asset_layer=layer, owners=owners, logger_defs=logger_defs,
     )
-    if new_base is not None:  # the job is valid: later restrictions of it can share its parts
+    if not restriction and (base is None or len(graph_nodes) > len(base)):
+        # the largest valid job so far on this asset graph: later restrictions of it share its parts
         wiring = job_def._cache.get("plan_wiring")
-        if wiring is not None and not wiring[0].dynamic:  # wired inputs by op node (no step is mapped)
-            for node_name, (handle, node, inputs, _, _) in wiring[1].items():
-                entry = new_base.get(node_name)
-                if entry is not None and entry.node is node:
-                    entry.step = (handle, inputs)
+        steps = wiring[1] if wiring is not None and not wiring[0].dynamic else {}  # by op node (no step is mapped)
+        new_base: dict[str, _BaseNode] = {}
+        for node_name, node in graph_nodes.items():
+            entry = steps.get(node_name)  # (handle, node, wired inputs, tags, retry policy)
+            step = (entry[0], entry[2]) if entry is not None and entry[1] is node else None
+            new_base[node_name] = (views[node_name], dependencies[node_name], node, step)
         _RESTRICTION_BASE[asset_graph] = new_base
     return job_def
 
@@ -260,22 +268,27 @@ class _JobNode:
         self.hook_defs = assets_def._hook_defs
         if not self.executable:
             return
-        node_def = self.node_def = _subset_node(assets_def)
+        node_def = self.node_def = _subset_node(assets_def) if assets_def._is_subset else assets_def.node_def
         self.materializes = execution_type == MATERIALIZATION
-        # (key, the dependency of a downstream input on it): one shared, immutable dependency per output,
-        # made as `DependencyDefinition(node_name, output_name)` makes it (its `__new__` only refuses a
-        # missing node name)
+        # (key, the dependency of a downstream input on it, the plan's source of that input): one shared,
+        # immutable dependency per output, made as `DependencyDefinition(node_name, output_name)` makes it (its
+        # `__new__` only refuses a missing node name), and for an op, the source the plan would make (a graph's
+        # output comes from an op inside it)
         selected = assets_def._selected_asset_keys
-        dependency = _dependency_class()
+        dependency, source, from_step = _WIRING or _wiring_names()
         node_name = node_def.name
-        self.outputs = [(key, _new_tuple(dependency, (node_name, output_name, None)))
+        op = not hasattr(node_def, "output_mappings")
+        self.outputs = [(key, _new_tuple(dependency, (node_name, output_name, None)),
+                         source(from_step, node_name, output_name) if op else None)
                         for output_name, key in assets_def._keys_by_output_name.items() if key in selected]
         self.inputs = assets_def._keys_by_input_name  # the definition's own map, only read
         # whether the op has every input and output the definition names (what the graph's dependency check
         # would look up for each dependency of each job; a subset's op lacks the outputs it leaves out)
-        input_dict, output_dict = getattr(node_def, "input_dict", None), getattr(node_def, "output_dict", None)
-        self.wired = (input_dict is not None and output_dict is not None and self.inputs.keys() <= input_dict.keys()
-                      and assets_def._keys_by_output_name.keys() <= output_dict.keys())
+        try:
+            self.wired = (self.inputs.keys() <= node_def.input_dict.keys()
+                          and assets_def._keys_by_output_name.keys() <= node_def.output_dict.keys())
+        except AttributeError:  # a node of another kind: the graph's check decides
+            self.wired = False
 
     def loads(self, input_name: str) -> tuple[bool, bool]:
         """Whether an input reads its asset's value (not only ordering), and whether through the asset's IO
@@ -291,37 +304,35 @@ class _JobNode:
 _NONE: frozenset[Any] = frozenset()
 
 
-class _BaseNode:
-    """A node of the largest valid job built on an asset graph, which smaller jobs on it restrict."""
-
-    __slots__ = ("view", "deps", "node", "step")
-
-    def __init__(self, view: _JobNode, deps: dict[str, Any], node: Any):
-        self.view = view  # its definition's `_JobNode` (the op before a job gives it other inputs)
-        self.deps = deps
-        self.node = node
-        self.step: tuple[Any, list[Any]] | None = None  # its handle and wired step inputs (an op node, no step mapped)
-
-
+# A node of the largest valid job built on an asset graph, which smaller jobs on it restrict: its definition's
+# `_JobNode` (the op before a job gives it other inputs), dependencies, `Node`, and for an op node (when no step
+# is mapped) its handle and wired step inputs.
+_BaseNode = tuple[_JobNode, dict[str, Any], Any, "tuple[Any, list[Any]] | None"]
 _RESTRICTION_BASE: WeakKeyDictionary[AssetGraph, dict[str, _BaseNode]] = WeakKeyDictionary()
-_DEPENDENCY: list[type] = []
+_WIRING: tuple[Any, ...] = ()  # `_wiring_names()`, once imported
 _new_tuple = tuple.__new__
 
 
-def _dependency_class() -> type:
-    # `DependencyDefinition`, imported on first use (a `from` import per definition adds up)
-    if not _DEPENDENCY:
-        from orchestra._core.definitions.dependency import DependencyDefinition
+def _wiring_names() -> tuple[Any, ...]:
+    # `DependencyDefinition`, `plan.StepInputSource` and `plan.FROM_STEP`, imported on first use (a `from`
+    # import per definition adds up)
+    global _WIRING
+    from orchestra._core.definitions.dependency import DependencyDefinition
+    from orchestra._core.plan import FROM_STEP, StepInputSource
 
-        _DEPENDENCY.append(DependencyDefinition)
-    return _DEPENDENCY[0]
+    _WIRING = (DependencyDefinition, StepInputSource, FROM_STEP)
+    return _WIRING
 
 
 def job_node(assets_def: AssetsDefinition) -> _JobNode:
     """The `_JobNode` of a definition, kept with its other views (a derived definition starts without)."""
-    views = assets_def.__dict__.get("_views")  # `_derived`'s store, read first: no closure per lookup
-    view = views.get("job_node") if views is not None else None
-    return view if view is not None else assets_def._derived("job_node", lambda: _JobNode(assets_def))
+    views = assets_def.__dict__.get("_views")  # `_derived`'s store, read and filled here: no closure per lookup
+    if views is None:
+        return assets_def._derived("job_node", lambda: _JobNode(assets_def))  # (makes the store)
+    view = views.get("job_node")
+    if view is None:
+        view = views["job_node"] = _JobNode(assets_def)
+    return view
 
 
 def _subset_node(assets_def: AssetsDefinition) -> Any:
@@ -438,17 +449,36 @@ def _check_source_io_managers(assets_defs: Iterable[AssetsDefinition], asset_gra
                 )
 
 
-def _common_partitions_def(assets_defs: Iterable[AssetsDefinition]) -> Any:
-    found = None
-    for assets_def in assets_defs:
-        partitions_def = assets_def.partitions_def
+def check_common_partitions_def(job_name: str, asset_graph: AssetGraph, asset_keys: Iterable[AssetKey],
+                                required: Any = None) -> None:
+    """Dagster's rule for a job built from a selection (`define_asset_job`, `materialize`; not the implicit
+    asset job): its partitioned assets share one partitions definition, the job's own when it names one."""
+    keys_by_partitions_def: dict[Any, set[AssetKey]] = {}
+    for key in sorted(asset_keys, key=lambda k: k.parts):  # the error lists definitions in a stable order
+        partitions_def = asset_graph.partitions_def(key)
         if partitions_def is None:
             continue
-        if found is None:
-            found = partitions_def
-        elif partitions_def is not found and partitions_def != found:
-            return found
-    return found
+        if required is not None and partitions_def != required:
+            raise DagsterInvalidDefinitionError(
+                f"Executable asset {key} has a different partitions definition than the one specified for the job. "
+                f"Specifed partitions definition: {required}. Asset partitions definition: {partitions_def}."
+            )
+        keys_by_partitions_def.setdefault(partitions_def, set()).add(key)
+    if len(keys_by_partitions_def) > 1:
+        listed = "\n".join(f"{partitions_def}: {keys}" for partitions_def, keys in keys_by_partitions_def.items())
+        raise DagsterInvalidDefinitionError(
+            f'Error resolving selection for asset job "{job_name}": Selected assets must have the same partitions '
+            f"definitions, but the selected assets have different partitions definitions: \n{listed}"
+        )
+
+
+def _common_partitions_def(assets_defs: Iterable[AssetsDefinition]) -> Any:
+    """The job's partitions when none are given: the first node's that has any (others that differ change nothing)."""
+    for assets_def in assets_defs:
+        partitions_def = assets_def.partitions_def
+        if partitions_def is not None:
+            return partitions_def
+    return None
 
 
 def subset_asset_job(job_def: Any, asset_selection: Any, asset_check_selection: Any = None) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from orchestra._core.assets.definition import AssetsDefinition
 from orchestra._core.assets.graph import build_asset_graph, check_loaded_inputs_exist
-from orchestra._core.assets.job import EPHEMERAL_JOB_NAME, build_assets_job
+from orchestra._core.assets.job import EPHEMERAL_JOB_NAME, build_assets_job, check_common_partitions_def
 from orchestra._core.assets.keys import AssetCheckKey, AssetKey, coerce_asset_key
 from orchestra._core.assets.source_asset import SourceAsset
 from orchestra._errors import (
@@ -137,6 +137,8 @@ def _run(assets: Iterable[Any], run_config: Any, instance: Any, resources: dict[
     check_loaded_inputs_exist(asset_graph)
     selected_keys, selected_checks = resolve_selection(selection, asset_graph)
     try:
+        check_common_partitions_def(
+            EPHEMERAL_JOB_NAME, asset_graph, asset_graph._executable_keys() if selected_keys is None else selected_keys)
         job_def = build_assets_job(
             EPHEMERAL_JOB_NAME, asset_graph, selected_asset_keys=selected_keys, selected_check_keys=selected_checks,
             resource_defs=resources,

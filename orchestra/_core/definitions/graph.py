@@ -27,7 +27,6 @@ from orchestra._core.definitions.inout import GraphIn, GraphOut, InputDefinition
 from orchestra._core.definitions.node import NodeDefinition
 from orchestra._errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
 
-
 _NO_HOOKS: frozenset[Any] = frozenset()
 
 
@@ -39,7 +38,7 @@ class Node:
     def __init__(self, name: str, definition: NodeDefinition, tags: dict | None = None, hook_defs: frozenset | None = None, retry_policy: Any = None):
         self.name = name
         self.definition = definition
-        self.tags = {**definition.tags, **(tags or {})}
+        self.tags = {**definition.tags, **tags} if tags else dict(definition.tags)
         self.hook_defs = frozenset(hook_defs) if hook_defs else _NO_HOOKS  # (one empty set for every node without)
         self.retry_policy = retry_policy
 

@@ -72,8 +72,7 @@ class UnresolvedAssetJobDefinition:
 
         graph = coerce_selection_graph(asset_graph)
         selection = self.selection
-        asset_keys = selection.resolve(graph)
-        check_keys = selection.resolve_checks(graph)
+        asset_keys, check_keys = selection.resolve_with_checks(graph)
         return build_asset_job(
             name=self.name, graph=graph, asset_keys=asset_keys, check_keys=check_keys, config=self.config,
             description=self.description, tags=self.tags, run_tags=self.run_tags, metadata=self.metadata,
@@ -119,7 +118,7 @@ def build_asset_job(*, name: str, graph: Any, asset_keys: set[Any], check_keys: 
                     op_retry_policy: Any = None, resource_defs: Mapping[str, Any] | None = None,
                     owners: Any = None) -> Any:
     """A `JobDefinition` for the given keys of `graph` (a `SelectionGraph` built from an asset graph)."""
-    from orchestra._core.assets.job import build_assets_job
+    from orchestra._core.assets.job import build_assets_job, check_common_partitions_def
 
     asset_graph = graph.asset_graph
     if asset_graph is None:
@@ -127,7 +126,9 @@ def build_asset_job(*, name: str, graph: Any, asset_keys: set[Any], check_keys: 
 
         asset_graph = build_asset_graph(graph_assets_defs(graph))
     if name == IMPLICIT_ASSET_JOB_NAME:  # runs every executable asset; an explicit selection may not name others
-        asset_keys = set(asset_keys) & asset_graph.executable_asset_keys
+        asset_keys = set(asset_keys) & asset_graph._executable_keys()
+    else:  # the implicit job may mix partitions definitions; a selected job may not
+        check_common_partitions_def(name, asset_graph, asset_keys, partitions_def)
     return build_assets_job(
         name, asset_graph, selected_asset_keys=asset_keys, selected_check_keys=check_keys,
         resource_defs=dict(resource_defs or {}), executor_def=executor_def, partitions_def=partitions_def,

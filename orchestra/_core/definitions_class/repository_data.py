@@ -44,14 +44,18 @@ def _is_sensor(obj: Any) -> bool:
 _KIND_CLASSES: tuple[type, ...] = ()
 
 
-def _kind(obj: Any) -> str:
-    """Which repository section an object belongs to ('' when none)."""
+def _kind_classes() -> tuple[type, ...]:
     global _KIND_CLASSES
     if not _KIND_CLASSES:
         from orchestra._core.assets.definition import AssetsDefinition
 
         _KIND_CLASSES = (AssetsDefinition, *_job_classes(), _schedule_class())
-    assets_class, job_class, graph_class, schedule_class = _KIND_CLASSES
+    return _KIND_CLASSES
+
+
+def _kind(obj: Any) -> str:
+    """Which repository section an object belongs to ('' when none)."""
+    assets_class, job_class, graph_class, schedule_class = _kind_classes()
     if type(obj) is assets_class:  # the common case, thousands per location
         # `keys` is not empty (read without building it: `_kind` runs several times per definition)
         if not obj._selected_asset_keys.isdisjoint(obj._specs_by_key):
@@ -188,9 +192,30 @@ def build_repository_data(
     check_keys: set[Any] = set()
     instigator_names: set[str] = set()
 
+    assets_class = _kind_classes()[0]
     for definition in definitions:
-        kind = _kind(definition)
-        if kind == "job":
+        # an AssetsDefinition with keys is "assets", as `_kind` says (asked here without a call for each)
+        if type(definition) is assets_class and not definition._selected_asset_keys.isdisjoint(definition._specs_by_key):
+            kind = "assets"
+        else:
+            kind = _kind(definition)
+        if kind == "assets":  # (first: thousands per location)
+            if type(definition) is assets_class:  # an AssetsDefinition: its kept sets, only read here
+                own_keys, own_checks = definition._key_set(), definition._check_key_set()
+            else:
+                own_keys, own_checks = definition.keys, definition.check_keys  # each a fresh set: read once
+            if not asset_keys.isdisjoint(own_keys):  # (the loop only to name the first one)
+                for key in own_keys:
+                    if key in asset_keys:
+                        raise DagsterInvalidDefinitionError(f"Duplicate asset key: {key}")
+            if own_checks:  # most assets have none
+                for key in own_checks:
+                    if key in check_keys:
+                        raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {key}")
+                check_keys.update(own_checks)
+            asset_keys.update(own_keys)
+            assets_defs.append(definition)
+        elif kind == "job":
             if (definition.name in jobs and jobs[definition.name] is not definition) or definition.name in unresolved:
                 raise DagsterInvalidDefinitionError(f"Duplicate job definition found for job '{definition.name}'")
             if is_reserved_asset_job_name(definition.name):
@@ -221,20 +246,6 @@ def build_repository_data(
                     raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {key}")
             check_keys.update(definition.check_keys)
             checks_defs.append(definition)
-        elif kind == "assets":
-            if type(definition) is _KIND_CLASSES[0]:  # an AssetsDefinition: its kept sets, only read here
-                own_keys, own_checks = definition._key_set(), definition._check_key_set()
-            else:
-                own_keys, own_checks = definition.keys, definition.check_keys  # each a fresh set: read once
-            for key in own_keys:
-                if key in asset_keys:
-                    raise DagsterInvalidDefinitionError(f"Duplicate asset key: {key}")
-            for key in own_checks:
-                if key in check_keys:
-                    raise DagsterInvalidDefinitionError(f"Duplicate asset check key: {key}")
-            asset_keys.update(own_keys)
-            check_keys.update(own_checks)
-            assets_defs.append(definition)
         elif kind == "source_asset":
             source_assets.append(definition)
             asset_keys.add(definition.key)
@@ -254,13 +265,14 @@ def build_repository_data(
     top_needed: set[str] = set()
     for resource_def in top_level.values():
         top_needed |= set(getattr(resource_def, "required_resource_keys", ()) or ())
+    top_covered = top_needed <= top_provided
     for definition in [*assets_defs, *checks_defs]:
         if type(definition) is _KIND_CLASSES[0]:  # an AssetsDefinition: read without copies
             needs = None if definition._resource_defs else definition._derived(
                 "required_resource_keys", definition._required_resource_keys)
         else:
             needs = None if getattr(definition, "resource_defs", None) else getattr(definition, "required_resource_keys", None)
-        if needs is not None and needs <= top_provided and top_needed <= top_provided:
+        if needs is not None and top_covered and needs <= top_provided:
             continue  # no resources of its own, and all it needs is provided: the check would find nothing
         _check_asset_resources(definition, top_level)
     resolved: dict[str, Any] = {

@@ -13,8 +13,11 @@ from orchestra._errors import DagsterInvalidInvocationError
 
 def _dedupe(items: Iterable[Any] | None) -> list[Any]:
     """Items in order with repeats of the same object dropped."""
+    listed = list(items or ())
+    if len(set(map(id, listed))) == len(listed):  # no repeats (the usual case), seen without a Python loop
+        return listed
     seen: dict[int, Any] = {}
-    for item in items or ():
+    for item in listed:
         seen.setdefault(id(item), item)
     return list(seen.values())
 

@@ -266,12 +266,20 @@ class AssetSelection:
         graph = coerce_selection_graph(asset_graph)
         return set(self.resolve_checks_inner(graph, allow_missing=allow_missing))
 
+    def resolve_with_checks(self, all_assets: Any, allow_missing: bool = False) -> tuple[set[Any], set[Any]]:
+        """`(self.resolve(all_assets), self.resolve_checks(all_assets))`, what an asset job asks for, with the
+        selection resolved once when its checks are the checks on its assets."""
+        graph = coerce_selection_graph(all_assets)
+        keys = set(self.resolve_inner(graph, allow_missing=allow_missing))
+        if type(self).resolve_checks_inner is AssetSelection.resolve_checks_inner:
+            return keys, _checks_on(graph, keys)
+        return keys, set(self.resolve_checks_inner(graph, allow_missing=allow_missing))
+
     def resolve_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
         raise NotImplementedError
 
     def resolve_checks_inner(self, graph: SelectionGraph, allow_missing: bool) -> set[Any]:
-        keys = self.resolve_inner(graph, allow_missing)
-        return {c for key in keys for c in graph.checks_by_asset.get(key, ())}
+        return _checks_on(graph, self.resolve_inner(graph, allow_missing))
 
     # --- text ----------------------------------------------------------------------------------
 
@@ -290,6 +298,14 @@ class AssetSelection:
             return self.to_selection_str()
         except NotImplementedError:
             return repr(self)
+
+
+def _checks_on(graph: SelectionGraph, keys: Iterable[Any]) -> set[Any]:
+    """The checks of the graph on any of `keys`."""
+    checks_by_asset = graph.checks_by_asset
+    if not checks_by_asset:  # no check in the graph: no walk over the keys
+        return set()
+    return {c for key in keys for c in checks_by_asset.get(key, ())}
 
 
 def _check_operand(other: Any) -> None:

@@ -197,3 +197,39 @@ def test_dict_set_and_tuple_type_checks_fail_with_dagsters_messages(dagster_type
     assert dg.check_dagster_type(dagster_type, good).success
     check = dg.check_dagster_type(dagster_type, bad)
     assert (check.success, check.description) == (False, message)
+
+
+def test_a_selected_job_refuses_assets_with_different_partitions_definitions():
+    daily = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+    weekly = dg.WeeklyPartitionsDefinition(start_date="2024-01-01")
+
+    @dg.asset(partitions_def=daily)
+    def by_day(): return 1
+
+    @dg.asset(partitions_def=weekly)
+    def by_week(): return 1
+
+    @dg.asset
+    def whole(): return 1
+
+    defs = dg.Definitions(assets=[by_day, by_week, whole], jobs=[
+        dg.define_asset_job("mixed", selection=[by_day, by_week]),
+        dg.define_asset_job("daily_and_whole", selection=[by_day, whole]),
+        dg.define_asset_job("forced_weekly", selection=[by_day], partitions_def=weekly),
+    ])
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Failed to resolve asset job mixed") as raised:
+        defs.resolve_job_def("mixed")
+    assert str(raised.value.__cause__) == (
+        'Error resolving selection for asset job "mixed": Selected assets must have the same partitions definitions, '
+        "but the selected assets have different partitions definitions: \n"
+        "Daily, starting 2024-01-01 UTC.: {AssetKey(['by_day'])}\nWeekly, starting 2024-01-01 UTC.: {AssetKey(['by_week'])}"
+    )
+    with pytest.raises(dg.DagsterInvalidDefinitionError) as raised:
+        defs.resolve_job_def("forced_weekly")
+    assert "has a different partitions definition than the one specified for the job" in str(raised.value.__cause__)
+    # An unpartitioned asset may join a partitioned one; the implicit asset job may mix them all.
+    assert defs.resolve_job_def("daily_and_whole").partitions_def == daily
+    assert defs.resolve_implicit_global_asset_job_def() is not None
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Failed to resolve asset job __ephemeral_asset_job__"):
+        dg.materialize([by_day, by_week], partition_key="2024-01-01")
+    assert dg.materialize([by_day, whole], partition_key="2024-01-01").success
