@@ -12,8 +12,9 @@ that carry one) and `storage` (lazily, from `DagsterInstance`'s asset methods).
 # the submodule once something imported it; the function is `orchestra.materialize`.)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from orchestra._lazy import lazy_getattr
 
 _EXPORTS = {
     "AssetCheckEvaluation": "results",
@@ -65,13 +66,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers see ordinary re-exports

@@ -9,8 +9,9 @@ Layering (a module imports only those listed before it): `tags`, `cron` -> `base
 # mappings, partitioned config and snapshot readers it never uses.
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from orchestra._lazy import lazy_getattr
 
 _EXPORTS = {
     "AllPartitionMapping": "mapping",
@@ -56,13 +57,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers see ordinary re-exports
