@@ -94,7 +94,8 @@ def child(runs: int, requests: int, only: str = "") -> None:
         "/runs/?status=FAILURE&tag=team=team-1": "/runs/?status=FAILURE&tag=team%3Dteam-1",
         "/runs/?cursor=<page 2>": f"/runs/?cursor={Run.objects.order_by('-id').values_list('run_id', flat=True)[49]}",
         "/runs/<run, 2000 events>/": f"/runs/{big.run_id}/",
-        "/runs/<run>/events?after=<last>": f"/runs/{big.run_id}/events?after={events[-1].id or 0}",
+        # the "Load earlier events" fragment (new events come from /graphql's logsForRun)
+        "/runs/<run>/events?before=<newest 500>": f"/runs/{big.run_id}/events?before={events[-500].id}",
         "/jobs/": "/jobs/",
         "/locations/bench/jobs/three_ops/": "/locations/bench/jobs/three_ops/",
         "/assets/ (2,000)": "/assets/",
