@@ -36,6 +36,7 @@ class RunFilter:
 
 
 TARGET_ASSET_EVENTS = ("ASSET_MATERIALIZATION_PLANNED", "ASSET_MATERIALIZATION")
+BACKFILL_TAG = "dagster/backfill"  # Dagster's tag on the runs a backfill launched
 
 
 def tag_filter(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:

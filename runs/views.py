@@ -47,9 +47,6 @@ REEXECUTION_STRATEGIES = ("FROM_FAILURE", "ALL_STEPS")
 
 # ---------------------------------------------------------------------------------------------- runs
 
-# Dagster's tag on a backfill's runs (scheduling.selectors.BACKFILL_TAG; runs may not import scheduling).
-BACKFILL_TAG = "dagster/backfill"
-
 
 def _parse_time(value: str, name: str) -> datetime | None:
     if not value:
@@ -88,7 +85,7 @@ def _run_filter(request: HttpRequest) -> tuple[selectors.RunFilter, dict[str, An
         "asset": request.GET.get("asset", "").strip().strip("/"), "backfill": request.GET.get("backfill", "").strip(),
     }
     launched_by = [(LAUNCHED_BY_TAG, form["launched_by"])] if form["launched_by"] else []
-    backfill = [(BACKFILL_TAG, form["backfill"])] if form["backfill"] else []
+    backfill = [(selectors.BACKFILL_TAG, form["backfill"])] if form["backfill"] else []
     filters = selectors.RunFilter(
         statuses=statuses or None, job_name=form["job"] or None, asset_key=form["asset"] or None,
         tags=selectors.tag_filter(_tag_pairs(tags) + launched_by + backfill),

@@ -9,9 +9,9 @@ from django.db.models.functions import RowNumber
 
 from core.exceptions import NotFound
 from runs.models import Run, RunTag
+from runs.selectors import BACKFILL_TAG
 from scheduling.models import Backfill, InstigatorKind, InstigatorState, Tick
 
-BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

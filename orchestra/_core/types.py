@@ -7,7 +7,7 @@ DagsterType) to one DagsterType, cached so the per-step path never re-resolves.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchestra._builtins import BuiltinEnum
@@ -294,16 +294,20 @@ def _optional(inner: DagsterType) -> DagsterType:
     return DagsterType(check, key=f"Optional.{inner.key}", name=f"{inner.display_name}?", typing_type=typing.Optional[inner.typing_type])  # noqa: UP045
 
 
+def _each_checked(ctx: Any, typed_values: Iterable[tuple[DagsterType, Any]]) -> TypeCheck:
+    """The first failing check of the (type, value) pairs of a collection's items, else a pass."""
+    for dagster_type, value in typed_values:
+        result = dagster_type.type_check(ctx, value)
+        if not result.success:
+            return result
+    return _PASS
+
+
 def _list(inner: DagsterType) -> DagsterType:
     def check(ctx: Any, value: Any) -> TypeCheck:
         if not isinstance(value, list):
             return TypeCheck(False, f"Value must be a list, got {value}")
-        if inner is not AnyType:
-            for item in value:
-                result = inner.type_check(ctx, item)
-                if not result.success:
-                    return result
-        return _PASS
+        return _PASS if inner is AnyType else _each_checked(ctx, ((inner, item) for item in value))
 
     return DagsterType(check, key=f"List.{inner.key}", name=f"[{inner.display_name}]", typing_type=list)
 
@@ -365,12 +369,7 @@ def _typed_dict(key_t: DagsterType, value_t: DagsterType) -> DagsterType:
     def check(ctx: Any, value: Any) -> TypeCheck:
         if not isinstance(value, dict):
             return TypeCheck(False, f"Value should be a dict, got a {type(value)}")
-        for k, v in value.items():
-            for t, item in ((key_t, k), (value_t, v)):
-                result = t.type_check(ctx, item)
-                if not result.success:
-                    return result
-        return _PASS
+        return _each_checked(ctx, (pair for k, v in value.items() for pair in ((key_t, k), (value_t, v))))
 
     return DagsterType(
         check, key=f"TypedPythonDict.{key_t.key}.{value_t.key}",
@@ -382,11 +381,7 @@ def _typed_set(item_t: DagsterType) -> DagsterType:
     def check(ctx: Any, value: Any) -> TypeCheck:
         if not isinstance(value, set):
             return TypeCheck(False, f"Value should be a set, got a{type(value)}")
-        for item in value:
-            result = item_t.type_check(ctx, item)
-            if not result.success:
-                return result
-        return _PASS
+        return _each_checked(ctx, ((item_t, item) for item in value))
 
     return DagsterType(check, key=f"TypedPythonSet.{item_t.key}", name=f"Set[{item_t.display_name}]", typing_type=set)
 
@@ -399,11 +394,7 @@ def _typed_tuple(item_ts: list[DagsterType]) -> DagsterType:
             return TypeCheck(False, f"Value should be a tuple, got a {type(value)}")
         if len(value) != len(item_ts):
             return TypeCheck(False, f"Tuple with key {key} requires {len(item_ts)} entries, received {len(value)} values")
-        for item_t, item in zip(item_ts, value, strict=True):
-            result = item_t.type_check(ctx, item)
-            if not result.success:
-                return result
-        return _PASS
+        return _each_checked(ctx, zip(item_ts, value, strict=True))
 
     name = "Tuple[" + ",".join(t.display_name for t in item_ts) + "]"
     return DagsterType(check, key=key, name=name, typing_type=tuple)
